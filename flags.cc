@@ -1,0 +1,358 @@
+#include "flags.h"
+
+#include <sys/stat.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+
+// --- proxyDHCP ---
+ABSL_FLAG(std::string, menu_url, "",
+          "What clients that are already iPXE boot: the URL of your menu "
+          "script, e.g. http://10.0.0.5/boot.ipxe (iPXE expands settings such "
+          "as ${net0/mac}). Empty: pxeproxy's embedded menu over its own TFTP.");
+ABSL_FLAG(std::string, boot_file_bios, "undionly.kpxe",
+          "Boot file for BIOS PXE firmware (client arch 0). Empty: not answered.");
+ABSL_FLAG(std::string, boot_file_efi_x64, "snponly.efi",
+          "Boot file for x86-64 UEFI PXE firmware (client arch 7 and 9). "
+          "Empty: not answered.");
+ABSL_FLAG(std::string, boot_file_efi_ia32, "",
+          "Boot file for 32-bit x86 UEFI PXE firmware (client arch 6). Empty: "
+          "not answered.");
+ABSL_FLAG(std::string, boot_file_efi_arm64, "",
+          "Boot file for ARM64 UEFI PXE firmware (client arch 11). Empty: not "
+          "answered (Debian's ipxe package has no ARM64 build).");
+ABSL_FLAG(std::string, http_boot_url, "",
+          "URL offered to UEFI HTTP Boot clients (vendor class HTTPClient), "
+          "e.g. http://10.0.0.5/ipxe.efi. Empty: they are not answered.");
+ABSL_FLAG(std::string, tftp_server, "",
+          "Next-server (siaddr) in replies: the TFTP server's IPv4 address. "
+          "Empty: our own address on the interface the request came in on.");
+ABSL_FLAG(std::string, uefi_strategy, "binl",
+          "How UEFI PXE firmware is answered on port 67: 'binl' (no option "
+          "43; old EDK2 keeps the offer, new EDK2 asks on port 4011) or "
+          "'bypass' (43 = {6: 8}; new EDK2 goes straight to TFTP).");
+ABSL_FLAG(std::vector<std::string>, vendor_class_prefixes,
+          std::vector<std::string>({"PXEClient", "HTTPClient"}),
+          "Comma-separated option 60 prefixes that mark a network-boot client; "
+          "others are never answered.");
+ABSL_FLAG(std::vector<std::string>, ipxe_user_classes, {},
+          "Comma-separated option 77 user classes that also mark a client as "
+          "iPXE (besides 'iPXE' itself and option 175).");
+ABSL_FLAG(std::string, mac_rules_file, "",
+          "File of per-MAC-prefix overrides, one rule a line: 'PREFIX "
+          "[boot_file=NAME] [uefi_strategy=binl|bypass]', '#' comments. The "
+          "first matching prefix wins.");
+ABSL_FLAG(int, ipxe_priority, 1,
+          "iPXE settings priority (option 175.1) sent to iPXE clients so that "
+          "they prefer pxeproxy's menu over a boot file from the corporate "
+          "DHCP server; -128..127, 0 omits it.");
+// --- TFTP ---
+ABSL_FLAG(bool, tftp, true, "Run the built-in read-only TFTP server.");
+ABSL_FLAG(std::string, tftp_root, "/usr/lib/ipxe",
+          "Directory the TFTP server serves (read-only).");
+ABSL_FLAG(std::vector<std::string>, tftp_symlink_allow,
+          std::vector<std::string>({"/usr/lib/ipxe"}),
+          "Comma-separated directories that symlinks in the TFTP root may point "
+          "into (besides the root itself).");
+ABSL_FLAG(int, tftp_port, 69, "UDP port of the TFTP server.");
+ABSL_FLAG(int, tftp_max_blksize, 65464,
+          "Largest TFTP blksize accepted, 8..65464; also clamped to the "
+          "interface MTU minus 32.");
+ABSL_FLAG(int, tftp_max_windowsize, 64,
+          "Largest TFTP windowsize (RFC 7440) accepted, 1..65535.");
+ABSL_FLAG(int, tftp_max_sessions, 1000,
+          "Concurrent TFTP transfers at most; further requests get an error.");
+ABSL_FLAG(bool, tftp_single_port, false,
+          "Send TFTP data from port 69 itself rather than a fresh port per "
+          "transfer (for clients behind NAT).");
+// --- logging ---
+ABSL_FLAG(int, v, 0, "Verbose logging level: 1 logs every ignored packet "
+                     "with its reason.");
+ABSL_FLAG(bool, logtostderr, true, "Log to standard error (the journal under "
+                                   "systemd) rather than to files.");
+ABSL_FLAG(std::string, log_dir, "", "With --nologtostderr: where glog writes "
+                                    "its log files.");
+
+namespace pxeproxy {
+namespace {
+
+absl::Status Bad(absl::string_view flag, absl::string_view value,
+                 absl::string_view why) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("--", flag, "='", value, "': ", why));
+}
+
+bool HasScheme(absl::string_view url) {
+  size_t colon = url.find("://");
+  if (colon == absl::string_view::npos || colon == 0) return false;
+  for (char c : url.substr(0, colon)) {
+    if (!absl::ascii_isalpha(c)) return false;
+  }
+  return url.size() > colon + 3;
+}
+
+absl::Status CheckPrintable(absl::string_view flag, absl::string_view v) {
+  for (unsigned char c : v) {
+    if (c < 0x21 || c == 0x7f) {
+      return Bad(flag, v, "contains a space or a control character");
+    }
+  }
+  if (v.size() > 255) return Bad(flag, v, "longer than 255 bytes");
+  return absl::OkStatus();
+}
+
+absl::Status CheckUrl(absl::string_view flag, absl::string_view v,
+                      bool http_only) {
+  if (v.empty()) return absl::OkStatus();
+  if (absl::Status s = CheckPrintable(flag, v); !s.ok()) return s;
+  if (!HasScheme(v)) return Bad(flag, v, "not an absolute URL (scheme://...)");
+  if (http_only && !absl::StartsWithIgnoreCase(v, "http://") &&
+      !absl::StartsWithIgnoreCase(v, "https://")) {
+    return Bad(flag, v, "must be an http:// or https:// URL");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckRange(absl::string_view flag, int v, int lo, int hi) {
+  if (v < lo || v > hi) {
+    return Bad(flag, absl::StrCat(v), absl::StrCat("must be ", lo, "..", hi));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<proxydhcp::UefiStrategy> ParseStrategy(absl::string_view flag,
+                                                      absl::string_view v) {
+  if (v == "binl") return proxydhcp::UefiStrategy::kBinl;
+  if (v == "bypass") return proxydhcp::UefiStrategy::kBypass;
+  return Bad(flag, v, "must be 'binl' or 'bypass'");
+}
+
+bool IsDirectory(const std::string& path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+}  // namespace
+
+void SetUpUsage() {
+  absl::SetProgramUsageMessage(
+      "proxyDHCP + TFTP for network boot into iPXE, beside an existing DHCP "
+      "server.\n\n"
+      "Usage: pxeproxy [flags] IFACE...\n\n"
+      "PXE firmware gets an iPXE binary for its architecture; clients that are\n"
+      "already iPXE get --menu_url. pxeproxy never hands out addresses and\n"
+      "never answers clients that are not network-booting. See pxeproxy(8).");
+  absl::FlagsUsageConfig usage;
+  usage.contains_help_flags = [](absl::string_view file) {
+    return absl::EndsWith(file, "/flags.cc") || file == "flags.cc" ||
+           absl::EndsWith(file, "absl/flags/parse.cc");
+  };
+  usage.contains_helpshort_flags = usage.contains_help_flags;
+  usage.version_string = [] {
+    return std::string("pxeproxy ") + PXEPROXY_VERSION + "\n";
+  };
+  usage.normalize_filename = [](absl::string_view f) {
+    size_t at = f.rfind("/absl/");
+    if (at != absl::string_view::npos) return std::string(f.substr(at + 1));
+    at = f.rfind('/');
+    return std::string(at == absl::string_view::npos ? f : f.substr(at + 1));
+  };
+  absl::SetFlagsUsageConfig(usage);
+}
+
+LoggingFlags GetLoggingFlags() {
+  return {absl::GetFlag(FLAGS_v), absl::GetFlag(FLAGS_logtostderr),
+          absl::GetFlag(FLAGS_log_dir)};
+}
+
+absl::StatusOr<std::vector<proxydhcp::MacRule>> ParseMacRules(
+    const std::string& text, const std::string& origin) {
+  std::vector<proxydhcp::MacRule> rules;
+  int line_no = 0;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    ++line_no;
+    std::string where = absl::StrCat(origin, ":", line_no);
+    line = absl::StripAsciiWhitespace(line.substr(0, line.find('#')));
+    if (line.empty()) continue;
+    std::vector<absl::string_view> words =
+        absl::StrSplit(line, absl::ByAnyChar(" \t"), absl::SkipEmpty());
+    proxydhcp::MacRule rule;
+    std::optional<wire::MacAddr> prefix =
+        wire::ParseMacPrefix(words[0], &rule.prefix_len);
+    if (!prefix) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          where, ": '", words[0], "' is not a MAC prefix (like 52:54:00)"));
+    }
+    rule.prefix = *prefix;
+    for (size_t i = 1; i < words.size(); ++i) {
+      std::pair<absl::string_view, absl::string_view> kv =
+          absl::StrSplit(words[i], absl::MaxSplits('=', 1));
+      if (kv.first == "boot_file" && !kv.second.empty()) {
+        if (absl::Status s = CheckPrintable("boot_file", kv.second); !s.ok()) {
+          return absl::InvalidArgumentError(absl::StrCat(where, ": ", s.message()));
+        }
+        rule.boot_file = std::string(kv.second);
+      } else if (kv.first == "uefi_strategy") {
+        absl::StatusOr<proxydhcp::UefiStrategy> st =
+            ParseStrategy("uefi_strategy", kv.second);
+        if (!st.ok()) {
+          return absl::InvalidArgumentError(
+              absl::StrCat(where, ": ", st.status().message()));
+        }
+        rule.uefi_strategy = *st;
+      } else {
+        return absl::InvalidArgumentError(absl::StrCat(
+            where, ": unknown setting '", words[i],
+            "' (want boot_file=NAME or uefi_strategy=binl|bypass)"));
+      }
+    }
+    if (!rule.boot_file && !rule.uefi_strategy) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ": a rule needs boot_file= or uefi_strategy="));
+    }
+    rules.push_back(rule);
+  }
+  return rules;
+}
+
+absl::StatusOr<Config> BuildConfig(const std::vector<std::string>& positional) {
+  Config c;
+  proxydhcp::ResponderConfig& r = c.responder;
+  if (positional.empty()) {
+    return absl::InvalidArgumentError(
+        "no interface given: usage is 'pxeproxy [flags] IFACE...' (see "
+        "--help)");
+  }
+  for (const std::string& name : positional) {
+    if (name.empty() || name.size() > 15 || absl::StrContains(name, '/') ||
+        absl::StrContains(name, ' ')) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("'", name, "' is not an interface name"));
+    }
+    if (name.front() == '-') {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "'", name, "' looks like a flag but is not one pxeproxy knows"));
+    }
+    c.interfaces.push_back(name);
+  }
+
+  r.menu_url = absl::GetFlag(FLAGS_menu_url);
+  if (absl::Status s = CheckUrl("menu_url", r.menu_url, false); !s.ok()) return s;
+  r.http_boot_url = absl::GetFlag(FLAGS_http_boot_url);
+  if (absl::Status s = CheckUrl("http_boot_url", r.http_boot_url, true); !s.ok()) {
+    return s;
+  }
+  const std::pair<const char*, proxydhcp::BootArch> files[] = {
+      {"boot_file_bios", proxydhcp::BootArch::kBios},
+      {"boot_file_efi_x64", proxydhcp::BootArch::kEfiX64},
+      {"boot_file_efi_ia32", proxydhcp::BootArch::kEfiIa32},
+      {"boot_file_efi_arm64", proxydhcp::BootArch::kEfiArm64}};
+  const std::string values[] = {absl::GetFlag(FLAGS_boot_file_bios),
+                                absl::GetFlag(FLAGS_boot_file_efi_x64),
+                                absl::GetFlag(FLAGS_boot_file_efi_ia32),
+                                absl::GetFlag(FLAGS_boot_file_efi_arm64)};
+  for (size_t i = 0; i < 4; ++i) {
+    if (values[i].empty()) continue;
+    if (absl::Status s = CheckPrintable(files[i].first, values[i]); !s.ok()) {
+      return s;
+    }
+    r.boot_files[files[i].second] = values[i];
+  }
+  std::string next_server = absl::GetFlag(FLAGS_tftp_server);
+  if (!next_server.empty()) {
+    std::optional<wire::Ipv4> ip = wire::ParseIpv4(next_server);
+    if (!ip || *ip == 0 || *ip == wire::kIpv4Broadcast) {
+      return Bad("tftp_server", next_server, "not a unicast IPv4 address");
+    }
+    r.tftp_server = *ip;
+  }
+  absl::StatusOr<proxydhcp::UefiStrategy> strategy =
+      ParseStrategy("uefi_strategy", absl::GetFlag(FLAGS_uefi_strategy));
+  if (!strategy.ok()) return strategy.status();
+  r.uefi_strategy = *strategy;
+
+  r.classify.vendor_class_prefixes.clear();
+  for (const std::string& p : absl::GetFlag(FLAGS_vendor_class_prefixes)) {
+    if (p.empty()) continue;
+    if (absl::Status s = CheckPrintable("vendor_class_prefixes", p); !s.ok()) {
+      return s;
+    }
+    r.classify.vendor_class_prefixes.push_back(p);
+  }
+  if (r.classify.vendor_class_prefixes.empty()) {
+    return Bad("vendor_class_prefixes", "", "needs at least one prefix");
+  }
+  for (const std::string& u : absl::GetFlag(FLAGS_ipxe_user_classes)) {
+    if (!u.empty()) r.classify.ipxe_user_classes.push_back(u);
+  }
+  int priority = absl::GetFlag(FLAGS_ipxe_priority);
+  if (absl::Status s = CheckRange("ipxe_priority", priority, -128, 127); !s.ok()) {
+    return s;
+  }
+  r.ipxe_priority = static_cast<int8_t>(priority);
+
+  std::string rules_file = absl::GetFlag(FLAGS_mac_rules_file);
+  if (!rules_file.empty()) {
+    std::ifstream in(rules_file);
+    if (!in) return Bad("mac_rules_file", rules_file, "cannot be read");
+    std::stringstream text;
+    text << in.rdbuf();
+    absl::StatusOr<std::vector<proxydhcp::MacRule>> rules =
+        ParseMacRules(text.str(), rules_file);
+    if (!rules.ok()) return rules.status();
+    r.mac_rules = std::move(*rules);
+  }
+
+  c.tftp_enabled = absl::GetFlag(FLAGS_tftp);
+  tftp::Config& t = c.tftp;
+  t.root = absl::GetFlag(FLAGS_tftp_root);
+  if (c.tftp_enabled && !IsDirectory(t.root)) {
+    return Bad("tftp_root", t.root,
+               "is not a directory (install Debian's ipxe package, or point "
+               "--tftp_root at your boot files)");
+  }
+  t.symlink_allow = absl::GetFlag(FLAGS_tftp_symlink_allow);
+  int port = absl::GetFlag(FLAGS_tftp_port);
+  if (absl::Status s = CheckRange("tftp_port", port, 1, 65535); !s.ok()) return s;
+  t.port = static_cast<uint16_t>(port);
+  t.max_blksize = absl::GetFlag(FLAGS_tftp_max_blksize);
+  if (absl::Status s = CheckRange("tftp_max_blksize", t.max_blksize, 8, 65464);
+      !s.ok()) {
+    return s;
+  }
+  t.max_windowsize = absl::GetFlag(FLAGS_tftp_max_windowsize);
+  if (absl::Status s =
+          CheckRange("tftp_max_windowsize", t.max_windowsize, 1, 65535);
+      !s.ok()) {
+    return s;
+  }
+  t.max_sessions = absl::GetFlag(FLAGS_tftp_max_sessions);
+  if (absl::Status s =
+          CheckRange("tftp_max_sessions", t.max_sessions, 1, 100000);
+      !s.ok()) {
+    return s;
+  }
+  t.single_port = absl::GetFlag(FLAGS_tftp_single_port);
+  if (r.menu_url.empty() && !c.tftp_enabled && !r.tftp_server) {
+    return absl::InvalidArgumentError(
+        "--notftp without --menu_url: iPXE clients would be sent to an "
+        "embedded menu that nothing serves; give --menu_url or --tftp_server");
+  }
+  if (absl::Status s = CheckRange("v", absl::GetFlag(FLAGS_v), 0, 10); !s.ok()) {
+    return s;
+  }
+  return c;
+}
+
+}  // namespace pxeproxy

@@ -1,0 +1,144 @@
+#include "proxydhcp/packet_io.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <netinet/in.h>
+#include <pcap/pcap.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+
+namespace proxydhcp {
+namespace {
+
+absl::Status Errno(absl::string_view what) {
+  return absl::ErrnoToStatus(errno, what);
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<sock_filter>> CompileBpf(const std::string& expr) {
+  pcap_t* dead = pcap_open_dead(DLT_EN10MB, 65535);
+  if (dead == nullptr) return absl::InternalError("pcap_open_dead failed");
+  bpf_program prog{};
+  if (pcap_compile(dead, &prog, expr.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0) {
+    std::string err = pcap_geterr(dead);
+    pcap_close(dead);
+    return absl::InvalidArgumentError(
+        absl::StrCat("bpf filter '", expr, "': ", err));
+  }
+  std::vector<sock_filter> out(prog.bf_len);
+  for (u_int i = 0; i < prog.bf_len; ++i) {
+    out[i] = {prog.bf_insns[i].code, prog.bf_insns[i].jt, prog.bf_insns[i].jf,
+              prog.bf_insns[i].k};
+  }
+  pcap_freecode(&prog);
+  pcap_close(dead);
+  return out;
+}
+
+absl::StatusOr<std::unique_ptr<PacketSocket>> PacketSocket::Open(
+    int ifindex, const std::vector<sock_filter>& filter) {
+  // Protocol 0 receives nothing until bind, so no frame slips past the filter.
+  int fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return Errno("socket(AF_PACKET)");
+  sock_fprog prog{static_cast<unsigned short>(filter.size()),
+                  const_cast<sock_filter*>(filter.data())};
+  if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) != 0) {
+    absl::Status s = Errno("SO_ATTACH_FILTER");
+    close(fd);
+    return s;
+  }
+  sockaddr_ll sll{};
+  sll.sll_family = AF_PACKET;
+  sll.sll_protocol = htons(ETH_P_IP);
+  sll.sll_ifindex = ifindex;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&sll), sizeof(sll)) != 0) {
+    absl::Status s = Errno("bind(AF_PACKET)");
+    close(fd);
+    return s;
+  }
+  return std::unique_ptr<PacketSocket>(new PacketSocket(fd, ifindex));
+}
+
+PacketSocket::~PacketSocket() { close(fd_); }
+
+absl::StatusOr<std::optional<std::vector<uint8_t>>> PacketSocket::Receive() {
+  for (;;) {
+    sockaddr_ll from{};
+    socklen_t len = sizeof(from);
+    ssize_t n = recvfrom(fd_, buffer_.data(), buffer_.size(), 0,
+                         reinterpret_cast<sockaddr*>(&from), &len);
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return std::nullopt;
+      if (errno == EINTR) continue;
+      return Errno("recvfrom(AF_PACKET)");
+    }
+    if (from.sll_pkttype == PACKET_OUTGOING) continue;  // our own replies
+    return std::vector<uint8_t>(buffer_.begin(), buffer_.begin() + n);
+  }
+}
+
+absl::Status PacketSocket::Send(absl::Span<const uint8_t> frame) {
+  sockaddr_ll to{};
+  to.sll_family = AF_PACKET;
+  to.sll_protocol = htons(ETH_P_IP);
+  to.sll_ifindex = ifindex_;
+  to.sll_halen = 6;
+  std::copy(frame.begin(), frame.begin() + 6, to.sll_addr);
+  ssize_t n = sendto(fd_, frame.data(), frame.size(), 0,
+                     reinterpret_cast<sockaddr*>(&to), sizeof(to));
+  if (n < 0) return Errno("sendto(AF_PACKET)");
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<RawIpSender>> RawIpSender::Open() {
+  int fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+  if (fd < 0) return Errno("socket(AF_INET, SOCK_RAW)");
+  // IPPROTO_RAW never receives; make that explicit so nothing queues.
+  int zero = 0;
+  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &zero, sizeof(zero));
+  return std::unique_ptr<RawIpSender>(new RawIpSender(fd));
+}
+
+RawIpSender::~RawIpSender() { close(fd_); }
+
+absl::Status RawIpSender::Send(const wire::UdpDatagram& d) {
+  std::vector<uint8_t> packet = wire::BuildIpv4Udp(d);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_addr.s_addr = htonl(d.dst_ip);
+  ssize_t n = sendto(fd_, packet.data(), packet.size(), 0,
+                     reinterpret_cast<sockaddr*>(&to), sizeof(to));
+  if (n < 0) return Errno("sendto(raw ip)");
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<PortSink>> PortSink::Open(uint16_t port) {
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return Errno("socket(udp)");
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    absl::Status s = Errno(absl::StrCat("bind udp port ", port));
+    close(fd);
+    return s;
+  }
+  return std::unique_ptr<PortSink>(new PortSink(fd));
+}
+
+PortSink::~PortSink() { close(fd_); }
+
+void PortSink::Drain() {
+  char buf[2048];
+  while (recv(fd_, buf, sizeof(buf), 0) >= 0) {
+  }
+}
+
+}  // namespace proxydhcp

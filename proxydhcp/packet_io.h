@@ -1,0 +1,80 @@
+// The raw-socket shell: an AF_PACKET socket per interface with a BPF filter
+// compiled by libpcap (no hand-written opcodes), and a raw IPv4 socket for
+// replies the kernel must route (relays, port 4011). Neither binds port 67, so
+// a DHCP server on the same host keeps its socket.
+#ifndef PXEPROXY_PROXYDHCP_PACKET_IO_H_
+#define PXEPROXY_PROXYDHCP_PACKET_IO_H_
+
+#include <linux/filter.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "wire/udp_frame.h"
+
+namespace proxydhcp {
+
+constexpr char kProxyBpfFilter[] = "udp dst port 67 or udp dst port 4011";
+
+// Compiles a pcap filter expression for Ethernet frames.
+absl::StatusOr<std::vector<sock_filter>> CompileBpf(const std::string& expr);
+
+class PacketSocket {
+ public:
+  static absl::StatusOr<std::unique_ptr<PacketSocket>> Open(
+      int ifindex, const std::vector<sock_filter>& filter);
+  ~PacketSocket();
+  PacketSocket(const PacketSocket&) = delete;
+  PacketSocket& operator=(const PacketSocket&) = delete;
+
+  int fd() const { return fd_; }
+  int ifindex() const { return ifindex_; }
+
+  // One received frame, or nullopt when nothing is queued. Frames we sent
+  // ourselves (PACKET_OUTGOING) are skipped.
+  absl::StatusOr<std::optional<std::vector<uint8_t>>> Receive();
+  absl::Status Send(absl::Span<const uint8_t> frame);
+
+ private:
+  PacketSocket(int fd, int ifindex) : fd_(fd), ifindex_(ifindex) {}
+  int fd_;
+  int ifindex_;
+  std::vector<uint8_t> buffer_ = std::vector<uint8_t>(65536);
+};
+
+// AF_INET/SOCK_RAW/IPPROTO_RAW: we write the IPv4 and UDP headers, the kernel
+// routes and resolves the link address.
+class RawIpSender {
+ public:
+  static absl::StatusOr<std::unique_ptr<RawIpSender>> Open();
+  ~RawIpSender();
+  absl::Status Send(const wire::UdpDatagram& d);
+
+ private:
+  explicit RawIpSender(int fd) : fd_(fd) {}
+  int fd_;
+};
+
+// Binds 0.0.0.0:port and discards what arrives, only so that the kernel does
+// not answer unicast requests with ICMP port-unreachable (which a PXE client
+// may take as a failure) while the AF_PACKET socket does the real work.
+class PortSink {
+ public:
+  static absl::StatusOr<std::unique_ptr<PortSink>> Open(uint16_t port);
+  ~PortSink();
+  int fd() const { return fd_; }
+  void Drain();
+
+ private:
+  explicit PortSink(int fd) : fd_(fd) {}
+  int fd_;
+};
+
+}  // namespace proxydhcp
+
+#endif  // PXEPROXY_PROXYDHCP_PACKET_IO_H_

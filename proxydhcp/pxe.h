@@ -1,0 +1,86 @@
+// What kind of network-boot client sent a DHCP message: PXE firmware, UEFI
+// HTTP Boot, or iPXE; its architecture; and the PXE options it carried.
+#ifndef PXEPROXY_PROXYDHCP_PXE_H_
+#define PXEPROXY_PROXYDHCP_PXE_H_
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/types/span.h"
+#include "proxydhcp/dhcp_message.h"
+
+namespace proxydhcp {
+
+// Client system architectures (RFC 4578 section 2.1, IANA registry).
+enum : uint16_t {
+  kArchBios = 0,
+  kArchEfiIa32 = 6,
+  kArchEfiBc = 7,  // IANA "EFI BC"; x64 in practice (RFC 4578 errata)
+  kArchEfiX64 = 9,
+  kArchEfiArm32 = 10,
+  kArchEfiArm64 = 11,
+  kArchHttpIa32 = 15,
+  kArchHttpX64 = 16,
+  kArchHttpArm32 = 18,
+  kArchHttpArm64 = 19,
+  kArchEfiRiscv32 = 25,
+  kArchEfiRiscv64 = 27,
+  kArchEfiLoongarch64 = 39,
+};
+
+// The boot-file classes pxeproxy configures (one flag each).
+enum class BootArch { kBios, kEfiIa32, kEfiX64, kEfiArm64, kUnsupported };
+BootArch BootArchOf(uint16_t arch);
+const char* BootArchName(BootArch a);  // "bios", "efi_x64", ...
+const char* ArchName(uint16_t arch);     // a short name for logs
+
+enum class ClientKind { kPxe, kHttpBoot, kIpxe };
+const char* ClientKindName(ClientKind k);
+
+// iPXE feature flags in option 175 (iPXE include/ipxe/dhcp.h).
+enum : uint8_t {
+  kIpxePriority = 1,
+  kIpxeNoPxeDhcp = 176,
+  kIpxeFeatureHttp = 0x13,
+  kIpxeFeatureHttps = 0x14,
+  kIpxeFeatureTftp = 0x15,
+  kIpxeFeatureEfi = 0x24,
+  kIpxeFeatureMenu = 0x27,
+};
+
+// Sub-options of an encapsulated option (43 or 175): code, length, value;
+// 0 is padding, 255 ends. nullopt when a length overruns.
+std::optional<std::map<uint8_t, std::vector<uint8_t>>> ParseSubOptions(
+    absl::Span<const uint8_t> data);
+
+struct ClientInfo {
+  ClientKind kind = ClientKind::kPxe;
+  std::string vendor_class;   // option 60 as sent
+  std::string vendor_prefix;  // the configured prefix it matched
+  uint16_t arch = kArchBios;  // option 93 (first entry), or from option 60
+  bool arch_from_option = false;
+  bool ipxe_has_175 = false;
+  bool ipxe_http = false;  // 175 feature HTTP (or HTTPS)
+  std::optional<std::vector<uint8_t>> guid;  // option 97 verbatim
+};
+
+struct ClassifyConfig {
+  std::vector<std::string> vendor_class_prefixes = {"PXEClient", "HTTPClient"};
+  // Option 77 values that mark a client as iPXE besides "iPXE" itself.
+  std::vector<std::string> ipxe_user_classes;
+};
+
+// nullopt: no option 60, or one with no configured prefix (not a boot client).
+std::optional<ClientInfo> Classify(const DhcpMessage& msg,
+                                   const ClassifyConfig& config);
+
+// Option 77 as a list of user classes: RFC 3004 (length-prefixed instances)
+// when it parses exactly as such, else the raw string (iPXE sends "iPXE" raw).
+std::vector<std::string> UserClasses(absl::Span<const uint8_t> value);
+
+}  // namespace proxydhcp
+
+#endif  // PXEPROXY_PROXYDHCP_PXE_H_

@@ -1,0 +1,198 @@
+#include "proxydhcp/respond.h"
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+
+namespace proxydhcp {
+namespace {
+
+const MacRule* FindMacRule(const ResponderConfig& config,
+                           const wire::MacAddr& mac) {
+  for (const MacRule& rule : config.mac_rules) {
+    if (std::equal(rule.prefix.begin(), rule.prefix.begin() + rule.prefix_len,
+                   mac.begin())) {
+      return &rule;
+    }
+  }
+  return nullptr;
+}
+
+std::string BootFileFor(BootArch arch, const MacRule* rule,
+                        const ResponderConfig& config) {
+  if (rule != nullptr && rule->boot_file) return *rule->boot_file;
+  auto it = config.boot_files.find(arch);
+  return it == config.boot_files.end() ? std::string() : it->second;
+}
+
+bool IsHttpUrl(const std::string& url) {
+  return absl::StartsWithIgnoreCase(url, "http://") ||
+         absl::StartsWithIgnoreCase(url, "https://");
+}
+
+// The file for this client, or the reason there is none.
+std::variant<std::string, IgnoreReason> ChooseBootFile(
+    const ClientInfo& client, const MacRule* rule, wire::Ipv4 tftp_server,
+    const ResponderConfig& config) {
+  BootArch arch = BootArchOf(client.arch);
+  if (client.kind == ClientKind::kIpxe) {
+    std::string menu = config.menu_url;
+    if (menu.empty()) {
+      menu = absl::StrCat("tftp://", wire::FormatIpv4(tftp_server), "/",
+                          config.embedded_menu_name);
+    }
+    // An iPXE built without HTTP cannot fetch an http:// menu: give it a full
+    // iPXE for its arch, which comes back able to (option 175 feature 0x13).
+    if (!(IsHttpUrl(menu) && client.ipxe_has_175 && !client.ipxe_http)) {
+      return menu;
+    }
+  }
+  if (client.kind == ClientKind::kHttpBoot) {
+    if (config.http_boot_url.empty()) return IgnoreReason::kNoHttpBootUrl;
+    return config.http_boot_url;
+  }
+  if (arch == BootArch::kUnsupported) return IgnoreReason::kUnsupportedArch;
+  std::string file = BootFileFor(arch, rule, config);
+  if (file.empty()) return IgnoreReason::kNoBootFileForArch;
+  return file;
+}
+
+// Option 43 with PXE_DISCOVERY_CONTROL = 8: "use the boot file in the offer,
+// skip boot-server discovery" (PXE 2.1 spec, table 2-1).
+const std::vector<uint8_t> kDiscoveryControlBootFile = {6, 1, 8, 255};
+
+}  // namespace
+
+const char* UefiStrategyName(UefiStrategy s) {
+  return s == UefiStrategy::kBinl ? "binl" : "bypass";
+}
+
+const char* IgnoreReasonName(IgnoreReason r) {
+  switch (r) {
+    case IgnoreReason::kMalformed: return "malformed";
+    case IgnoreReason::kNotAddressedToUs: return "not_addressed_to_us";
+    case IgnoreReason::kNotBootRequest: return "not_bootrequest";
+    case IgnoreReason::kNoMessageType: return "no_message_type";
+    case IgnoreReason::kNotPxeClient: return "not_pxe_client";
+    case IgnoreReason::kRequestOnPort67: return "request_on_port_67";
+    case IgnoreReason::kUnhandledMessageType: return "unhandled_message_type";
+    case IgnoreReason::kUnsupportedArch: return "unsupported_arch";
+    case IgnoreReason::kNoBootFileForArch: return "no_boot_file_for_arch";
+    case IgnoreReason::kNoHttpBootUrl: return "no_http_boot_url";
+    case IgnoreReason::kNoServerAddress: return "no_server_address";
+  }
+  return "unknown";
+}
+
+std::vector<IgnoreReason> AllIgnoreReasons() {
+  return {IgnoreReason::kMalformed,         IgnoreReason::kNotAddressedToUs,
+          IgnoreReason::kNotBootRequest,    IgnoreReason::kNoMessageType,
+          IgnoreReason::kNotPxeClient,      IgnoreReason::kRequestOnPort67,
+          IgnoreReason::kUnhandledMessageType, IgnoreReason::kUnsupportedArch,
+          IgnoreReason::kNoBootFileForArch, IgnoreReason::kNoHttpBootUrl,
+          IgnoreReason::kNoServerAddress};
+}
+
+Decision Respond(const DhcpMessage& req, const RequestContext& ctx,
+                 const ResponderConfig& config) {
+  if (req.op != kBootRequest) return Ignore{IgnoreReason::kNotBootRequest};
+  std::optional<uint8_t> type = req.message_type();
+  if (!type) return Ignore{IgnoreReason::kNoMessageType};
+  std::optional<ClientInfo> client = Classify(req, config.classify);
+  if (!client) return Ignore{IgnoreReason::kNotPxeClient};
+
+  const bool binl = ctx.dst_port == kPxeBinlPort;
+  if (!binl) {
+    // A REQUEST on 67 is addressed to the real server, never to a proxy.
+    if (*type == kRequest) return Ignore{IgnoreReason::kRequestOnPort67};
+    if (*type != kDiscover) return Ignore{IgnoreReason::kUnhandledMessageType};
+  } else if (*type != kRequest && *type != kInform) {
+    return Ignore{IgnoreReason::kUnhandledMessageType};
+  }
+  if (ctx.server_ip == 0) return Ignore{IgnoreReason::kNoServerAddress};
+
+  const MacRule* rule = FindMacRule(config, req.mac());
+  const wire::Ipv4 tftp_server = config.tftp_server.value_or(ctx.server_ip);
+  auto chosen = ChooseBootFile(*client, rule, tftp_server, config);
+  if (auto* reason = std::get_if<IgnoreReason>(&chosen)) {
+    return Ignore{*reason};
+  }
+
+  Reply reply;
+  reply.client = *client;
+  reply.boot_file = std::get<std::string>(chosen);
+  DhcpMessage& m = reply.message;
+  m.op = kBootReply;
+  m.htype = req.htype;
+  m.hlen = req.hlen;
+  m.xid = req.xid;
+  m.flags = req.flags;
+  m.giaddr = req.giaddr;
+  m.chaddr = req.chaddr;
+  // yiaddr 0 is what makes EDK2 and iPXE treat an offer as a proxy offer; on
+  // 4011 the ACK repeats the client's own address (PXE 2.1, PROTOCOL.md 3).
+  m.yiaddr = binl ? req.ciaddr : 0;
+  // Always set siaddr: EDK2 falls back to it, iPXE's next-server is siaddr
+  // only, and iPXE drops a proxy reply whose siaddr is 0 (PROTOCOL.md 8).
+  m.siaddr = tftp_server;
+  // file holds at most 127 bytes plus its NUL; a longer URL goes in 67 only.
+  if (reply.boot_file.size() <= 127) m.file = reply.boot_file;
+
+  m.options.SetU8(kOptMessageType, binl ? kAck : kOffer);
+  m.options.SetIpv4(kOptServerId, ctx.server_ip);
+  m.options.SetString(kOptVendorClass, client->kind == ClientKind::kHttpBoot
+                                           ? "HTTPClient"
+                                           : "PXEClient");
+  m.options.SetString(kOptBootfileName, reply.boot_file);
+  if (client->guid) m.options.Set(kOptClientGuid, *client->guid);
+
+  if (binl) {
+    // Echo the boot item (43.71) the client asked for (PXE 2.1 section 2.2.5).
+    if (auto vendor = req.options.Get(kOptVendorSpecific)) {
+      auto subs = ParseSubOptions(*vendor);
+      if (subs && subs->count(71)) {
+        const std::vector<uint8_t>& item = subs->at(71);
+        std::vector<uint8_t> v = {71, static_cast<uint8_t>(item.size())};
+        v.insert(v.end(), item.begin(), item.end());
+        v.push_back(255);
+        m.options.Set(kOptVendorSpecific, std::move(v));
+      }
+    }
+  } else if (client->kind == ClientKind::kPxe) {
+    BootArch arch = BootArchOf(client->arch);
+    UefiStrategy strategy = rule && rule->uefi_strategy ? *rule->uefi_strategy
+                                                        : config.uefi_strategy;
+    // BIOS: 43 = {6: 8}. UEFI: none by default, since old EDK2 drops the first
+    // proxy offer that carries discovery sub-options (edk2#6944).
+    if (arch == BootArch::kBios || strategy == UefiStrategy::kBypass) {
+      m.options.Set(kOptVendorSpecific, kDiscoveryControlBootFile);
+    }
+  }
+  // Never a 43 menu for iPXE: it would enter its PXE menu code instead.
+  if (client->kind == ClientKind::kIpxe && config.ipxe_priority != 0) {
+    m.options.Set(kOptIpxeEncap,
+                  {kIpxePriority, 1, static_cast<uint8_t>(config.ipxe_priority)});
+  }
+
+  reply.src_ip = ctx.server_ip;
+  if (binl) {
+    // To the request's source ip:port (EDK2 sends from 4011, others from 68);
+    // iPXE accepts a proxy ACK only from source port 4011.
+    reply.src_port = kPxeBinlPort;
+    reply.dst_port = ctx.src_port;
+    reply.dst_ip = ctx.src_ip != 0 ? ctx.src_ip : wire::kIpv4Broadcast;
+    reply.broadcast = ctx.src_ip == 0;
+  } else if (req.giaddr != 0) {
+    reply.src_port = kDhcpServerPort;
+    reply.dst_ip = req.giaddr;
+    reply.dst_port = kDhcpServerPort;
+    reply.broadcast = false;
+  } else {
+    reply.src_port = kDhcpServerPort;
+    reply.dst_ip = wire::kIpv4Broadcast;
+    reply.dst_port = kDhcpClientPort;
+    reply.broadcast = true;
+  }
+  return reply;
+}
+
+}  // namespace proxydhcp

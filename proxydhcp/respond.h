@@ -1,0 +1,104 @@
+// The decision core: given a parsed request, where it arrived and the
+// configuration, the reply to send or a named reason to stay silent. Pure: no
+// sockets, clock, logging or flags. The daemon and the diagnose mode's dry run
+// call the very same function.
+#ifndef PXEPROXY_PROXYDHCP_RESPOND_H_
+#define PXEPROXY_PROXYDHCP_RESPOND_H_
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "proxydhcp/dhcp_message.h"
+#include "proxydhcp/pxe.h"
+#include "wire/addr.h"
+
+namespace proxydhcp {
+
+constexpr uint16_t kDhcpServerPort = 67;
+constexpr uint16_t kDhcpClientPort = 68;
+constexpr uint16_t kPxeBinlPort = 4011;
+
+// How UEFI PXE firmware is answered on port 67 (PROTOCOL.md section 2).
+enum class UefiStrategy {
+  kBinl,    // no option 43: old EDK2 keeps the offer, new EDK2 asks on 4011
+  kBypass,  // 43 = {6: 8}: new EDK2 goes straight to TFTP
+};
+const char* UefiStrategyName(UefiStrategy s);
+
+// Per MAC prefix overrides, first match wins.
+struct MacRule {
+  wire::MacAddr prefix{};
+  size_t prefix_len = 0;  // octets that must match, 1..6
+  std::optional<std::string> boot_file;
+  std::optional<UefiStrategy> uefi_strategy;
+};
+
+struct ResponderConfig {
+  ClassifyConfig classify;
+  std::map<BootArch, std::string> boot_files;  // absent or empty: not answered
+  // What clients that are already iPXE get. Empty: the embedded menu over our
+  // own TFTP, tftp://<tftp server>/<embedded_menu_name>.
+  std::string menu_url;
+  std::string embedded_menu_name = "pxeproxy-menu.ipxe";
+  std::string http_boot_url;              // for UEFI HTTP Boot; empty: ignored
+  std::optional<wire::Ipv4> tftp_server;  // siaddr; default: our address
+  UefiStrategy uefi_strategy = UefiStrategy::kBinl;
+  std::vector<MacRule> mac_rules;
+  // 175.1 (iPXE settings priority) in replies to iPXE, so that iPXE prefers
+  // our filename over a corporate server's (PROTOCOL.md section 4). 0: omit.
+  int8_t ipxe_priority = 1;
+};
+
+struct RequestContext {
+  uint16_t dst_port = kDhcpServerPort;  // 67 or 4011
+  wire::Ipv4 src_ip = 0;
+  uint16_t src_port = kDhcpClientPort;
+  // Our address on the receiving interface, or the one the relay sent to.
+  wire::Ipv4 server_ip = 0;
+};
+
+enum class IgnoreReason {
+  kMalformed,            // set by the shell when parsing fails
+  kNotAddressedToUs,     // set by the shell: unicast to another host
+  kNotBootRequest,       // op is BOOTREPLY (a server's packet)
+  kNoMessageType,        // plain BOOTP or no usable option 53
+  kNotPxeClient,         // no option 60 or no recognised prefix
+  kRequestOnPort67,      // a REQUEST on 67 belongs to the real server
+  kUnhandledMessageType, // RELEASE, DECLINE, INFORM on 67; DISCOVER on 4011...
+  kUnsupportedArch,      // an architecture pxeproxy has no flag for
+  kNoBootFileForArch,    // the arch's boot file flag is empty
+  kNoHttpBootUrl,        // HTTPClient without --http_boot_url
+  kNoServerAddress,      // the interface has no IPv4 address
+};
+const char* IgnoreReasonName(IgnoreReason r);
+std::vector<IgnoreReason> AllIgnoreReasons();
+
+struct Ignore {
+  IgnoreReason reason;
+};
+
+struct Reply {
+  DhcpMessage message;
+  wire::Ipv4 src_ip = 0;
+  uint16_t src_port = kDhcpServerPort;
+  wire::Ipv4 dst_ip = 0;
+  uint16_t dst_port = kDhcpClientPort;
+  // true: a broadcast frame on the receiving interface; false: unicast to
+  // dst_ip through the kernel's routing (relays, port 4011).
+  bool broadcast = true;
+  ClientInfo client;
+  std::string boot_file;  // what went into file and option 67
+};
+
+using Decision = std::variant<Reply, Ignore>;
+
+Decision Respond(const DhcpMessage& request, const RequestContext& context,
+                 const ResponderConfig& config);
+
+}  // namespace proxydhcp
+
+#endif  // PXEPROXY_PROXYDHCP_RESPOND_H_

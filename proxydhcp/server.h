@@ -1,0 +1,57 @@
+// The proxyDHCP receive loop: receive, parse, call Respond, send, log, count.
+#ifndef PXEPROXY_PROXYDHCP_SERVER_H_
+#define PXEPROXY_PROXYDHCP_SERVER_H_
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "proxydhcp/interfaces.h"
+#include "proxydhcp/packet_io.h"
+#include "proxydhcp/respond.h"
+
+namespace proxydhcp {
+
+struct Counters {
+  uint64_t received = 0;
+  uint64_t replied = 0;
+  uint64_t send_errors = 0;
+  std::map<std::string, uint64_t> ignored;  // by reason name
+};
+
+class Server {
+ public:
+  // Opens the sockets; every named interface must exist (an interface without
+  // IPv4 is accepted with a warning: its clients are ignored until one comes).
+  static absl::StatusOr<std::unique_ptr<Server>> Create(
+      const std::vector<std::string>& interfaces,
+      const ResponderConfig& config);
+
+  // Serves until `stop_fd` becomes readable (a signalfd or an eventfd).
+  void Run(int stop_fd);
+  const Counters& counters() const { return counters_; }
+
+ private:
+  struct Listener {
+    std::string name;
+    std::unique_ptr<PacketSocket> socket;
+  };
+
+  Server(const ResponderConfig& config) : config_(config) {}
+  void HandleFrame(const Listener& l, absl::Span<const uint8_t> frame);
+  void LogAddresses();
+
+  ResponderConfig config_;
+  std::unique_ptr<InterfaceMonitor> monitor_;
+  std::vector<Listener> listeners_;
+  std::unique_ptr<RawIpSender> raw_;
+  std::unique_ptr<PortSink> sink_4011_;
+  Counters counters_;
+};
+
+}  // namespace proxydhcp
+
+#endif  // PXEPROXY_PROXYDHCP_SERVER_H_

@@ -1,0 +1,30 @@
+// Configuration of the built-in TFTP server, validated by flags.cc.
+#ifndef PXEPROXY_TFTP_CONFIG_H_
+#define PXEPROXY_TFTP_CONFIG_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace tftp {
+
+struct Config {
+  std::string root = "/usr/lib/ipxe";
+  // Symlinks inside the root are followed only when their final target is a
+  // regular file inside the root or one of these directories.
+  std::vector<std::string> symlink_allow = {"/usr/lib/ipxe"};
+  uint16_t port = 69;
+  int max_blksize = 65464;   // further clamped to the interface MTU minus 32
+  int max_windowsize = 64;
+  int max_sessions = 1000;
+  bool single_port = false;  // reply from port 69 itself (NAT'd setups)
+  int timeout_ms = 1000;     // default retransmission timeout
+  int max_retries = 5;
+  // Files served from memory by name (the embedded default menu).
+  std::map<std::string, std::string> virtual_files;
+};
+
+}  // namespace tftp
+
+#endif  // PXEPROXY_TFTP_CONFIG_H_
