@@ -25,14 +25,14 @@ absl::Status ParseOptionArea(absl::Span<const uint8_t> area,
     if (code == kOptEnd) return absl::OkStatus();
     uint8_t len;
     if (!r.ReadU8(&len)) {
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "%s: option %d has no length byte", where, code));
+      return absl::InvalidArgumentError(
+          absl::StrFormat("%s: option %d has no length byte", where, code));
     }
     absl::Span<const uint8_t> value;
     if (!r.ReadBytes(len, &value)) {
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "%s: option %d: length %d, only %d bytes left", where, code, len,
-          r.remaining()));
+      return absl::InvalidArgumentError(
+          absl::StrFormat("%s: option %d: length %d, only %d bytes left", where,
+                          code, len, r.remaining()));
     }
     out->Append(code, value);
   }
@@ -76,14 +76,22 @@ void PutOption(std::vector<uint8_t>& out, uint8_t code,
 
 const char* MessageTypeName(uint8_t type) {
   switch (type) {
-    case kDiscover: return "DISCOVER";
-    case kOffer: return "OFFER";
-    case kRequest: return "REQUEST";
-    case kDecline: return "DECLINE";
-    case kAck: return "ACK";
-    case kNak: return "NAK";
-    case kRelease: return "RELEASE";
-    case kInform: return "INFORM";
+    case kDiscover:
+      return "DISCOVER";
+    case kOffer:
+      return "OFFER";
+    case kRequest:
+      return "REQUEST";
+    case kDecline:
+      return "DECLINE";
+    case kAck:
+      return "ACK";
+    case kNak:
+      return "NAK";
+    case kRelease:
+      return "RELEASE";
+    case kInform:
+      return "INFORM";
   }
   return "UNKNOWN";
 }

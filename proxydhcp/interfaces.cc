@@ -1,12 +1,12 @@
 #include "proxydhcp/interfaces.h"
 
 #include <arpa/inet.h>
+#include <net/if.h>
 #include <netlink/addr.h>
 #include <netlink/cache.h>
 #include <netlink/netlink.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
-#include <net/if.h>
 #include <string.h>
 
 #include "absl/status/status.h"
@@ -27,8 +27,8 @@ void OnChange(nl_cache*, nl_object*, int, void* changed) {
 
 absl::StatusOr<std::unique_ptr<InterfaceMonitor>> InterfaceMonitor::Create() {
   std::unique_ptr<InterfaceMonitor> m(new InterfaceMonitor());
-  int err = nl_cache_mngr_alloc(nullptr, NETLINK_ROUTE, NL_AUTO_PROVIDE,
-                                &m->mngr_);
+  int err =
+      nl_cache_mngr_alloc(nullptr, NETLINK_ROUTE, NL_AUTO_PROVIDE, &m->mngr_);
   if (err < 0) return NlError("netlink cache manager", err);
   err = nl_cache_mngr_add(m->mngr_, "route/link", OnChange, &m->changed_,
                           &m->links_);

@@ -27,39 +27,60 @@ BootArch BootArchOf(uint16_t arch) {
 
 const char* BootArchName(BootArch a) {
   switch (a) {
-    case BootArch::kBios: return "bios";
-    case BootArch::kEfiIa32: return "efi_ia32";
-    case BootArch::kEfiX64: return "efi_x64";
-    case BootArch::kEfiArm64: return "efi_arm64";
-    case BootArch::kUnsupported: break;
+    case BootArch::kBios:
+      return "bios";
+    case BootArch::kEfiIa32:
+      return "efi_ia32";
+    case BootArch::kEfiX64:
+      return "efi_x64";
+    case BootArch::kEfiArm64:
+      return "efi_arm64";
+    case BootArch::kUnsupported:
+      break;
   }
   return "unsupported";
 }
 
 const char* ArchName(uint16_t arch) {
   switch (arch) {
-    case kArchBios: return "bios";
-    case kArchEfiIa32: return "efi-ia32";
-    case kArchEfiBc: return "efi-x64(7)";
-    case kArchEfiX64: return "efi-x64(9)";
-    case kArchEfiArm32: return "efi-arm32";
-    case kArchEfiArm64: return "efi-arm64";
-    case kArchHttpIa32: return "http-ia32";
-    case kArchHttpX64: return "http-x64";
-    case kArchHttpArm32: return "http-arm32";
-    case kArchHttpArm64: return "http-arm64";
-    case kArchEfiRiscv32: return "efi-riscv32";
-    case kArchEfiRiscv64: return "efi-riscv64";
-    case kArchEfiLoongarch64: return "efi-loongarch64";
+    case kArchBios:
+      return "bios";
+    case kArchEfiIa32:
+      return "efi-ia32";
+    case kArchEfiBc:
+      return "efi-x64(7)";
+    case kArchEfiX64:
+      return "efi-x64(9)";
+    case kArchEfiArm32:
+      return "efi-arm32";
+    case kArchEfiArm64:
+      return "efi-arm64";
+    case kArchHttpIa32:
+      return "http-ia32";
+    case kArchHttpX64:
+      return "http-x64";
+    case kArchHttpArm32:
+      return "http-arm32";
+    case kArchHttpArm64:
+      return "http-arm64";
+    case kArchEfiRiscv32:
+      return "efi-riscv32";
+    case kArchEfiRiscv64:
+      return "efi-riscv64";
+    case kArchEfiLoongarch64:
+      return "efi-loongarch64";
   }
   return "other";
 }
 
 const char* ClientKindName(ClientKind k) {
   switch (k) {
-    case ClientKind::kPxe: return "pxe";
-    case ClientKind::kHttpBoot: return "httpboot";
-    case ClientKind::kIpxe: return "ipxe";
+    case ClientKind::kPxe:
+      return "pxe";
+    case ClientKind::kHttpBoot:
+      return "httpboot";
+    case ClientKind::kIpxe:
+      return "ipxe";
   }
   return "?";
 }
@@ -127,10 +148,10 @@ std::optional<ClientInfo> Classify(const DhcpMessage& msg,
   }
   if (info.vendor_prefix.empty()) return std::nullopt;
   info.kind = absl::StartsWith(*vc, "HTTPClient") ? ClientKind::kHttpBoot
-                                                   : ClientKind::kPxe;
+                                                  : ClientKind::kPxe;
   // Option 93 may be a list of 2-byte codes; the first is the running arch.
-  if (auto a = msg.options.Get(kOptClientArch); a && a->size() >= 2 &&
-                                                a->size() % 2 == 0) {
+  if (auto a = msg.options.Get(kOptClientArch);
+      a && a->size() >= 2 && a->size() % 2 == 0) {
     info.arch = static_cast<uint16_t>((*a)[0] << 8 | (*a)[1]);
     info.arch_from_option = true;
   } else if (auto from_vc = ArchFromVendorClass(*vc)) {

@@ -35,7 +35,7 @@ enum : uint16_t {
 enum class BootArch { kBios, kEfiIa32, kEfiX64, kEfiArm64, kUnsupported };
 BootArch BootArchOf(uint16_t arch);
 const char* BootArchName(BootArch a);  // "bios", "efi_x64", ...
-const char* ArchName(uint16_t arch);     // a short name for logs
+const char* ArchName(uint16_t arch);   // a short name for logs
 
 enum class ClientKind { kPxe, kHttpBoot, kIpxe };
 const char* ClientKindName(ClientKind k);
@@ -63,7 +63,7 @@ struct ClientInfo {
   uint16_t arch = kArchBios;  // option 93 (first entry), or from option 60
   bool arch_from_option = false;
   bool ipxe_has_175 = false;
-  bool ipxe_http = false;  // 175 feature HTTP (or HTTPS)
+  bool ipxe_http = false;                    // 175 feature HTTP (or HTTPS)
   std::optional<std::vector<uint8_t>> guid;  // option 97 verbatim
 };
 

@@ -68,27 +68,43 @@ const char* UefiStrategyName(UefiStrategy s) {
 
 const char* IgnoreReasonName(IgnoreReason r) {
   switch (r) {
-    case IgnoreReason::kMalformed: return "malformed";
-    case IgnoreReason::kNotAddressedToUs: return "not_addressed_to_us";
-    case IgnoreReason::kNotBootRequest: return "not_bootrequest";
-    case IgnoreReason::kNoMessageType: return "no_message_type";
-    case IgnoreReason::kNotPxeClient: return "not_pxe_client";
-    case IgnoreReason::kRequestOnPort67: return "request_on_port_67";
-    case IgnoreReason::kUnhandledMessageType: return "unhandled_message_type";
-    case IgnoreReason::kUnsupportedArch: return "unsupported_arch";
-    case IgnoreReason::kNoBootFileForArch: return "no_boot_file_for_arch";
-    case IgnoreReason::kNoHttpBootUrl: return "no_http_boot_url";
-    case IgnoreReason::kNoServerAddress: return "no_server_address";
+    case IgnoreReason::kMalformed:
+      return "malformed";
+    case IgnoreReason::kNotAddressedToUs:
+      return "not_addressed_to_us";
+    case IgnoreReason::kNotBootRequest:
+      return "not_bootrequest";
+    case IgnoreReason::kNoMessageType:
+      return "no_message_type";
+    case IgnoreReason::kNotPxeClient:
+      return "not_pxe_client";
+    case IgnoreReason::kRequestOnPort67:
+      return "request_on_port_67";
+    case IgnoreReason::kUnhandledMessageType:
+      return "unhandled_message_type";
+    case IgnoreReason::kUnsupportedArch:
+      return "unsupported_arch";
+    case IgnoreReason::kNoBootFileForArch:
+      return "no_boot_file_for_arch";
+    case IgnoreReason::kNoHttpBootUrl:
+      return "no_http_boot_url";
+    case IgnoreReason::kNoServerAddress:
+      return "no_server_address";
   }
   return "unknown";
 }
 
 std::vector<IgnoreReason> AllIgnoreReasons() {
-  return {IgnoreReason::kMalformed,         IgnoreReason::kNotAddressedToUs,
-          IgnoreReason::kNotBootRequest,    IgnoreReason::kNoMessageType,
-          IgnoreReason::kNotPxeClient,      IgnoreReason::kRequestOnPort67,
-          IgnoreReason::kUnhandledMessageType, IgnoreReason::kUnsupportedArch,
-          IgnoreReason::kNoBootFileForArch, IgnoreReason::kNoHttpBootUrl,
+  return {IgnoreReason::kMalformed,
+          IgnoreReason::kNotAddressedToUs,
+          IgnoreReason::kNotBootRequest,
+          IgnoreReason::kNoMessageType,
+          IgnoreReason::kNotPxeClient,
+          IgnoreReason::kRequestOnPort67,
+          IgnoreReason::kUnhandledMessageType,
+          IgnoreReason::kUnsupportedArch,
+          IgnoreReason::kNoBootFileForArch,
+          IgnoreReason::kNoHttpBootUrl,
           IgnoreReason::kNoServerAddress};
 }
 
@@ -131,6 +147,7 @@ Decision Respond(const DhcpMessage& req, const RequestContext& ctx,
   // yiaddr 0 is what makes EDK2 and iPXE treat an offer as a proxy offer; on
   // 4011 the ACK repeats the client's own address (PXE 2.1, PROTOCOL.md 3).
   m.yiaddr = binl ? req.ciaddr : 0;
+  m.ciaddr = binl ? req.ciaddr : 0;  // RFC 2131 table 3: ciaddr or 0
   // Always set siaddr: EDK2 falls back to it, iPXE's next-server is siaddr
   // only, and iPXE drops a proxy reply whose siaddr is 0 (PROTOCOL.md 8).
   m.siaddr = tftp_server;
@@ -169,8 +186,8 @@ Decision Respond(const DhcpMessage& req, const RequestContext& ctx,
   }
   // Never a 43 menu for iPXE: it would enter its PXE menu code instead.
   if (client->kind == ClientKind::kIpxe && config.ipxe_priority != 0) {
-    m.options.Set(kOptIpxeEncap,
-                  {kIpxePriority, 1, static_cast<uint8_t>(config.ipxe_priority)});
+    m.options.Set(kOptIpxeEncap, {kIpxePriority, 1,
+                                  static_cast<uint8_t>(config.ipxe_priority)});
   }
 
   reply.src_ip = ctx.server_ip;

@@ -62,17 +62,17 @@ struct RequestContext {
 };
 
 enum class IgnoreReason {
-  kMalformed,            // set by the shell when parsing fails
-  kNotAddressedToUs,     // set by the shell: unicast to another host
-  kNotBootRequest,       // op is BOOTREPLY (a server's packet)
-  kNoMessageType,        // plain BOOTP or no usable option 53
-  kNotPxeClient,         // no option 60 or no recognised prefix
-  kRequestOnPort67,      // a REQUEST on 67 belongs to the real server
-  kUnhandledMessageType, // RELEASE, DECLINE, INFORM on 67; DISCOVER on 4011...
-  kUnsupportedArch,      // an architecture pxeproxy has no flag for
-  kNoBootFileForArch,    // the arch's boot file flag is empty
-  kNoHttpBootUrl,        // HTTPClient without --http_boot_url
-  kNoServerAddress,      // the interface has no IPv4 address
+  kMalformed,             // set by the shell when parsing fails
+  kNotAddressedToUs,      // set by the shell: unicast to another host
+  kNotBootRequest,        // op is BOOTREPLY (a server's packet)
+  kNoMessageType,         // plain BOOTP or no usable option 53
+  kNotPxeClient,          // no option 60 or no recognised prefix
+  kRequestOnPort67,       // a REQUEST on 67 belongs to the real server
+  kUnhandledMessageType,  // RELEASE, DECLINE, INFORM on 67; DISCOVER on 4011...
+  kUnsupportedArch,       // an architecture pxeproxy has no flag for
+  kNoBootFileForArch,     // the arch's boot file flag is empty
+  kNoHttpBootUrl,         // HTTPClient without --http_boot_url
+  kNoServerAddress,       // the interface has no IPv4 address
 };
 const char* IgnoreReasonName(IgnoreReason r);
 std::vector<IgnoreReason> AllIgnoreReasons();

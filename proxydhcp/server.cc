@@ -11,8 +11,7 @@
 namespace proxydhcp {
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Create(
-    const std::vector<std::string>& interfaces,
-    const ResponderConfig& config) {
+    const std::vector<std::string>& interfaces, const ResponderConfig& config) {
   std::unique_ptr<Server> s(new Server(config));
   absl::StatusOr<std::unique_ptr<InterfaceMonitor>> monitor =
       InterfaceMonitor::Create();
@@ -23,8 +22,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(
   for (const std::string& name : interfaces) {
     std::optional<InterfaceInfo> info = s->monitor_->ByName(name);
     if (!info) {
-      return absl::NotFoundError(absl::StrCat("interface ", name,
-                                              " does not exist"));
+      return absl::NotFoundError(
+          absl::StrCat("interface ", name, " does not exist"));
     }
     absl::StatusOr<std::unique_ptr<PacketSocket>> sock =
         PacketSocket::Open(info->index, *filter);
@@ -77,7 +76,8 @@ void Server::Run(int stop_fd) {
   fds.push_back({monitor_->fd(), POLLIN, 0});
   if (sink_4011_) fds.push_back({sink_4011_->fd(), POLLIN, 0});
   const size_t first_listener = fds.size();
-  for (const Listener& l : listeners_) fds.push_back({l.socket->fd(), POLLIN, 0});
+  for (const Listener& l : listeners_)
+    fds.push_back({l.socket->fd(), POLLIN, 0});
 
   for (;;) {
     int n = poll(fds.data(), fds.size(), -1);
@@ -125,9 +125,8 @@ void Server::HandleFrame(const Listener& l, absl::Span<const uint8_t> frame) {
                         req.status().message()));
     return;
   }
-  const std::string who =
-      absl::StrFormat("mac=%s xid=0x%08x", wire::FormatMac(req->mac()),
-                      req->xid);
+  const std::string who = absl::StrFormat(
+      "mac=%s xid=0x%08x", wire::FormatMac(req->mac()), req->xid);
   const InterfaceSnapshot& snap = monitor_->snapshot();
   auto info = snap.find(l.socket->ifindex());
   RequestContext ctx;

@@ -35,7 +35,8 @@ std::string FormatMac(const MacAddr& mac) {
 }
 
 std::optional<MacAddr> ParseMacPrefix(absl::string_view text, size_t* len) {
-  std::vector<absl::string_view> parts = absl::StrSplit(text, absl::ByAnyChar(":-"));
+  std::vector<absl::string_view> parts =
+      absl::StrSplit(text, absl::ByAnyChar(":-"));
   if (parts.empty() || parts.size() > 6) return std::nullopt;
   MacAddr mac{};
   for (size_t i = 0; i < parts.size(); ++i) {

@@ -8,9 +8,9 @@
 #define PXE_CONCAT_INNER_(a, b) a##b
 #define PXE_CONCAT_(a, b) PXE_CONCAT_INNER_(a, b)
 
-#define RETURN_IF_ERROR(expr)                \
-  do {                                       \
-    ::absl::Status pxe_status_ = (expr);     \
+#define RETURN_IF_ERROR(expr)                  \
+  do {                                         \
+    ::absl::Status pxe_status_ = (expr);       \
     if (!pxe_status_.ok()) return pxe_status_; \
   } while (0)
 

@@ -133,9 +133,9 @@ std::vector<uint8_t> BuildIpv4Udp(const UdpDatagram& d) {
   PutU16(out, 22, d.dst_port);
   PutU16(out, 24, static_cast<uint16_t>(udp_len));
   std::copy(d.payload.begin(), d.payload.end(), out.begin() + 28);
-  uint16_t csum = InternetChecksum(
-      absl::MakeConstSpan(out.data() + kIpHeader, udp_len),
-      PseudoHeaderSum(d.src_ip, d.dst_ip, udp_len));
+  uint16_t csum =
+      InternetChecksum(absl::MakeConstSpan(out.data() + kIpHeader, udp_len),
+                       PseudoHeaderSum(d.src_ip, d.dst_ip, udp_len));
   PutU16(out, 26, csum == 0 ? 0xffff : csum);  // RFC 768: 0 means "none"
   return out;
 }
