@@ -76,6 +76,12 @@ ABSL_FLAG(int, tftp_max_sessions, 1000,
 ABSL_FLAG(bool, tftp_single_port, false,
           "Send TFTP data from port 69 itself rather than a fresh port per "
           "transfer (for clients behind NAT).");
+// --- privileges ---
+ABSL_FLAG(std::string, user, "_pxeproxy",
+          "Started as root, switch to this user once every socket is open, "
+          "keeping only CAP_NET_RAW; it must exist. Empty: keep running as "
+          "root. Started as another user (systemd's User=): ignored, and "
+          "capabilities other than CAP_NET_RAW are dropped.");
 // --- logging ---
 ABSL_FLAG(int, v, 0, "Verbose logging level: 1 logs every ignored packet "
                      "with its reason.");
@@ -314,6 +320,7 @@ absl::StatusOr<Config> BuildConfig(const std::vector<std::string>& positional) {
     r.mac_rules = std::move(*rules);
   }
 
+  c.user = absl::GetFlag(FLAGS_user);
   c.tftp_enabled = absl::GetFlag(FLAGS_tftp);
   tftp::Config& t = c.tftp;
   t.root = absl::GetFlag(FLAGS_tftp_root);

@@ -17,6 +17,9 @@ struct Config {
   proxydhcp::ResponderConfig responder;
   bool tftp_enabled = true;
   tftp::Config tftp;
+  // --user: checked and applied by privdrop (main.cc), not here, because
+  // whether it matters depends on who started us.
+  std::string user;
 };
 
 // Installs the usage message and version; call before absl::ParseCommandLine.

@@ -10,6 +10,7 @@
 #include "absl/flags/parse.h"
 #include "flags.h"
 #include "glog/logging.h"
+#include "privdrop.h"
 #include "proxydhcp/server.h"
 
 int main(int argc, char** argv) {
@@ -28,6 +29,12 @@ int main(int argc, char** argv) {
     std::cerr << "pxeproxy: " << config.status().message() << "\n";
     return 2;
   }
+  // A bad --user is a configuration error, reported before anything is bound.
+  absl::StatusOr<privdrop::Plan> drop = privdrop::Resolve(config->user);
+  if (!drop.ok()) {
+    std::cerr << "pxeproxy: " << drop.status().message() << "\n";
+    return 2;
+  }
 
   // Signals arrive on a descriptor the loops poll: a clean end, no handler.
   sigset_t stop_signals;
@@ -44,6 +51,13 @@ int main(int argc, char** argv) {
     std::cerr << "pxeproxy: " << dhcp.status().message() << "\n";
     return 1;
   }
+  // Every socket is open: give up root. Keep this after the last server
+  // (proxyDHCP, TFTP) is created and before any serves a packet.
+  if (absl::Status s = privdrop::Apply(*drop); !s.ok()) {
+    std::cerr << "pxeproxy: " << s.message() << "\n";
+    return 1;
+  }
+  LOG(INFO) << "running as " << privdrop::Describe();
   LOG(INFO) << "pxeproxy " << PXEPROXY_VERSION << " ready; menu for iPXE: "
             << (config->responder.menu_url.empty() ? "(embedded)"
                                                    : config->responder.menu_url);

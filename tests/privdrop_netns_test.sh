@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# Started as root with --user=nobody, pxeproxy must open its sockets, then run
+# as nobody with only CAP_NET_RAW (read from /proc/PID/status, every thread)
+# and still answer a PXE DISCOVER. Runs in two network namespaces of its own
+# (pxk-*, 10.77.5.0/24); needs root, else exit 77 (ctest: skipped).
+#   tests/privdrop_netns_test.sh PXEPROXY_BINARY
+set -euo pipefail
+bin=${1:?usage: privdrop_netns_test.sh PXEPROXY_BINARY}
+
+skip() { echo "SKIPPED: $*"; exit 77; }
+[ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces, raw sockets)"
+command -v ip >/dev/null || skip "needs ip (iproute2)"
+command -v busybox >/dev/null || skip "needs busybox (udhcpc as the PXE client)"
+getent passwd nobody >/dev/null || skip "needs the user nobody"
+[ -x "$bin" ] || { echo "FAIL: no binary at $bin"; exit 1; }
+
+id=$$
+srv=pxk-pds$id
+cli=pxk-pdc$id
+tmp=$(mktemp -d)
+pid=
+cleanup() {
+  [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+  ip netns del "$srv" 2>/dev/null || true
+  ip netns del "$cli" 2>/dev/null || true
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+ip netns add "$srv" || skip "cannot create network namespaces here"
+ip netns add "$cli"
+ip link add pxkpd0 netns "$srv" type veth peer name pxkpd1 netns "$cli"
+ip -n "$srv" addr add 10.77.5.1/24 dev pxkpd0
+ip -n "$cli" addr add 10.77.5.2/24 dev pxkpd1
+for ns in "$srv" "$cli"; do ip -n "$ns" link set lo up; done
+ip -n "$srv" link set pxkpd0 up
+ip -n "$cli" link set pxkpd1 up
+
+# A TFTP root that nobody can read, whatever the host has installed.
+mkdir -p "$tmp/tftp"
+echo boot >"$tmp/tftp/undionly.kpxe"
+chmod 755 "$tmp" "$tmp/tftp"
+
+ip netns exec "$srv" "$bin" --user=nobody --tftp_root="$tmp/tftp" \
+  --tftp_symlink_allow="$tmp/tftp" --v=1 pxkpd0 >"$tmp/log" 2>&1 &
+pid=$!
+for _ in $(seq 100); do
+  grep -q ' ready' "$tmp/log" && break
+  kill -0 "$pid" 2>/dev/null || break
+  sleep 0.1
+done
+if ! grep -q ' ready' "$tmp/log"; then
+  echo "FAIL: pxeproxy did not become ready:"; cat "$tmp/log"; exit 1
+fi
+
+fail=0
+check() {  # check DESCRIPTION COMMAND...
+  if "${@:2}"; then echo "ok: $1"; else echo "FAIL: $1"; fail=1; fi
+}
+field() { awk -v k="$1:" '$1 == k { $1 = ""; sub(/^ /, ""); print }' "$2"; }
+# Capabilities allowed after the drop: CAP_NET_RAW (13), and
+# CAP_NET_BIND_SERVICE (10) should a later version need it.
+allowed=$(( (1 << 13) | (1 << 10) ))
+within() { [ $(( 0x$1 & ~allowed )) -eq 0 ]; }
+nobody_uid=$(id -u nobody)
+
+status=/proc/$pid/status
+cp "$status" "$tmp/status"
+echo "--- /proc/$pid/status (excerpt)"
+grep -E '^(Uid|Gid|Groups|Cap|NoNewPrivs)' "$tmp/status"
+read -r -a uids <<<"$(field Uid "$tmp/status")"
+read -r -a gids <<<"$(field Gid "$tmp/status")"
+check "real, effective, saved and fs uid are nobody's ($nobody_uid)" \
+  test "${uids[*]}" = "$nobody_uid $nobody_uid $nobody_uid $nobody_uid"
+check "no gid is 0 (${gids[*]})" \
+  bash -c '[[ " $1 " != *" 0 "* ]]' _ "${gids[*]}"
+check "no supplementary group 0" \
+  bash -c '[[ " $1 " != *" 0 "* ]]' _ "$(field Groups "$tmp/status")"
+check "CapEff is CAP_NET_RAW only ($(field CapEff "$tmp/status"))" \
+  within "$(field CapEff "$tmp/status")"
+check "CapEff has CAP_NET_RAW" \
+  test $(( 0x$(field CapEff "$tmp/status") & (1 << 13) )) -ne 0
+check "CapPrm is CAP_NET_RAW only ($(field CapPrm "$tmp/status"))" \
+  within "$(field CapPrm "$tmp/status")"
+check "CapInh is empty" test $(( 0x$(field CapInh "$tmp/status") )) -eq 0
+check "CapAmb is empty" test $(( 0x$(field CapAmb "$tmp/status") )) -eq 0
+check "NoNewPrivs is set" test "$(field NoNewPrivs "$tmp/status")" = 1
+# The bounding set shrinks only where we hold CAP_SETPCAP (8) ourselves.
+if [ $(( 0x$(field CapBnd /proc/self/status) & (1 << 8) )) -ne 0 ]; then
+  check "CapBnd is CAP_NET_RAW only ($(field CapBnd "$tmp/status"))" \
+    within "$(field CapBnd "$tmp/status")"
+fi
+for task in /proc/"$pid"/task/*; do
+  t=${task##*/}
+  check "thread $t runs as nobody, no capability but CAP_NET_RAW" \
+    bash -c '[ "$(awk "/^Uid:/ {print \$3}" "$1")" = "$2" ] &&
+             [ $(( 0x$(awk "/^CapEff:/ {print \$2}" "$1") & ~$3 )) -eq 0 ]' \
+    _ "$task/status" "$nobody_uid" "$allowed"
+done
+
+# Still serving after the drop: a BIOS PXE DISCOVER gets a proxy offer
+# (counted as replied= when pxeproxy stops).
+ip netns exec "$cli" timeout 10 busybox udhcpc -i pxkpd1 -f -q -n -t 2 -T 1 \
+  -s /bin/true -V PXEClient:Arch:00000:UNDI:002001 >/dev/null 2>&1 || true
+kill -TERM "$pid"
+rc=0
+wait "$pid" || rc=$?
+pid=
+check "pxeproxy stopped cleanly after the drop (exit status $rc)" test "$rc" -eq 0
+check "pxeproxy answered the PXE DISCOVER as nobody" \
+  grep -qE 'stopping: .*replied=[1-9]' "$tmp/log"
+check "it logged the switch" grep -q "running as uid=$nobody_uid " "$tmp/log"
+
+# A --user that does not exist is a configuration error naming the flag,
+# before anything is bound.
+rc=0
+ip netns exec "$srv" "$bin" --user=pxk-no-such-user --tftp_root="$tmp/tftp" \
+  pxkpd0 >"$tmp/log2" 2>&1 || rc=$?
+check "an unknown --user exits 2" test "$rc" -eq 2
+check "and the error names --user" grep -q -- "--user='pxk-no-such-user'" "$tmp/log2"
+
+if [ $fail -ne 0 ]; then
+  echo "--- pxeproxy log"; cat "$tmp/log"
+  exit 1
+fi
+echo "PASS"
