@@ -1,0 +1,189 @@
+#!/usr/bin/env bash
+# Namespace integration test of the proxyDHCP daemon against real peers:
+#   pxeproxy and a dnsmasq DHCP server bound to :67 share one namespace (the
+#   "same host" case); real firmware packets from the captures are replayed
+#   from a client namespace and the replies checked field by field; a real
+#   busybox udhcpc and ISC dhclient get addresses from dnsmasq and never a
+#   packet from pxeproxy.
+# Usage: proxydhcp_test.sh PXEPROXY DHCP_PROBE CAPTURES_DIR
+set -u
+PXEPROXY=$1 PROBE=$2 CAPS=$3
+NS_BR=pxpi-br NS_SRV=pxpi-srv NS_CLI=pxpi-cli
+SERVER=10.77.1.1
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "SKIPPED: needs root to create network namespaces"; exit 77
+fi
+for t in ip dnsmasq busybox dhclient tcpdump; do
+  command -v $t >/dev/null || { echo "SKIPPED: $t is not installed"; exit 77; }
+done
+
+WORK=$(mktemp -d /tmp/pxpi.XXXXXX)
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+  sleep 0.2
+  for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
+  for n in $NS_CLI $NS_SRV $NS_BR; do ip netns del $n 2>/dev/null; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+for n in $NS_CLI $NS_SRV $NS_BR; do ip netns del $n 2>/dev/null; done
+
+FAILS=0
+pass() { echo "PASS: $*"; }
+fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
+
+# --- topology: a bridge namespace, a server and a client namespace ---
+set -e
+for n in $NS_BR $NS_SRV $NS_CLI; do ip netns add $n; ip -n $n link set lo up; done
+ip -n $NS_BR link add br0 type bridge
+ip -n $NS_BR link set br0 up
+ip -n $NS_SRV link add srv0 type veth peer name p-srv netns $NS_BR
+ip -n $NS_CLI link add cli0 type veth peer name p-cli netns $NS_BR
+for p in p-srv p-cli; do ip -n $NS_BR link set $p master br0 up; done
+ip -n $NS_SRV addr add $SERVER/24 dev srv0
+ip -n $NS_SRV link set srv0 up
+ip -n $NS_CLI link set cli0 up
+set +e
+CLI_MAC=$(ip -n $NS_CLI -o link show cli0 | grep -o 'link/ether [0-9a-f:]*' | cut -d' ' -f2)
+
+# --- the corporate DHCP server, bound to 0.0.0.0:67 in pxeproxy's namespace ---
+ip netns exec $NS_SRV dnsmasq --no-daemon --conf-file=/dev/null --port=0 \
+  --dhcp-range=10.77.1.100,10.77.1.150,255.255.255.0,1h --no-ping \
+  --dhcp-authoritative --dhcp-leasefile=$WORK/leases --log-dhcp \
+  --log-facility=$WORK/dnsmasq.log &
+DNSMASQ_PID=$!
+PIDS+=($DNSMASQ_PID)
+mkdir -p $WORK/tftp
+ip netns exec $NS_SRV "$PXEPROXY" --v=1 --user=nobody --tftp_root=$WORK/tftp \
+  --menu_url=http://$SERVER/menu.ipxe --http_boot_url=http://$SERVER/ipxe.efi \
+  srv0 >$WORK/pxeproxy.log 2>&1 &
+PXE_PID=$!
+PIDS+=($PXE_PID)
+for _ in $(seq 50); do grep -q "ready" $WORK/pxeproxy.log && break; sleep 0.1; done
+if ! grep -q "ready" $WORK/pxeproxy.log; then
+  cat $WORK/pxeproxy.log; echo "FAIL: pxeproxy did not start"; exit 1
+fi
+if ip netns exec $NS_SRV ss -ulpn | grep -q 'dnsmasq' &&
+   ip netns exec $NS_SRV ss -ulpn | grep ':67 ' | grep -q dnsmasq; then
+  pass "dnsmasq holds UDP port 67 in pxeproxy's namespace"
+else
+  fail "dnsmasq is not bound to port 67"; ip netns exec $NS_SRV ss -ulpn
+fi
+
+probe() {  # name, probe args...
+  local name=$1; shift
+  if ip netns exec $NS_CLI "$PROBE" cli0 "$@" >$WORK/probe.out 2>&1; then
+    pass "$name"
+  else
+    fail "$name"; cat $WORK/probe.out
+  fi
+}
+EDK2=$CAPS/ovmf-edk2-pxe-to-ipxe-efi.pcap
+SEABIOS=$CAPS/seabios-ipxe-rom.pcap
+HTTPB=$CAPS/ovmf-uefi-http-boot.pcap
+
+probe "EDK2 UEFI DISCOVER gets snponly.efi; dnsmasq offers an address too" \
+  $EDK2 8 $SERVER snponly.efi --corporate
+probe "broken packets are dropped, the next real DISCOVER is answered" \
+  $EDK2 8 $SERVER snponly.efi --mutate
+probe "SeaBIOS iPXE ROM gets the menu URL" \
+  $SEABIOS 9 $SERVER http://$SERVER/menu.ipxe --corporate
+probe "iPXE EFI (chainloaded) gets the menu URL, no loop" \
+  $EDK2 264 $SERVER http://$SERVER/menu.ipxe --corporate
+probe "UEFI HTTP Boot gets the HTTP URL" \
+  $HTTPB 9 $SERVER http://$SERVER/ipxe.efi --corporate
+probe "a REQUEST on port 67 gets nothing from the proxy" \
+  $EDK2 14 $SERVER none --wait_ms=1500
+ip -n $NS_CLI addr add 10.77.1.200/24 dev cli0
+probe "EDK2 REQUEST on 4011 gets an ACK from 4011" \
+  $EDK2 18 $SERVER snponly.efi --binl_from=10.77.1.200
+ip -n $NS_CLI addr flush dev cli0
+
+# --- real DHCP clients: an address from dnsmasq, nothing from pxeproxy ---
+real_client() {  # name, command...
+  local name=$1; shift
+  ip netns exec $NS_CLI tcpdump -Z root -i cli0 -n -U -w $WORK/$name.pcap \
+    'udp port 67 or udp port 68' >/dev/null 2>$WORK/$name.tcpdump &
+  local td=$!
+  for _ in $(seq 100); do
+    grep -q listening $WORK/$name.tcpdump 2>/dev/null && break; sleep 0.1
+  done
+  if timeout 30 ip netns exec $NS_CLI "$@" >$WORK/$name.out 2>&1; then
+    pass "$name got a lease from the corporate server"
+  else
+    fail "$name got no lease"; cat $WORK/$name.out
+  fi
+  sleep 1
+  kill $td; wait $td 2>/dev/null
+  [ -n "${DEBUG:-}" ] && { ls -la $WORK; tcpdump -n -r $WORK/$name.pcap; }
+  # A proxy reply is a BOOTREPLY from port 67 with yiaddr 0 (UDP payload 16).
+  local total proxy
+  total=$(tcpdump -n -r $WORK/$name.pcap 'udp src port 67' 2>/dev/null | wc -l)
+  proxy=$(tcpdump -n -r $WORK/$name.pcap 'udp src port 67 and udp[24:4] = 0' 2>/dev/null | wc -l)
+  if [ "$total" -ge 2 ] && [ "$proxy" -eq 0 ]; then
+    pass "$name: $total server packets on the wire, none from pxeproxy"
+  else
+    fail "$name: $total server packets, $proxy proxy replies"
+  fi
+  ip -n $NS_CLI addr flush dev cli0
+}
+real_client udhcpc busybox udhcpc -i cli0 -n -q -f -t 5 -T 2 -s /bin/true
+real_client dhclient dhclient -1 -v -sf /bin/true -pf $WORK/dhclient.pid \
+  -lf $WORK/dhclient.leases cli0
+if grep -q "reason=not_pxe_client.*mac=$CLI_MAC\|mac=$CLI_MAC.*not_pxe_client" \
+     $WORK/pxeproxy.log ||
+   grep "not_pxe_client" $WORK/pxeproxy.log | grep -q "$CLI_MAC"; then
+  pass "pxeproxy logged the real clients as not_pxe_client"
+else
+  fail "pxeproxy did not log the real clients' DISCOVERs as ignored"
+fi
+if grep "OFFER\|ACK" $WORK/pxeproxy.log | grep -q "$CLI_MAC"; then
+  fail "pxeproxy answered a non-PXE client"
+fi
+if grep -q "reason=malformed" $WORK/pxeproxy.log; then
+  pass "malformed packets logged with reason=malformed"
+else
+  fail "malformed packets were not counted"
+fi
+
+if kill -0 $DNSMASQ_PID 2>/dev/null; then
+  pass "dnsmasq kept running beside pxeproxy"
+else
+  fail "dnsmasq died"
+fi
+
+# --- address changes are followed through netlink, without a restart ---
+kill $DNSMASQ_PID; wait $DNSMASQ_PID 2>/dev/null
+ip -n $NS_SRV addr flush dev srv0
+for _ in $(seq 30); do grep -q "srv0 has no IPv4 address" $WORK/pxeproxy.log && break; sleep 0.1; done
+grep -q "srv0 has no IPv4 address" $WORK/pxeproxy.log &&
+  pass "an interface without IPv4 gets a clear message" ||
+  fail "no message when the interface lost its address"
+probe "no address: the DISCOVER is ignored (no_server_address)" \
+  $EDK2 8 $SERVER none --wait_ms=1000
+ip -n $NS_SRV addr add 10.77.1.2/24 dev srv0
+for _ in $(seq 30); do grep -q "serving srv0 10.77.1.2/24" $WORK/pxeproxy.log && break; sleep 0.1; done
+probe "a new address is used at once (option 54, siaddr = 10.77.1.2)" \
+  $EDK2 8 10.77.1.2 snponly.efi
+grep -q "reason=no_server_address" $WORK/pxeproxy.log &&
+  pass "counted as no_server_address" || fail "no_server_address not logged"
+
+# --- clean stop with counters ---
+kill -TERM $PXE_PID
+for _ in $(seq 30); do kill -0 $PXE_PID 2>/dev/null || break; sleep 0.1; done
+if kill -0 $PXE_PID 2>/dev/null; then
+  fail "pxeproxy did not stop on SIGTERM"
+else
+  wait $PXE_PID; rc=$?
+  [ $rc -eq 0 ] && pass "SIGTERM: clean exit" || fail "SIGTERM: exit code $rc"
+fi
+grep "stopping:" $WORK/pxeproxy.log | sed 's/^/  /'
+grep -q "stopping: .*replied=7 .*malformed=" $WORK/pxeproxy.log &&
+  pass "counters: 7 replies, malformed counted" ||
+  fail "counters differ from the 7 replies expected"
+
+echo "---- pxeproxy log"; sed 's/^/  /' $WORK/pxeproxy.log | tail -40
+[ $FAILS -eq 0 ] && echo "all checks passed" || echo "$FAILS checks failed"
+[ $FAILS -eq 0 ]
