@@ -1,17 +1,22 @@
 #!/usr/bin/env bash
-# Started as root with --user=nobody, pxeproxy must open its sockets, then run
-# as nobody with only CAP_NET_RAW (read from /proc/PID/status, every thread)
+# Started as root with --user=USER, pxeproxy must open its sockets, then run
+# as USER with only CAP_NET_RAW (read from /proc/PID/status, every thread)
 # and still answer a PXE DISCOVER. Runs in two network namespaces of its own
 # (pxk-*, 10.77.5.0/24); needs root, else exit 77 (ctest: skipped).
-#   tests/privdrop_netns_test.sh PXEPROXY_BINARY
+#   tests/privdrop_netns_test.sh PXEPROXY_BINARY [USER]
+# USER defaults to nobody; 'default' gives no --user at all and expects the
+# flag's default, _pxeproxy (the installed package's user).
 set -euo pipefail
-bin=${1:?usage: privdrop_netns_test.sh PXEPROXY_BINARY}
+bin=${1:?usage: privdrop_netns_test.sh PXEPROXY_BINARY [USER]}
+user=${2:-nobody}
+user_flag=(--user="$user")
+if [ "$user" = default ]; then user=_pxeproxy; user_flag=(); fi
 
 skip() { echo "SKIPPED: $*"; exit 77; }
 [ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces, raw sockets)"
 command -v ip >/dev/null || skip "needs ip (iproute2)"
 command -v busybox >/dev/null || skip "needs busybox (udhcpc as the PXE client)"
-getent passwd nobody >/dev/null || skip "needs the user nobody"
+getent passwd "$user" >/dev/null || skip "needs the user $user"
 [ -x "$bin" ] || { echo "FAIL: no binary at $bin"; exit 1; }
 
 id=$$
@@ -37,16 +42,16 @@ for ns in "$srv" "$cli"; do ip -n "$ns" link set lo up; done
 ip -n "$srv" link set pxkpd0 up
 ip -n "$cli" link set pxkpd1 up
 
-# A TFTP root that nobody can read, whatever the host has installed.
+# A TFTP root that the user can read, whatever the host has installed.
 mkdir -p "$tmp/tftp"
 echo boot >"$tmp/tftp/undionly.kpxe"
 chmod 755 "$tmp" "$tmp/tftp"
 
-ip netns exec "$srv" "$bin" --user=nobody --tftp_root="$tmp/tftp" \
+ip netns exec "$srv" "$bin" "${user_flag[@]}" --tftp_root="$tmp/tftp" \
   --tftp_symlink_allow="$tmp/tftp" --v=1 pxkpd0 >"$tmp/log" 2>&1 &
 pid=$!
 for _ in $(seq 100); do
-  grep -q ' ready' "$tmp/log" && break
+  grep -qs ' ready' "$tmp/log" && break
   kill -0 "$pid" 2>/dev/null || break
   sleep 0.1
 done
@@ -63,7 +68,7 @@ field() { awk -v k="$1:" '$1 == k { $1 = ""; sub(/^ /, ""); print }' "$2"; }
 # CAP_NET_BIND_SERVICE (10) should a later version need it.
 allowed=$(( (1 << 13) | (1 << 10) ))
 within() { [ $(( 0x$1 & ~allowed )) -eq 0 ]; }
-nobody_uid=$(id -u nobody)
+user_uid=$(id -u "$user")
 
 status=/proc/$pid/status
 cp "$status" "$tmp/status"
@@ -71,8 +76,8 @@ echo "--- /proc/$pid/status (excerpt)"
 grep -E '^(Uid|Gid|Groups|Cap|NoNewPrivs)' "$tmp/status"
 read -r -a uids <<<"$(field Uid "$tmp/status")"
 read -r -a gids <<<"$(field Gid "$tmp/status")"
-check "real, effective, saved and fs uid are nobody's ($nobody_uid)" \
-  test "${uids[*]}" = "$nobody_uid $nobody_uid $nobody_uid $nobody_uid"
+check "real, effective, saved and fs uid are $user's ($user_uid)" \
+  test "${uids[*]}" = "$user_uid $user_uid $user_uid $user_uid"
 check "no gid is 0 (${gids[*]})" \
   bash -c '[[ " $1 " != *" 0 "* ]]' _ "${gids[*]}"
 check "no supplementary group 0" \
@@ -93,10 +98,10 @@ if [ $(( 0x$(field CapBnd /proc/self/status) & (1 << 8) )) -ne 0 ]; then
 fi
 for task in /proc/"$pid"/task/*; do
   t=${task##*/}
-  check "thread $t runs as nobody, no capability but CAP_NET_RAW" \
+  check "thread $t runs as $user, no capability but CAP_NET_RAW" \
     bash -c '[ "$(awk "/^Uid:/ {print \$3}" "$1")" = "$2" ] &&
              [ $(( 0x$(awk "/^CapEff:/ {print \$2}" "$1") & ~$3 )) -eq 0 ]' \
-    _ "$task/status" "$nobody_uid" "$allowed"
+    _ "$task/status" "$user_uid" "$allowed"
 done
 
 # Still serving after the drop: a BIOS PXE DISCOVER gets a proxy offer
@@ -108,9 +113,9 @@ rc=0
 wait "$pid" || rc=$?
 pid=
 check "pxeproxy stopped cleanly after the drop (exit status $rc)" test "$rc" -eq 0
-check "pxeproxy answered the PXE DISCOVER as nobody" \
+check "pxeproxy answered the PXE DISCOVER as $user" \
   grep -qE 'stopping: .*replied=[1-9]' "$tmp/log"
-check "it logged the switch" grep -q "running as uid=$nobody_uid " "$tmp/log"
+check "it logged the switch" grep -q "running as uid=$user_uid " "$tmp/log"
 
 # A --user that does not exist is a configuration error naming the flag,
 # before anything is bound.
@@ -120,8 +125,38 @@ ip netns exec "$srv" "$bin" --user=pxk-no-such-user --tftp_root="$tmp/tftp" \
 check "an unknown --user exits 2" test "$rc" -eq 2
 check "and the error names --user" grep -q -- "--user='pxk-no-such-user'" "$tmp/log2"
 
+# As pxeproxy.service starts it: not root, User= with AmbientCapabilities=
+# CAP_NET_RAW CAP_NET_BIND_SERVICE (setpriv stands in for systemd). It binds
+# port 69 and 4011, then keeps only CAP_NET_RAW.
+if command -v setpriv >/dev/null; then
+  ip netns exec "$srv" setpriv --reuid="$user_uid" --regid="$(id -g "$user")" \
+    --init-groups --inh-caps=+net_raw,+net_bind_service \
+    --ambient-caps=+net_raw,+net_bind_service \
+    "$bin" "${user_flag[@]}" --tftp_root="$tmp/tftp" \
+    --tftp_symlink_allow="$tmp/tftp" pxkpd0 >"$tmp/log3" 2>&1 &
+  pid=$!
+  for _ in $(seq 100); do
+    grep -qs ' ready' "$tmp/log3" && break
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  check "started unprivileged with ambient capabilities, it becomes ready" \
+    grep -q ' ready' "$tmp/log3"
+  if kill -0 "$pid" 2>/dev/null; then
+    cp "/proc/$pid/status" "$tmp/status3"
+    check "and keeps only CAP_NET_RAW ($(field CapEff "$tmp/status3"))" \
+      test "$(field CapPrm "$tmp/status3") $(field CapEff "$tmp/status3") $(field CapAmb "$tmp/status3")" \
+      = "0000000000002000 0000000000002000 0000000000000000"
+    kill -TERM "$pid"; wait "$pid" || true
+  fi
+  pid=
+else
+  echo "note: no setpriv, the systemd-style start is not checked"
+fi
+
 if [ $fail -ne 0 ]; then
   echo "--- pxeproxy log"; cat "$tmp/log"
+  [ -s "$tmp/log3" ] && { echo "--- pxeproxy log (unprivileged start)"; cat "$tmp/log3"; }
   exit 1
 fi
 echo "PASS"
