@@ -7,6 +7,9 @@
 //     EXPECT: the boot file the proxy must offer, or "none" for silence
 //   options: --binl_from=IP  send the packet as a unicast to SERVER_IP:4011
 //                            from IP:4011 (IP must be on IFACE)
+//            --relay_from=IP,GIADDR  act as a DHCP relay: send the packet with
+//                            giaddr=GIADDR, unicast from IP:67 to SERVER_IP:67;
+//                            the reply must come back unicast to GIADDR:67
 //            --corporate     also require a corporate offer (yiaddr != 0)
 //            --wait_ms=N     how long to collect replies (default 2500)
 //            --mutate        first send 64 broken copies (truncated DHCP,
@@ -42,16 +45,17 @@ void Check(bool ok, const std::string& what) {
   if (!ok) ++failures;
 }
 
-int SendUnicast(wire::Ipv4 from, wire::Ipv4 to, const std::vector<uint8_t>& p) {
+int SendUnicast(wire::Ipv4 from, wire::Ipv4 to, uint16_t port,
+                const std::vector<uint8_t>& p) {
   int fd = socket(AF_INET, SOCK_DGRAM, 0);
   int one = 1;
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
   sockaddr_in a{};
   a.sin_family = AF_INET;
-  a.sin_port = htons(4011);
+  a.sin_port = htons(port);
   a.sin_addr.s_addr = htonl(from);
   if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
-    perror("bind 4011");
+    perror("bind");
     return -1;
   }
   a.sin_addr.s_addr = htonl(to);
@@ -65,7 +69,7 @@ int SendUnicast(wire::Ipv4 from, wire::Ipv4 to, const std::vector<uint8_t>& p) {
 void CheckProxyReply(const wire::UdpDatagram& udp,
                      const std::vector<uint8_t>& frame, const DhcpMessage& req,
                      const DhcpMessage& rep, wire::Ipv4 server,
-                     const std::string& expect, bool binl) {
+                     const std::string& expect, bool binl, wire::Ipv4 giaddr) {
   using namespace proxydhcp;
   std::printf("%s", DescribeMessage(rep).c_str());
   size_t ip_at = 14;
@@ -73,11 +77,18 @@ void CheckProxyReply(const wire::UdpDatagram& udp,
         "IPv4 header and UDP checksums valid");
   Check(udp.src_ip == server, "source address is the server's");
   Check(udp.src_port == (binl ? 4011 : 67), "source port 67 (4011 for binl)");
+  Check(udp.ttl > 1, "a TTL that survives a hop");
   if (binl) {
     Check(udp.dst_ip == req.ciaddr && udp.dst_port == 4011,
           "unicast back to the request's ip:port");
     Check(rep.message_type() == kAck, "option 53 is ACK");
     Check(rep.yiaddr == req.ciaddr, "yiaddr = ciaddr");
+  } else if (giaddr != 0) {
+    Check(udp.dst_ip == giaddr && udp.dst_port == 67,
+          "unicast to the relay, giaddr:67");
+    Check(rep.giaddr == giaddr, "giaddr echoed");
+    Check(rep.message_type() == kOffer, "option 53 is OFFER");
+    Check(rep.yiaddr == 0, "yiaddr is 0 (a proxy offer)");
   } else {
     Check(udp.dst_ip == wire::kIpv4Broadcast && udp.dst_port == 68,
           "broadcast to 255.255.255.255:68");
@@ -119,6 +130,7 @@ int main(int argc, char** argv) {
   absl::SimpleAtoi(argv[3], &frame_no);
   const wire::Ipv4 server = wire::ParseIpv4(argv[4]).value_or(0);
   std::optional<wire::Ipv4> binl_from;
+  wire::Ipv4 relay_from = 0, giaddr = 0;
   bool want_corporate = false;
   bool mutate = false;
   int wait_ms = 2500;
@@ -126,6 +138,11 @@ int main(int argc, char** argv) {
     std::string a = argv[i];
     if (absl::StartsWith(a, "--binl_from="))
       binl_from = wire::ParseIpv4(a.substr(12));
+    if (absl::StartsWith(a, "--relay_from=")) {
+      std::string v = a.substr(13);
+      relay_from = wire::ParseIpv4(v.substr(0, v.find(','))).value_or(0);
+      giaddr = wire::ParseIpv4(v.substr(v.find(',') + 1)).value_or(0);
+    }
     if (a == "--corporate") want_corporate = true;
     if (a == "--mutate") mutate = true;
     if (absl::StartsWith(a, "--wait_ms="))
@@ -167,7 +184,12 @@ int main(int argc, char** argv) {
   int keep = -1;
   if (binl_from) {
     req->ciaddr = *binl_from;
-    keep = SendUnicast(*binl_from, server, proxydhcp::SerializeDhcp(*req));
+    keep =
+        SendUnicast(*binl_from, server, 4011, proxydhcp::SerializeDhcp(*req));
+  } else if (giaddr != 0) {
+    req->giaddr = giaddr;
+    req->hops = 1;
+    keep = SendUnicast(relay_from, server, 67, proxydhcp::SerializeDhcp(*req));
   } else {
     auto sent = (*sock)->Send(raw);
     if (!sent.ok()) return 2;
@@ -201,7 +223,7 @@ int main(int argc, char** argv) {
                     wire::FormatIpv4(udp->src_ip).c_str(), udp->src_port);
         if (expect != "none") {
           CheckProxyReply(*udp, **f, *req, *rep, server, expect,
-                          binl_from.has_value());
+                          binl_from.has_value(), giaddr);
         }
       } else {
         ++corporate;
