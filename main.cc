@@ -1,10 +1,12 @@
 // The composition root: flags -> Config -> the servers, until SIGINT/SIGTERM.
 #include <signal.h>
+#include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
 #include <iostream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/flags/parse.h"
@@ -12,6 +14,8 @@
 #include "glog/logging.h"
 #include "privdrop.h"
 #include "proxydhcp/server.h"
+#include "tftp/embedded_menu.h"
+#include "tftp/server.h"
 
 int main(int argc, char** argv) {
   pxeproxy::SetUpUsage();
@@ -51,6 +55,21 @@ int main(int argc, char** argv) {
     std::cerr << "pxeproxy: " << dhcp.status().message() << "\n";
     return 1;
   }
+  // Without --menu_url, iPXE clients are sent to tftp://<us>/<menu name>.
+  if (config->responder.menu_url.empty()) {
+    config->tftp.virtual_files[config->responder.embedded_menu_name] =
+        tftp::EmbeddedMenu(PXEPROXY_VERSION);
+  }
+  std::unique_ptr<tftp::Server> tftp_server;
+  if (config->tftp_enabled) {
+    absl::StatusOr<std::unique_ptr<tftp::Server>> t =
+        tftp::Server::Create(config->tftp);
+    if (!t.ok()) {
+      std::cerr << "pxeproxy: " << t.status().message() << "\n";
+      return 1;
+    }
+    tftp_server = std::move(*t);
+  }
   // Every socket is open: give up root. Keep this after the last server
   // (proxyDHCP, TFTP) is created and before any serves a packet.
   if (absl::Status s = privdrop::Apply(*drop); !s.ok()) {
@@ -61,7 +80,20 @@ int main(int argc, char** argv) {
   LOG(INFO) << "pxeproxy " << PXEPROXY_VERSION << " ready; menu for iPXE: "
             << (config->responder.menu_url.empty() ? "(embedded)"
                                                    : config->responder.menu_url);
+  // TFTP runs in its own thread (signals stay blocked there: the mask is
+  // inherited). The proxyDHCP loop owns the signalfd; when it returns, the
+  // eventfd tells the TFTP loop to stop.
+  int tftp_stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  PCHECK(tftp_stop_fd >= 0) << "eventfd";
+  std::thread tftp_thread;
+  if (tftp_server) {
+    tftp_thread = std::thread([&] { tftp_server->Run(tftp_stop_fd); });
+  }
   (*dhcp)->Run(stop_fd);
+  uint64_t one = 1;
+  PCHECK(write(tftp_stop_fd, &one, sizeof(one)) == sizeof(one));
+  if (tftp_thread.joinable()) tftp_thread.join();
+  close(tftp_stop_fd);
 
   const proxydhcp::Counters& c = (*dhcp)->counters();
   std::string ignored;

@@ -15,7 +15,7 @@ struct Config {
   // regular file inside the root or one of these directories.
   std::vector<std::string> symlink_allow = {"/usr/lib/ipxe"};
   uint16_t port = 69;
-  int max_blksize = 65464;   // further clamped to the interface MTU minus 32
+  int max_blksize = 65464;  // further clamped to the interface MTU minus 32
   int max_windowsize = 64;
   int max_sessions = 1000;
   bool single_port = false;  // reply from port 69 itself (NAT'd setups)

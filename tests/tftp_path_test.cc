@@ -1,0 +1,203 @@
+// Path confinement: a table of hostile and ordinary names against a real
+// directory tree with symlinks, a FIFO and a device node, built per test in a
+// temporary directory. Also the file cache's invalidation.
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "gtest/gtest.h"
+#include "tftp/file_cache.h"
+#include "tftp/path.h"
+
+namespace tftp {
+namespace {
+
+namespace fs = std::filesystem;
+
+void WriteFile(const fs::path& p, const std::string& text) {
+  fs::create_directories(p.parent_path());
+  std::ofstream(p, std::ios::binary) << text;
+}
+
+// base/root       the TFTP root
+// base/allowed    an allow-listed directory (like /usr/lib/ipxe)
+// base/outside    neither
+class PathTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/pxt-path-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    base_ = tmpl;
+    fs::path root = base_ / "root";
+    WriteFile(root / "ok.bin", "ok");
+    WriteFile(root / "sub/deep/file.bin", "deep");
+    WriteFile(root / "...", "dots");
+    fs::create_directories(root / "dir");
+    WriteFile(base_ / "allowed/undionly.kpxe", "ipxe");
+    WriteFile(base_ / "outside/secret", "secret");
+    fs::create_symlink("ok.bin", root / "link_in");
+    fs::create_symlink("../allowed/undionly.kpxe", root / "link_allowed");
+    fs::create_symlink(base_ / "allowed", root / "link_allowed_dir");
+    fs::create_symlink("../outside/secret", root / "link_out");
+    fs::create_symlink("/etc/passwd", root / "link_abs_out");
+    fs::create_symlink("/dev/null", root / "link_devnull");
+    fs::create_symlink("../outside", root / "link_dir_out");
+    fs::create_symlink("link_loop", root / "link_loop");
+    fs::create_symlink("dir", root / "link_to_dir");
+    ASSERT_EQ(mkfifo((root / "fifo").c_str(), 0644), 0);
+    // A device node needs CAP_MKNOD; without it that row is skipped.
+    have_dev_ =
+        mknod((root / "null_dev").c_str(), S_IFCHR | 0666, makedev(1, 3)) == 0;
+    auto p = PathPolicy::Create(root, {(base_ / "allowed").string()});
+    ASSERT_TRUE(p.ok()) << p.status();
+    policy_ = std::make_unique<PathPolicy>(*std::move(p));
+  }
+  void TearDown() override { fs::remove_all(base_); }
+
+  fs::path base_;
+  bool have_dev_ = false;
+  std::unique_ptr<PathPolicy> policy_;
+};
+
+struct Row {
+  std::string name;
+  int code;                 // -1: served; otherwise the TFTP error code
+  std::string served = "";  // the file's contents when served
+};
+
+TEST_F(PathTest, Table) {
+  const std::string kLong(kMaxNameLength + 1, 'a');
+  const std::vector<Row> rows = {
+      // Served.
+      {"ok.bin", -1, "ok"},
+      {"/ok.bin", -1, "ok"},  // root-relative, as tftpd-hpa -s reads it
+      {"./ok.bin", -1, "ok"},
+      {"sub/deep/file.bin", -1, "deep"},
+      {"sub\\deep\\file.bin", -1, "deep"},  // pxelinux-style backslashes
+      {"sub//deep///file.bin", -1, "deep"},
+      {"link_in", -1, "ok"},
+      {"link_allowed", -1, "ipxe"},  // root/x -> /usr/lib/ipxe/x style
+      {"link_allowed_dir/undionly.kpxe", -1, "ipxe"},
+      {"...", -1, "dots"},  // a name, not a parent directory
+      // Hostile: at least 25 rows.
+      {"", 2},
+      {"..", 2},
+      {"../outside/secret", 2},
+      {"..\\outside\\secret", 2},
+      {"/../outside/secret", 2},
+      {"./../outside/secret", 2},
+      {"sub/../../outside/secret", 2},
+      {"sub/deep/../../../outside/secret", 2},
+      {"sub\\deep\\..\\..\\..\\outside\\secret", 2},
+      {"sub/deep/..", 2},
+      {"sub/..", 2},
+      {"ok.bin/..", 2},
+      {"sub/deep/file.bin\\..\\..\\..\\..\\etc\\passwd", 2},
+      {"/etc/passwd", 1},  // confined: root/etc/passwd does not exist
+      {"\\etc\\passwd", 1},
+      {"//etc//passwd", 1},
+      {"%2e%2e/outside/secret", 1},  // no URL decoding
+      {kLong, 2},
+      {std::string(4096, '/') + "ok.bin", 2},
+      {"\xff\xfe", 2},
+      {"ok\xc0\xaf"
+       "etc",
+       2},                      // overlong UTF-8 for '/'
+      {"caf\xe9.bin", 2},       // Latin-1
+      {"\xed\xa0\x80.bin", 2},  // a UTF-16 surrogate
+      {"ok\x01.bin", 2},
+      {"ok.bin\x7f", 2},
+      {"/", 2},
+      {".", 2},
+      {"link_out", 2},
+      {"link_abs_out", 2},
+      {"link_devnull", 2},
+      {"link_dir_out/secret", 2},
+      {"link_loop", 2},
+      {"link_to_dir", 2},
+      {"dir", 2},
+      {"sub", 2},
+      {"fifo", 2},
+      {"missing.bin", 1},
+      {"sub/missing/x", 1},
+      {"ok.bin/x", 1},
+  };
+  int hostile = 0;
+  FileCache cache;
+  for (const Row& r : rows) {
+    SCOPED_TRACE("name '" + r.name.substr(0, 64) + "'");
+    std::string path;
+    Refusal why;
+    bool ok = policy_->Resolve(r.name, &path, &why);
+    if (r.code < 0) {
+      ASSERT_TRUE(ok) << why.reason;
+      auto data = cache.Get(path);
+      ASSERT_TRUE(data.ok()) << data.status();
+      auto b = (*data)->bytes();
+      EXPECT_EQ(std::string(b.begin(), b.end()), r.served);
+    } else {
+      ++hostile;
+      EXPECT_FALSE(ok) << path;
+      EXPECT_EQ(static_cast<int>(why.code), r.code) << why.reason;
+      EXPECT_FALSE(why.reason.empty());
+    }
+  }
+  EXPECT_GE(hostile, 25);
+}
+
+TEST_F(PathTest, DeviceNode) {
+  if (!have_dev_) GTEST_SKIP() << "mknod needs CAP_MKNOD";
+  std::string path;
+  Refusal why;
+  EXPECT_FALSE(policy_->Resolve("null_dev", &path, &why));
+  EXPECT_EQ(why.code, ErrorCode::kAccessViolation);
+}
+
+TEST_F(PathTest, CacheRefusesFifoAndDevice) {
+  FileCache cache;
+  EXPECT_FALSE(cache.Get((base_ / "root/fifo").string()).ok());
+  EXPECT_FALSE(
+      cache.Get((base_ / "root/link_in").string()).ok());  // O_NOFOLLOW
+}
+
+TEST_F(PathTest, CacheHitsAndInvalidates) {
+  FileCache cache;
+  std::string p = (base_ / "root/ok.bin").string();
+  auto a = cache.Get(p);
+  auto b = cache.Get(p);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(a->get(), b->get());
+  EXPECT_EQ(cache.stats().loads, 1u);
+  EXPECT_EQ(cache.stats().hits, 1u);
+  // Rewritten in place (same inode, new size): read again; the old
+  // reference keeps its bytes.
+  WriteFile(p, "changed");
+  auto c = cache.Get(p);
+  ASSERT_TRUE(c.ok());
+  EXPECT_NE(a->get(), c->get());
+  EXPECT_EQ((*a)->bytes().size(), 2u);
+  EXPECT_EQ((*c)->bytes().size(), 7u);
+  // Replaced by a new file (new inode, same size): read again.
+  fs::path tmp = base_ / "root/ok.new";
+  WriteFile(tmp, "CHANGED");
+  fs::rename(tmp, p);
+  auto d = cache.Get(p);
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(std::string((*d)->bytes().begin(), (*d)->bytes().end()), "CHANGED");
+  EXPECT_EQ(cache.stats().loads, 3u);
+}
+
+TEST(Normalize, Mapping) {
+  Normalized n;
+  Refusal why;
+  ASSERT_TRUE(NormalizeName("\\boot\\\\x86/./pxelinux.0", &n, &why));
+  EXPECT_EQ(n.relative, "boot/x86/pxelinux.0");
+}
+
+}  // namespace
+}  // namespace tftp

@@ -1,0 +1,212 @@
+// The TFTP session state machine, table-driven: each row is a sequence of
+// events (ACK n / timeout) and the action expected after each.
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "tftp/session.h"
+
+namespace tftp {
+namespace {
+
+using Kind = Action::Kind;
+using Ignored = Action::Ignored;
+
+struct Step {
+  int ack;  // wire block number, or kTimeout
+  Kind kind;
+  uint64_t first = 0;
+  uint64_t last = 0;
+  Ignored ignored = Ignored::kNo;
+};
+constexpr int kTimeout = -1;
+
+struct Case {
+  std::string name;
+  SessionParams params;
+  Step start;
+  std::vector<Step> steps;
+};
+
+Step Data(int ack, uint64_t first, uint64_t last) {
+  return {ack, Kind::kSendData, first, last};
+}
+Step Ign(int ack, Ignored why) { return {ack, Kind::kNone, 0, 0, why}; }
+
+class SessionTable : public testing::TestWithParam<Case> {};
+
+TEST_P(SessionTable, Sequence) {
+  const Case& c = GetParam();
+  Session s(c.params);
+  Action a = s.Start();
+  EXPECT_EQ(a.kind, c.start.kind);
+  EXPECT_EQ(a.first, c.start.first);
+  EXPECT_EQ(a.last, c.start.last);
+  for (size_t i = 0; i < c.steps.size(); ++i) {
+    const Step& st = c.steps[i];
+    a = st.ack == kTimeout ? s.OnTimeout()
+                           : s.OnAck(static_cast<uint16_t>(st.ack));
+    SCOPED_TRACE(testing::Message() << "step " << i << " ack " << st.ack);
+    EXPECT_EQ(a.kind, st.kind);
+    EXPECT_EQ(a.first, st.first);
+    EXPECT_EQ(a.last, st.last);
+    EXPECT_EQ(a.ignored, st.ignored);
+  }
+}
+
+const Step kStart1 = {0, Kind::kSendData, 1, 1};
+const Step kOack = {0, Kind::kSendOack};
+const Step kDone = {0, Kind::kDone};
+
+INSTANTIATE_TEST_SUITE_P(
+    Tftp, SessionTable,
+    testing::Values(
+        // 1025 bytes at 512: blocks of 512, 512, 1.
+        Case{"lockstep",
+             {1025, 512, 1, false, 5},
+             kStart1,
+             {Data(1, 2, 2), Data(2, 3, 3), {3, Kind::kDone}}},
+        // 1024 bytes end with an empty block 3 (RFC 1350 section 6).
+        Case{"exact_multiple_ends_with_empty_block",
+             {1024, 512, 1, false, 5},
+             kStart1,
+             {Data(1, 2, 2), Data(2, 3, 3), {3, Kind::kDone}}},
+        Case{"empty_file", {0, 512, 1, false, 5}, kStart1, {{1, Kind::kDone}}},
+        // RFC 1123 4.2.3.1: duplicate ACKs are never answered; the timer is
+        // the only thing that resends.
+        Case{"duplicate_acks_send_nothing",
+             {2000, 512, 1, false, 5},
+             kStart1,
+             {Data(1, 2, 2),
+              Ign(1, Ignored::kDuplicateAck),
+              Ign(1, Ignored::kDuplicateAck),
+              {kTimeout, Kind::kSendData, 2, 2},
+              Data(2, 3, 3),
+              Ign(2, Ignored::kDuplicateAck),
+              Data(3, 4, 4),
+              {4, Kind::kDone}}},
+        // A DATA delayed past our timeout is ACKed twice by the client: the
+        // Sorcerer's Apprentice case. The second ACK must not resend 3.
+        Case{"sorcerers_apprentice",
+             {4000, 512, 1, false, 5},
+             kStart1,
+             {Data(1, 2, 2),
+              {kTimeout, Kind::kSendData, 2, 2},
+              Data(2, 3, 3),
+              Ign(2, Ignored::kDuplicateAck),
+              Data(3, 4, 4)}},
+        Case{"ack_zero_without_oack_is_duplicate",
+             {100, 512, 1, false, 5},
+             kStart1,
+             {Ign(0, Ignored::kDuplicateAck), {1, Kind::kDone}}},
+        Case{"future_ack_ignored",
+             {5000, 512, 1, false, 5},
+             kStart1,
+             {Ign(3, Ignored::kFutureAck), Data(1, 2, 2)}},
+        // RFC 2347: OACK first, then block 0's ACK starts the data.
+        Case{"oack_then_block0",
+             {600, 512, 1, true, 5},
+             kOack,
+             {Ign(1, Ignored::kFutureAck),
+              {kTimeout, Kind::kSendOack},
+              Data(0, 1, 1),
+              Ign(0, Ignored::kDuplicateAck),
+              Data(1, 2, 2),
+              {2, Kind::kDone}}},
+        Case{"bounded_retries",
+             {5000, 512, 1, false, 2},
+             kStart1,
+             {{kTimeout, Kind::kSendData, 1, 1},
+              {kTimeout, Kind::kSendData, 1, 1},
+              {kTimeout, Kind::kGiveUp},
+              Ign(1, Ignored::kFinished)}},
+        Case{"retries_reset_on_progress",
+             {5000, 512, 1, false, 1},
+             kStart1,
+             {{kTimeout, Kind::kSendData, 1, 1},
+              Data(1, 2, 2),
+              {kTimeout, Kind::kSendData, 2, 2},
+              Data(2, 3, 3),
+              {kTimeout, Kind::kSendData, 3, 3},
+              {kTimeout, Kind::kGiveUp}}},
+        Case{"oack_retries_bounded",
+             {10, 512, 1, true, 1},
+             kOack,
+             {{kTimeout, Kind::kSendOack}, {kTimeout, Kind::kGiveUp}}},
+        // RFC 7440: 5120 bytes at 512 = 10 full blocks + empty block 11.
+        Case{"window4",
+             {5120, 512, 4, false, 5},
+             {0, Kind::kSendData, 1, 4},
+             {Data(4, 5, 8), Data(8, 9, 11), {11, Kind::kDone}}},
+        Case{"window4_partial_ack_restarts_window",
+             {5120, 512, 4, false, 5},
+             {0, Kind::kSendData, 1, 4},
+             {Data(4, 5, 8),
+              Data(6, 7, 10),
+              Ign(5, Ignored::kStaleAck),
+              Ign(6, Ignored::kDuplicateAck),
+              Ign(12, Ignored::kFutureAck),
+              {kTimeout, Kind::kSendData, 7, 10},
+              Data(10, 11, 11),
+              {11, Kind::kDone}}},
+        Case{"window_larger_than_file",
+             {1000, 512, 16, true, 5},
+             kOack,
+             {Data(0, 1, 2), Data(1, 2, 2), {2, Kind::kDone}}}),
+    [](const testing::TestParamInfo<Case>& i) { return i.param.name; });
+
+// Walks a whole transfer, ACKing each window's last block by its 16-bit
+// wire number, and checks every block's number and size on the way.
+void RunToEnd(uint64_t size, int blksize, int window) {
+  Session s({size, blksize, window, false, 5});
+  Action a = s.Start();
+  uint64_t blocks_seen = 0;
+  while (a.kind == Kind::kSendData) {
+    for (uint64_t b = a.first; b <= a.last; ++b) {
+      ASSERT_EQ(b, blocks_seen + 1);
+      ++blocks_seen;
+      EXPECT_EQ(s.BlockOffset(b), (b - 1) * blksize);
+    }
+    a = s.OnAck(Session::WireBlock(a.last));
+  }
+  EXPECT_EQ(a.kind, Kind::kDone);
+  EXPECT_EQ(blocks_seen, size / blksize + 1);
+  EXPECT_EQ(s.BlockLength(s.last_block()), size % blksize);
+}
+
+// 40 MiB at 512-byte blocks is 81921 blocks: the wire number passes 65535,
+// goes to 0 and counts up again.
+TEST(Session, RolloverLockstep) { RunToEnd(40ull << 20, 512, 1); }
+TEST(Session, RolloverWindowed) { RunToEnd((40ull << 20) + 7, 512, 7); }
+TEST(Session, RolloverLargeWindow) { RunToEnd(64ull << 20, 512, 65535); }
+TEST(Session, SmallBlocks) { RunToEnd(1000, 8, 3); }
+
+TEST(Session, WireNumbersAcrossRollover) {
+  EXPECT_EQ(Session::WireBlock(65535), 65535);
+  EXPECT_EQ(Session::WireBlock(65536), 0);
+  EXPECT_EQ(Session::WireBlock(65537), 1);
+}
+
+TEST(Session, AckZeroAfterRolloverMeansBlock65536) {
+  Session s({70000ull * 512, 512, 1, false, 5});
+  Action a = s.Start();
+  for (int b = 1; b <= 65535; ++b) a = s.OnAck(static_cast<uint16_t>(b));
+  ASSERT_EQ(a.kind, Kind::kSendData);
+  EXPECT_EQ(a.first, 65536u);
+  a = s.OnAck(0);
+  EXPECT_EQ(a.first, 65537u);
+  // A stale ACK 65535 from before the wrap is not mistaken for progress.
+  EXPECT_EQ(s.OnAck(65535).ignored, Ignored::kStaleAck);
+  EXPECT_EQ(s.acked(), 65536u);
+}
+
+TEST(Session, BlockLengths) {
+  Session s({1300, 512, 1, false, 5});
+  EXPECT_EQ(s.last_block(), 3u);
+  EXPECT_EQ(s.BlockLength(1), 512u);
+  EXPECT_EQ(s.BlockLength(2), 512u);
+  EXPECT_EQ(s.BlockLength(3), 276u);
+}
+
+}  // namespace
+}  // namespace tftp

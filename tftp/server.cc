@@ -1,0 +1,327 @@
+#include "tftp/server.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "glog/logging.h"
+#include "tftp/options.h"
+
+namespace tftp {
+namespace {
+
+constexpr uint64_t kStopId = 1;
+constexpr uint64_t kServerId = 2;
+constexpr int kMaxBatch = 64;  // datagrams per sendmmsg call
+
+// Each transfer owns a socket; make sure max_sessions of them fit.
+void RaiseFileLimit(int max_sessions) {
+  rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return;
+  rlim_t want = static_cast<rlim_t>(max_sessions) + 64;
+  if (rl.rlim_cur >= want) return;
+  rl.rlim_cur = std::min(want, rl.rlim_max);
+  setrlimit(RLIMIT_NOFILE, &rl);
+  if (rl.rlim_cur < want) {
+    LOG(WARNING) << "tftp: open-file limit " << rl.rlim_cur
+                 << " is below --tftp_max_sessions + 64; transfers past it "
+                    "are refused";
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Server>> Server::Create(const Config& config) {
+  absl::StatusOr<PathPolicy> policy =
+      PathPolicy::Create(config.root, config.symlink_allow);
+  if (!policy.ok()) return policy.status();
+  std::unique_ptr<Server> s(new Server(config, std::move(*policy)));
+  for (const auto& [name, text] : config.virtual_files) {
+    Normalized n;
+    Refusal why;
+    if (!NormalizeName(name, &n, &why)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("virtual file '", name, "': ", why.reason));
+    }
+    s->virtual_[n.relative] = MakeFileData(text);
+  }
+  absl::StatusOr<int> fd = OpenServerSocket(config.port);
+  if (!fd.ok()) {
+    return absl::Status(fd.status().code(),
+                        absl::StrCat("tftp: ", fd.status().message()));
+  }
+  s->server_fd_ = *fd;
+  sockaddr_in sa{};
+  socklen_t len = sizeof(sa);
+  getsockname(s->server_fd_, reinterpret_cast<sockaddr*>(&sa), &len);
+  s->port_ = ntohs(sa.sin_port);
+  s->epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+  if (s->epoll_fd_ < 0) {
+    return absl::InternalError(absl::StrCat("epoll: ", strerror(errno)));
+  }
+  epoll_event ev{EPOLLIN, {.u64 = kServerId}};
+  epoll_ctl(s->epoll_fd_, EPOLL_CTL_ADD, s->server_fd_, &ev);
+  RaiseFileLimit(config.max_sessions);
+  return s;
+}
+
+Server::Server(const Config& config, PathPolicy policy)
+    : config_(config), policy_(std::move(policy)), buf_(65536) {}
+
+Server::~Server() {
+  for (auto& [id, t] : transfers_) {
+    if (t->own_fd) close(t->fd);
+  }
+  if (server_fd_ >= 0) close(server_fd_);
+  if (epoll_fd_ >= 0) close(epoll_fd_);
+}
+
+void Server::Run(int stop_fd) {
+  epoll_event ev{EPOLLIN, {.u64 = kStopId}};
+  epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, stop_fd, &ev);
+  LOG(INFO) << "tftp: serving " << policy_.root() << " on port " << port_
+            << (config_.single_port ? " (single port)" : "");
+  std::array<epoll_event, 256> events;
+  bool stop = false;
+  while (!stop) {
+    int n =
+        epoll_wait(epoll_fd_, events.data(), events.size(), EpollTimeoutMs());
+    if (n < 0 && errno != EINTR) {
+      PLOG(ERROR) << "tftp: epoll_wait";
+      break;
+    }
+    for (int i = 0; i < n; ++i) {
+      uint64_t id = events[i].data.u64;
+      if (id == kStopId) {
+        stop = true;
+      } else if (id == kServerId) {
+        OnServerReadable();
+      } else {
+        OnTransferReadable(id);
+      }
+    }
+    OnTimers();
+  }
+  epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, stop_fd, nullptr);
+  LOG(INFO) << "tftp: stopping with " << transfers_.size()
+            << " transfers in progress; done=" << counters_.transfers_done
+            << " failed=" << counters_.transfers_failed
+            << " retransmits=" << counters_.retransmits;
+}
+
+int Server::EpollTimeoutMs() const {
+  if (timers_.empty()) return -1;
+  auto wait = timers_.begin()->first - Clock::now();
+  if (wait <= Clock::duration::zero()) return 0;
+  // Round up: waking a millisecond early would only spin.
+  return static_cast<int>(
+      std::chrono::ceil<std::chrono::milliseconds>(wait).count());
+}
+
+void Server::OnServerReadable() {
+  // Bounded, so a flood of RRQs cannot starve the running transfers.
+  for (int i = 0; i < 256; ++i) {
+    Datagram d;
+    if (!Receive(server_fd_, absl::MakeSpan(buf_), &d)) return;
+    absl::Span<const uint8_t> packet(buf_.data(), d.size);
+    if (d.truncated) {
+      ++counters_.dropped["truncated"];
+      continue;
+    }
+    auto it = config_.single_port ? by_peer_.find(d.peer) : by_peer_.end();
+    if (it != by_peer_.end()) {
+      OnPeerPacket(*transfers_[it->second], packet);
+    } else {
+      OnRequest(d, packet);
+    }
+  }
+}
+
+void Server::OnTransferReadable(uint64_t id) {
+  for (int i = 0; i < 64; ++i) {
+    auto it = transfers_.find(id);
+    if (it == transfers_.end()) return;  // finished by an earlier packet
+    Transfer& t = *it->second;
+    Datagram d;
+    if (!Receive(t.fd, absl::MakeSpan(buf_), &d)) return;
+    absl::Span<const uint8_t> packet(buf_.data(), d.size);
+    if (d.peer != t.peer) {
+      // RFC 1350 section 4: a packet from a wrong TID gets ERROR 5 and the
+      // transfer goes on undisturbed.
+      absl::StatusOr<Opcode> op = PeekOpcode(packet);
+      if (op.ok() && *op == Opcode::kError) continue;
+      ++counters_.dropped["unknown_tid"];
+      SendError(t.fd, d.peer, 0, ErrorCode::kUnknownTid, "unknown transfer ID");
+      continue;
+    }
+    if (d.truncated) {
+      ++counters_.dropped["truncated"];
+      continue;
+    }
+    OnPeerPacket(t, packet);
+  }
+}
+
+void Server::OnPeerPacket(Transfer& t, absl::Span<const uint8_t> packet) {
+  absl::StatusOr<Opcode> op = PeekOpcode(packet);
+  if (op.ok() && *op == Opcode::kAck) {
+    absl::StatusOr<Ack> ack = ParseAck(packet);
+    if (ack.ok()) {
+      Apply(t, t.session.OnAck(ack->block));
+      return;
+    }
+  } else if (op.ok() && *op == Opcode::kError) {
+    // PXE ROMs often ask for tsize and then abort with ERROR 8 on purpose,
+    // to learn the size before the real download: not worth more than VLOG.
+    absl::StatusOr<ErrorPacket> e = ParseError(packet);
+    Finish(t, false,
+           e.ok() ? absl::StrCat("client error ", e->code, " '",
+                                 absl::CEscape(e->message), "'")
+                  : "client error");
+    return;
+  } else if (op.ok() && *op == Opcode::kRrq) {
+    ++counters_.dropped["duplicate_rrq"];  // single-port mode
+    return;
+  }
+  ++counters_.dropped["malformed"];
+}
+
+void Server::OnTimers() {
+  Clock::time_point now = Clock::now();
+  while (!timers_.empty() && timers_.begin()->first <= now) {
+    uint64_t id = timers_.begin()->second;
+    timers_.erase(timers_.begin());
+    auto it = transfers_.find(id);
+    if (it == transfers_.end()) continue;
+    Transfer& t = *it->second;
+    t.deadline = Clock::time_point();
+    Apply(t, t.session.OnTimeout());
+  }
+}
+
+void Server::Apply(Transfer& t, const Action& a) {
+  switch (a.kind) {
+    case Action::Kind::kNone: {
+      static constexpr const char* kWhy[] = {"", "duplicate_ack", "stale_ack",
+                                             "future_ack", "after_finish"};
+      ++counters_.dropped[kWhy[static_cast<int>(a.ignored)]];
+      return;
+    }
+    case Action::Kind::kSendOack: {
+      iovec iov{t.oack.data(), t.oack.size()};
+      if (Send(t.fd, t.peer, t.own_fd ? 0 : t.local, {&iov, 1})) {
+        ++counters_.packets_sent;
+      } else {
+        ++counters_.send_errors;
+      }
+      if (a.retransmit) ++counters_.retransmits, ++t.retransmits;
+      ArmTimer(t);
+      return;
+    }
+    case Action::Kind::kSendData:
+      SendData(t, a.first, a.last);
+      if (a.retransmit) {
+        counters_.retransmits += a.last - a.first + 1;
+        t.retransmits += a.last - a.first + 1;
+      }
+      ArmTimer(t);
+      return;
+    case Action::Kind::kDone:
+      Finish(t, true, "done");
+      return;
+    case Action::Kind::kGiveUp:
+      Finish(t, false,
+             absl::StrCat("no answer after ", config_.max_retries,
+                          " retransmissions"));
+      return;
+  }
+}
+
+void Server::SendData(Transfer& t, uint64_t first, uint64_t last) {
+  absl::Span<const uint8_t> bytes = t.data->bytes();
+  std::array<std::array<uint8_t, 4>, kMaxBatch> headers;
+  std::array<iovec, 2 * kMaxBatch> iov;
+  for (uint64_t block = first; block <= last;) {
+    int count = 0;
+    for (; count < kMaxBatch && block <= last; ++count, ++block) {
+      headers[count] = DataHeader(Session::WireBlock(block));
+      uint64_t offset = t.session.BlockOffset(block);
+      uint32_t length = t.session.BlockLength(block);
+      iov[2 * count] = {headers[count].data(), headers[count].size()};
+      iov[2 * count + 1] = {
+          const_cast<uint8_t*>(bytes.data()) + std::min(offset, bytes.size()),
+          length};
+      counters_.data_bytes += length;
+    }
+    int sent =
+        SendBatch(t.fd, t.peer, t.own_fd ? 0 : t.local, iov.data(), count);
+    counters_.packets_sent += sent;
+    // A full socket buffer loses the rest of the window like the network
+    // would; the timer resends it.
+    counters_.send_errors += count - sent;
+  }
+}
+
+void Server::ArmTimer(Transfer& t) {
+  if (t.deadline != Clock::time_point()) timers_.erase({t.deadline, t.id});
+  t.deadline = Clock::now() + std::chrono::milliseconds(t.options.timeout_ms);
+  timers_.insert({t.deadline, t.id});
+}
+
+void Server::Finish(Transfer& t, bool ok, const std::string& how) {
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() -
+                                                                  t.started)
+                .count();
+  if (ok) {
+    ++counters_.transfers_done;
+    LOG(INFO) << "tftp: sent '" << absl::CEscape(t.filename) << "' to "
+              << FormatEndpoint(t.peer) << " bytes=" << t.data->bytes().size()
+              << " blksize=" << t.options.blksize
+              << " windowsize=" << t.options.windowsize << " duration=" << ms
+              << "ms retransmits=" << t.retransmits;
+  } else {
+    ++counters_.transfers_failed;
+    VLOG(1) << "tftp: '" << absl::CEscape(t.filename) << "' to "
+            << FormatEndpoint(t.peer) << " ended after " << ms << "ms, block "
+            << t.session.acked() << "/" << t.session.last_block() << ": "
+            << how;
+  }
+  if (t.deadline != Clock::time_point()) timers_.erase({t.deadline, t.id});
+  if (t.own_fd) {
+    epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, t.fd, nullptr);
+    close(t.fd);
+  }
+  by_peer_.erase(t.peer);
+  uint64_t id = t.id;
+  transfers_.erase(id);  // destroys t
+}
+
+void Server::Refuse(int fd, const Datagram& d, ErrorCode code,
+                    const std::string& reason, const std::string& text,
+                    const std::string& detail) {
+  ++counters_.refused[reason];
+  VLOG(1) << "tftp: refused " << FormatEndpoint(d.peer) << " (" << reason
+          << "): " << text
+          << (detail.empty() ? "" : ": '" + absl::CEscape(detail) + "'");
+  SendError(fd, d.peer, d.local, code, text);
+}
+
+void Server::SendError(int fd, const Endpoint& to, wire::Ipv4 local,
+                       ErrorCode code, const std::string& text) {
+  std::vector<uint8_t> packet = BuildError(code, text);
+  iovec iov{packet.data(), packet.size()};
+  if (Send(fd, to, local, {&iov, 1})) {
+    ++counters_.packets_sent;
+  } else {
+    ++counters_.send_errors;
+  }
+}
+
+}  // namespace tftp

@@ -1,0 +1,152 @@
+// The server's request side: a datagram on the TFTP port becomes a refusal
+// (an ERROR packet and a counter) or a new transfer.
+#include <errno.h>
+#include <sys/epoll.h>
+
+#include <algorithm>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "glog/logging.h"
+#include "tftp/options.h"
+#include "tftp/server.h"
+
+namespace tftp {
+namespace {
+
+// RFC 2348: 32 bytes of IPv4 (20) + UDP (8) + TFTP (4) headers.
+constexpr int kHeaderOverhead = 32;
+
+}  // namespace
+
+void Server::OnRequest(const Datagram& d, absl::Span<const uint8_t> packet) {
+  absl::StatusOr<Opcode> op = PeekOpcode(packet);
+  if (!op.ok()) {
+    ++counters_.dropped["malformed"];
+    VLOG(1) << "tftp: " << FormatEndpoint(d.peer) << ": " << op.status();
+    return;
+  }
+  if (*op == Opcode::kError) {
+    ++counters_.dropped["stray_error"];  // never answer an ERROR
+    return;
+  }
+  if (*op != Opcode::kRrq && *op != Opcode::kWrq) {
+    Refuse(server_fd_, d, ErrorCode::kUnknownTid, "unknown_tid",
+           "unknown transfer ID", "");
+    return;
+  }
+  ++counters_.requests;
+  absl::StatusOr<Request> req = ParseRequest(packet);
+  if (!req.ok()) {
+    Refuse(server_fd_, d, ErrorCode::kIllegalOperation, "malformed_request",
+           "malformed request", std::string(req.status().message()));
+    return;
+  }
+  if (req->opcode == Opcode::kWrq) {
+    Refuse(server_fd_, d, ErrorCode::kAccessViolation, "write_request",
+           "read-only server", req->filename);
+    return;
+  }
+  if (by_peer_.contains(d.peer)) {
+    // The client repeated its RRQ because our first answer was lost or
+    // late; that transfer's timer will resend it. A second transfer from
+    // another port would only earn an ERROR 5 from the client.
+    ++counters_.dropped["duplicate_rrq"];
+    return;
+  }
+  StartTransfer(d, *req);
+}
+
+bool Server::OpenFile(const Datagram& d, const Request& req, Mode mode,
+                      std::shared_ptr<const FileData>* data) {
+  Normalized n;
+  Refusal why;
+  if (NormalizeName(req.filename, &n, &why) && virtual_.contains(n.relative)) {
+    *data = virtual_[n.relative];
+  } else {
+    std::string path;
+    if (!policy_.Resolve(req.filename, &path, &why)) {
+      Refuse(server_fd_, d, why.code,
+             why.code == ErrorCode::kNotFound ? "not_found" : "access",
+             why.reason, req.filename);
+      return false;
+    }
+    absl::StatusOr<std::shared_ptr<const FileData>> file = cache_.Get(path);
+    if (!file.ok()) {
+      Refuse(server_fd_, d, ErrorCode::kAccessViolation, "unreadable",
+             "cannot read file", std::string(file.status().message()));
+      return false;
+    }
+    *data = std::move(*file);
+  }
+  if (mode == Mode::kNetascii) {
+    absl::Span<const uint8_t> b = (*data)->bytes();
+    *data = MakeFileData(ToNetascii(
+        absl::string_view(reinterpret_cast<const char*>(b.data()), b.size())));
+  }
+  return true;
+}
+
+void Server::StartTransfer(const Datagram& d, const Request& req) {
+  Mode mode;
+  if (!ParseMode(req.mode, &mode)) {
+    Refuse(server_fd_, d, ErrorCode::kIllegalOperation, "mode",
+           "only octet and netascii", req.mode);
+    return;
+  }
+  if (transfers_.size() >= static_cast<size_t>(config_.max_sessions)) {
+    Refuse(server_fd_, d, ErrorCode::kNotDefined, "max_sessions",
+           "server busy, try again", req.filename);
+    return;
+  }
+  std::shared_ptr<const FileData> data;
+  if (!OpenFile(d, req, mode, &data)) return;
+  NegotiationLimits limits{config_.max_blksize, config_.max_windowsize,
+                           config_.timeout_ms};
+  int mtu = InterfaceMtu(d.ifindex);
+  if (mtu > kHeaderOverhead + kMinBlksize) {
+    limits.max_blksize = std::min(limits.max_blksize, mtu - kHeaderOverhead);
+  }
+  absl::StatusOr<Negotiated> neg =
+      Negotiate(req.options, data->bytes().size(), limits);
+  if (!neg.ok()) {
+    Refuse(server_fd_, d, ErrorCode::kBadOptions, "bad_option",
+           std::string(neg.status().message()), req.filename);
+    return;
+  }
+  int fd = server_fd_;
+  if (!config_.single_port) {
+    absl::StatusOr<int> s = OpenTransferSocket(d.local);
+    if (!s.ok()) {
+      LOG(ERROR) << "tftp: " << s.status();
+      Refuse(server_fd_, d, ErrorCode::kNotDefined, "no_socket",
+             "server busy, try again", req.filename);
+      return;
+    }
+    fd = *s;
+  }
+  SessionParams p{data->bytes().size(), neg->blksize, neg->windowsize,
+                  !neg->oack.empty(), config_.max_retries};
+  auto t = std::make_unique<Transfer>(p);
+  t->id = next_id_++;
+  t->fd = fd;
+  t->own_fd = !config_.single_port;
+  t->peer = d.peer;
+  t->local = d.local;
+  t->filename = req.filename;
+  t->data = std::move(data);
+  t->oack = BuildOack(neg->oack);
+  t->options = *std::move(neg);
+  t->started = Clock::now();
+  if (t->own_fd) {
+    epoll_event ev{EPOLLIN, {.u64 = t->id}};
+    epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, t->fd, &ev);
+  }
+  ++counters_.transfers_started;
+  by_peer_[t->peer] = t->id;
+  Transfer& ref = *t;
+  transfers_[t->id] = std::move(t);
+  Apply(ref, ref.session.Start());
+}
+
+}  // namespace tftp

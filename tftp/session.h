@@ -1,0 +1,80 @@
+// The state machine of one read transfer, sender side: values in (ACK block
+// numbers, timeouts), an Action out. No sockets, no clock: the server turns
+// an Action into packets and arms a timer whenever something was sent.
+//
+// Blocks are counted here with 64-bit absolute numbers starting at 1; the
+// wire carries them modulo 65536. Large files roll over (65535 -> 0, as
+// tftp-hpa, curl, atftp and iPXE expect), so an ACK's 16-bit number is mapped
+// back to the one absolute block it can mean inside the outstanding window.
+#ifndef PXEPROXY_TFTP_SESSION_H_
+#define PXEPROXY_TFTP_SESSION_H_
+
+#include <cstdint>
+
+namespace tftp {
+
+struct SessionParams {
+  uint64_t size = 0;  // bytes to send
+  int blksize = 512;
+  int windowsize = 1;  // RFC 7440
+  bool oack = false;   // an OACK goes first and block 0 must be ACKed
+  int max_retries = 5;
+};
+
+struct Action {
+  enum class Kind {
+    kNone,      // nothing to send; the timer keeps running
+    kSendOack,  // (re)send the OACK
+    kSendData,  // send blocks first..last (absolute, inclusive)
+    kDone,      // the last block was acknowledged
+    kGiveUp,    // retries exhausted
+  };
+  // Why nothing was sent, for counters and tests.
+  enum class Ignored { kNo, kDuplicateAck, kStaleAck, kFutureAck, kFinished };
+
+  Kind kind = Kind::kNone;
+  uint64_t first = 0;
+  uint64_t last = 0;
+  bool retransmit = false;
+  Ignored ignored = Ignored::kNo;
+
+  static Action None(Ignored why) { return {Kind::kNone, 0, 0, false, why}; }
+};
+
+class Session {
+ public:
+  explicit Session(const SessionParams& p);
+
+  // The first packets: the OACK, or the first window of DATA.
+  Action Start();
+  Action OnAck(uint16_t block);
+  Action OnTimeout();
+
+  // The block count: size / blksize + 1, since a transfer ends with a block
+  // shorter than blksize, even an empty one (RFC 1350 section 6).
+  uint64_t last_block() const { return last_block_; }
+  // Bytes [offset, offset + length) of the file that DATA `block` carries.
+  uint64_t BlockOffset(uint64_t block) const;
+  uint32_t BlockLength(uint64_t block) const;
+  static uint16_t WireBlock(uint64_t block) {
+    return static_cast<uint16_t>(block & 0xffff);
+  }
+  uint64_t acked() const { return acked_; }
+  int retries() const { return retries_; }
+  bool finished() const { return finished_; }
+
+ private:
+  Action SendWindow(uint64_t first, bool retransmit);
+
+  SessionParams p_;
+  uint64_t last_block_;
+  bool oack_pending_;
+  uint64_t acked_ = 0;  // highest block the client acknowledged
+  uint64_t sent_ = 0;   // highest block sent so far
+  int retries_ = 0;     // timeouts since the last progress
+  bool finished_ = false;
+};
+
+}  // namespace tftp
+
+#endif  // PXEPROXY_TFTP_SESSION_H_

@@ -1,0 +1,182 @@
+#include "tftp/udp.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+
+namespace tftp {
+namespace {
+
+sockaddr_in ToSockaddr(const Endpoint& e) {
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(e.ip);
+  sa.sin_port = htons(e.port);
+  return sa;
+}
+
+absl::Status Errno(const std::string& what) {
+  return absl::InternalError(absl::StrCat(what, ": ", strerror(errno)));
+}
+
+// DATA goes out without DF: some ROMs drop fragments and others choke on
+// ICMP "fragmentation needed"; a blksize clamped to the MTU rarely fragments
+// anyway (PROTOCOL.md section 6, dnsmasq's history).
+absl::StatusOr<int> OpenUdp() {
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return Errno("socket");
+  int dont = IP_PMTUDISC_DONT;
+  setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &dont, sizeof(dont));
+  return fd;
+}
+
+absl::StatusOr<int> Bind(int fd, const Endpoint& e) {
+  sockaddr_in sa = ToSockaddr(e);
+  if (bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) != 0) {
+    absl::Status s = Errno(absl::StrCat("bind ", FormatEndpoint(e)));
+    close(fd);
+    return s;
+  }
+  return fd;
+}
+
+// Space for one in_pktinfo control message.
+union PktinfoCmsg {
+  char buf[CMSG_SPACE(sizeof(in_pktinfo))];
+  cmsghdr align;
+};
+
+void SetSource(msghdr* msg, PktinfoCmsg* cbuf, wire::Ipv4 local) {
+  if (local == 0) return;
+  memset(cbuf, 0, sizeof(*cbuf));
+  msg->msg_control = cbuf->buf;
+  msg->msg_controllen = sizeof(cbuf->buf);
+  cmsghdr* c = CMSG_FIRSTHDR(msg);
+  c->cmsg_level = IPPROTO_IP;
+  c->cmsg_type = IP_PKTINFO;
+  c->cmsg_len = CMSG_LEN(sizeof(in_pktinfo));
+  in_pktinfo pi{};
+  pi.ipi_spec_dst.s_addr = htonl(local);
+  memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+}
+
+}  // namespace
+
+std::string FormatEndpoint(const Endpoint& e) {
+  return absl::StrCat(wire::FormatIpv4(e.ip), ":", e.port);
+}
+
+absl::StatusOr<int> OpenServerSocket(uint16_t port) {
+  absl::StatusOr<int> fd = OpenUdp();
+  if (!fd.ok()) return fd;
+  int one = 1;
+  setsockopt(*fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
+  setsockopt(*fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  // A boot storm sends hundreds of RRQs at once; keep them queued.
+  int rcvbuf = 4 << 20;
+  setsockopt(*fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+  return Bind(*fd, {0, port});
+}
+
+absl::StatusOr<int> OpenTransferSocket(wire::Ipv4 local) {
+  absl::StatusOr<int> fd = OpenUdp();
+  if (!fd.ok()) return fd;
+  // Room for a whole window of large blocks.
+  int sndbuf = 1 << 20;
+  setsockopt(*fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+  return Bind(*fd, {local, 0});
+}
+
+bool Receive(int fd, absl::Span<uint8_t> buf, Datagram* d) {
+  sockaddr_in sa{};
+  iovec iov{buf.data(), buf.size()};
+  PktinfoCmsg cbuf;
+  msghdr msg{};
+  msg.msg_name = &sa;
+  msg.msg_namelen = sizeof(sa);
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = cbuf.buf;
+  msg.msg_controllen = sizeof(cbuf.buf);
+  ssize_t n;
+  do {
+    n = recvmsg(fd, &msg, 0);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return false;
+  *d = Datagram{};
+  d->peer = {ntohl(sa.sin_addr.s_addr), ntohs(sa.sin_port)};
+  d->size = static_cast<size_t>(n);
+  d->truncated = (msg.msg_flags & MSG_TRUNC) != 0;
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+      in_pktinfo pi;
+      memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+      d->local = ntohl(pi.ipi_addr.s_addr);
+      d->ifindex = pi.ipi_ifindex;
+    }
+  }
+  return true;
+}
+
+bool Send(int fd, const Endpoint& to, wire::Ipv4 local,
+          absl::Span<const iovec> iov) {
+  sockaddr_in sa = ToSockaddr(to);
+  PktinfoCmsg cbuf;
+  msghdr msg{};
+  msg.msg_name = &sa;
+  msg.msg_namelen = sizeof(sa);
+  msg.msg_iov = const_cast<iovec*>(iov.data());
+  msg.msg_iovlen = iov.size();
+  SetSource(&msg, &cbuf, local);
+  ssize_t n;
+  do {
+    n = sendmsg(fd, &msg, 0);
+  } while (n < 0 && errno == EINTR);
+  return n >= 0;
+}
+
+int SendBatch(int fd, const Endpoint& to, wire::Ipv4 local, const iovec* iov,
+              int count) {
+  sockaddr_in sa = ToSockaddr(to);
+  PktinfoCmsg cbuf;
+  std::vector<mmsghdr> msgs(count);
+  for (int i = 0; i < count; ++i) {
+    msghdr& m = msgs[i].msg_hdr;
+    m.msg_name = &sa;
+    m.msg_namelen = sizeof(sa);
+    m.msg_iov = const_cast<iovec*>(iov + 2 * i);
+    m.msg_iovlen = 2;
+    SetSource(&m, &cbuf, local);  // the same control bytes serve every message
+  }
+  int sent = 0;
+  while (sent < count) {
+    int n = sendmmsg(fd, msgs.data() + sent, count - sent, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    sent += n;
+  }
+  return sent;
+}
+
+int InterfaceMtu(int ifindex) {
+  char name[IF_NAMESIZE];
+  if (ifindex <= 0 || if_indextoname(ifindex, name) == nullptr) return 0;
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return 0;
+  ifreq ifr{};
+  static_assert(IF_NAMESIZE <= sizeof(ifr.ifr_name));
+  memcpy(ifr.ifr_name, name, IF_NAMESIZE);
+  int mtu = ioctl(fd, SIOCGIFMTU, &ifr) == 0 ? ifr.ifr_mtu : 0;
+  close(fd);
+  return mtu;
+}
+
+}  // namespace tftp

@@ -1,0 +1,61 @@
+// Thin wrappers over the UDP socket calls the TFTP server needs: IP_PKTINFO
+// on receive (which local address and interface an RRQ came to) and on send
+// (reply from that same address), no DF bit, batched sends.
+#ifndef PXEPROXY_TFTP_UDP_H_
+#define PXEPROXY_TFTP_UDP_H_
+
+#include <netinet/in.h>
+#include <sys/uio.h>
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "wire/addr.h"
+
+namespace tftp {
+
+struct Endpoint {
+  wire::Ipv4 ip = 0;  // host byte order
+  uint16_t port = 0;
+  bool operator==(const Endpoint&) const = default;
+  template <typename H>
+  friend H AbslHashValue(H h, const Endpoint& e) {
+    return H::combine(std::move(h), e.ip, e.port);
+  }
+};
+std::string FormatEndpoint(const Endpoint& e);
+
+struct Datagram {
+  Endpoint peer;
+  wire::Ipv4 local = 0;  // the address the client sent to (IP_PKTINFO)
+  int ifindex = 0;
+  size_t size = 0;
+  bool truncated = false;
+};
+
+// Bound to 0.0.0.0:port, IP_PKTINFO on, non-blocking.
+absl::StatusOr<int> OpenServerSocket(uint16_t port);
+// Bound to local:0: a fresh ephemeral port, the transfer's TID (RFC 1350).
+absl::StatusOr<int> OpenTransferSocket(wire::Ipv4 local);
+
+// False when nothing is left to read (EAGAIN) or on an error.
+bool Receive(int fd, absl::Span<uint8_t> buf, Datagram* d);
+
+// Sends one datagram gathered from `iov`; `local` != 0 sets the source
+// address through IP_PKTINFO (for sockets bound to 0.0.0.0). Returns false
+// on error (the caller counts; UDP loss is handled by the timers).
+bool Send(int fd, const Endpoint& to, wire::Ipv4 local,
+          absl::Span<const iovec> iov);
+// Sends `count` datagrams, message i gathered from iov[2i], iov[2i+1], with
+// as few sendmmsg calls as the kernel allows. Returns how many went out.
+int SendBatch(int fd, const Endpoint& to, wire::Ipv4 local, const iovec* iov,
+              int count);
+
+// The interface's MTU (SIOCGIFMTU), or 0 when unknown.
+int InterfaceMtu(int ifindex);
+
+}  // namespace tftp
+
+#endif  // PXEPROXY_TFTP_UDP_H_
