@@ -82,6 +82,22 @@ ABSL_FLAG(std::string, user, "_pxeproxy",
           "keeping only CAP_NET_RAW; it must exist. Empty: keep running as "
           "root. Started as another user (systemd's User=): ignored, and "
           "capabilities other than CAP_NET_RAW are dropped.");
+// --- diagnose ---
+ABSL_FLAG(std::string, diagnose, "",
+          "Explain network boots instead of serving: watch an interface "
+          "(live, needs root) or read a capture file (pcap/pcapng; chosen "
+          "when the path exists) and tell per client how far its boot got "
+          "and why it stopped. The proxyDHCP flags drive a dry run of what "
+          "pxeproxy would answer.");
+ABSL_FLAG(int, diagnose_seconds, 0,
+          "With --diagnose on an interface: stop after this many seconds "
+          "(0: at Ctrl-C).");
+ABSL_FLAG(std::string, diagnose_write, "",
+          "With --diagnose on an interface: also save the frames seen to "
+          "this pcap file.");
+ABSL_FLAG(std::string, diagnose_format, "text",
+          "Output of --diagnose: 'text' (for people, colours on a terminal) "
+          "or 'json' (one JSON object a line).");
 // --- logging ---
 ABSL_FLAG(int, v, 0, "Verbose logging level: 1 logs every ignored packet "
                      "with its reason.");
@@ -232,10 +248,48 @@ absl::StatusOr<std::vector<proxydhcp::MacRule>> ParseMacRules(
   return rules;
 }
 
+namespace {
+
+absl::Status BuildDiagnose(const std::vector<std::string>& positional,
+                           DiagnoseConfig* d) {
+  d->target = absl::GetFlag(FLAGS_diagnose);
+  d->enabled = !d->target.empty();
+  d->seconds = absl::GetFlag(FLAGS_diagnose_seconds);
+  d->write_file = absl::GetFlag(FLAGS_diagnose_write);
+  std::string format = absl::GetFlag(FLAGS_diagnose_format);
+  if (format != "text" && format != "json") {
+    return Bad("diagnose_format", format, "must be 'text' or 'json'");
+  }
+  d->json = format == "json";
+  if (!d->enabled) return absl::OkStatus();
+  if (!positional.empty()) {
+    return Bad("diagnose", d->target,
+               absl::StrCat("takes one interface or capture file; '",
+                            positional[0], "' is one too many"));
+  }
+  if (absl::Status s = CheckRange("diagnose_seconds", d->seconds, 0, 86400);
+      !s.ok()) {
+    return s;
+  }
+  struct stat st;
+  if (!d->write_file.empty() && stat(d->target.c_str(), &st) == 0 &&
+      S_ISREG(st.st_mode)) {
+    return Bad("diagnose_write", d->write_file,
+               absl::StrCat("saves a live capture, and '", d->target,
+                            "' is already a file"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<Config> BuildConfig(const std::vector<std::string>& positional) {
   Config c;
   proxydhcp::ResponderConfig& r = c.responder;
-  if (positional.empty()) {
+  if (absl::Status s = BuildDiagnose(positional, &c.diagnose); !s.ok()) {
+    return s;
+  }
+  if (positional.empty() && !c.diagnose.enabled) {
     return absl::InvalidArgumentError(
         "no interface given: usage is 'pxeproxy [flags] IFACE...' (see "
         "--help)");
@@ -324,7 +378,7 @@ absl::StatusOr<Config> BuildConfig(const std::vector<std::string>& positional) {
   c.tftp_enabled = absl::GetFlag(FLAGS_tftp);
   tftp::Config& t = c.tftp;
   t.root = absl::GetFlag(FLAGS_tftp_root);
-  if (c.tftp_enabled && !IsDirectory(t.root)) {
+  if (c.tftp_enabled && !c.diagnose.enabled && !IsDirectory(t.root)) {
     return Bad("tftp_root", t.root,
                "is not a directory (install Debian's ipxe package, or point "
                "--tftp_root at your boot files)");

@@ -12,6 +12,15 @@
 
 namespace pxeproxy {
 
+// --diagnose: explain network boots from the wire instead of serving.
+struct DiagnoseConfig {
+  bool enabled = false;
+  std::string target;      // an interface, or a capture file if one exists
+  int seconds = 0;         // live: stop after this long; 0: at Ctrl-C
+  std::string write_file;  // live: save what was seen (pcap)
+  bool json = false;       // --diagnose_format=json
+};
+
 struct Config {
   std::vector<std::string> interfaces;
   proxydhcp::ResponderConfig responder;
@@ -20,6 +29,7 @@ struct Config {
   // --user: checked and applied by privdrop (main.cc), not here, because
   // whether it matters depends on who started us.
   std::string user;
+  DiagnoseConfig diagnose;
 };
 
 // Installs the usage message and version; call before absl::ParseCommandLine.

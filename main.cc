@@ -10,12 +10,38 @@
 #include <vector>
 
 #include "absl/flags/parse.h"
+#include "capture/diagnose.h"
 #include "flags.h"
 #include "glog/logging.h"
 #include "privdrop.h"
 #include "proxydhcp/server.h"
 #include "tftp/embedded_menu.h"
 #include "tftp/server.h"
+
+namespace {
+
+// --diagnose: watch or read a capture and explain the boots; no server
+// socket is opened. Ctrl-C (or SIGTERM) ends a live watch.
+int RunDiagnose(const pxeproxy::Config& config) {
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  int stop_fd = signalfd(-1, &stop_signals, SFD_CLOEXEC | SFD_NONBLOCK);
+  PCHECK(stop_fd >= 0) << "signalfd";
+  capture::DiagnoseOptions options;
+  options.target = config.diagnose.target;
+  options.seconds = config.diagnose.seconds;
+  options.write_file = config.diagnose.write_file;
+  options.json = config.diagnose.json;
+  options.color = isatty(STDOUT_FILENO) && getenv("NO_COLOR") == nullptr;
+  int rc = capture::RunDiagnose(options, config.responder, stop_fd);
+  close(stop_fd);
+  return rc;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   pxeproxy::SetUpUsage();
@@ -33,6 +59,7 @@ int main(int argc, char** argv) {
     std::cerr << "pxeproxy: " << config.status().message() << "\n";
     return 2;
   }
+  if (config->diagnose.enabled) return RunDiagnose(*config);
   // A bad --user is a configuration error, reported before anything is bound.
   absl::StatusOr<privdrop::Plan> drop = privdrop::Resolve(config->user);
   if (!drop.ok()) {

@@ -1,0 +1,95 @@
+// Frame decoding for the diagnose mode: link layer -> IPv4 -> UDP datagram or
+// the first bytes of a TCP segment, plus the TFTP and HTTP request codecs.
+// Pure: bytes in, values out. DHCP itself is parsed by proxydhcp::ParseDhcp.
+#ifndef PXEPROXY_CAPTURE_DECODE_H_
+#define PXEPROXY_CAPTURE_DECODE_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "absl/types/span.h"
+#include "wire/addr.h"
+
+namespace capture {
+
+// The link types a capture may have (the shell maps libpcap's DLT values).
+enum class LinkType { kEthernet, kLinuxSll, kRawIpv4 };
+
+// One captured frame, numbered from 1 as Wireshark and tcpdump count.
+struct Frame {
+  int number = 0;
+  absl::Time time;
+  std::vector<uint8_t> bytes;  // what was captured (maybe less than the wire)
+  uint32_t wire_length = 0;    // the frame's length on the wire
+};
+
+enum class Transport { kNone, kUdp, kTcp };
+
+// The parts of an IPv4 packet the diagnosis looks at. `payload` is what the
+// capture holds of the UDP/TCP payload; `payload_length` is its real length
+// (they differ when the capture was taken with a small snap length).
+struct Packet {
+  wire::MacAddr src_mac{};
+  wire::MacAddr dst_mac{};
+  bool has_macs = false;
+  wire::Ipv4 src_ip = 0;
+  wire::Ipv4 dst_ip = 0;
+  Transport transport = Transport::kNone;
+  bool fragment = false;  // an IPv4 fragment (its first piece keeps ports)
+  uint16_t src_port = 0;
+  uint16_t dst_port = 0;
+  std::vector<uint8_t> payload;
+  size_t payload_length = 0;
+  bool truncated() const { return payload.size() < payload_length; }
+};
+
+// nullopt for frames that are not IPv4 (ARP, IPv6...); an error names the
+// layer and the numbers when an IPv4 header is damaged.
+absl::StatusOr<std::optional<Packet>> DecodeFrame(LinkType link,
+                                                  absl::Span<const uint8_t> b);
+
+// TFTP (RFC 1350, options RFC 2347).
+enum TftpOp : uint16_t {
+  kTftpRrq = 1,
+  kTftpWrq = 2,
+  kTftpData = 3,
+  kTftpAck = 4,
+  kTftpError = 5,
+  kTftpOack = 6,
+};
+
+struct TftpPacket {
+  uint16_t op = 0;
+  std::string filename;  // RRQ/WRQ, up to its NUL
+  std::string mode;
+  std::vector<std::pair<std::string, std::string>> options;  // RRQ, OACK
+  uint16_t block = 0;                                        // DATA, ACK
+  size_t data_size = 0;                                      // DATA
+  uint16_t error_code = 0;                                   // ERROR
+  std::string error_message;
+};
+
+// `wire_length` is the payload's real length (DATA size when snapped).
+absl::StatusOr<TftpPacket> ParseTftp(absl::Span<const uint8_t> payload,
+                                     size_t wire_length);
+// The value of option `name` (case-insensitive), or nullopt.
+std::optional<std::string> TftpOption(const TftpPacket& p,
+                                      absl::string_view name);
+
+struct HttpRequest {
+  std::string method;  // GET, HEAD
+  std::string path;
+  std::string host;  // the Host header when it is in the captured bytes
+};
+
+// The request line of an HTTP request that starts this TCP payload.
+std::optional<HttpRequest> ParseHttpRequest(absl::Span<const uint8_t> payload);
+
+}  // namespace capture
+
+#endif  // PXEPROXY_CAPTURE_DECODE_H_

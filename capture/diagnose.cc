@@ -1,0 +1,132 @@
+#include "capture/diagnose.h"
+
+#include <poll.h>
+#include <sys/stat.h>
+
+#include <iostream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "capture/pcap_source.h"
+#include "capture/render.h"
+#include "capture/timeline.h"
+
+namespace capture {
+namespace {
+
+DiagnoseResult Render(const Report& report, const DiagnoseOptions& options,
+                      absl::Status error) {
+  RenderOptions render{
+      options.source_name.empty() ? options.target : options.source_name,
+      options.color && !options.json};
+  return {
+      options.json ? RenderJson(report, render) : RenderText(report, render),
+      std::move(error)};
+}
+
+// Reads what is pending on a live source; false when the stream broke.
+absl::Status Drain(PcapSource& source, TimelineBuilder& builder, int* seen) {
+  Frame frame;
+  for (;;) {
+    absl::StatusOr<bool> got = source.Next(&frame);
+    if (!got.ok()) return got.status();
+    if (!*got) return absl::OkStatus();
+    builder.Add(frame);
+    ++*seen;
+  }
+}
+
+}  // namespace
+
+bool IsCaptureFile(const std::string& target) {
+  struct stat st;
+  return stat(target.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+absl::StatusOr<Report> AnalyzeFile(const std::string& path,
+                                   const AnalyzerConfig& config,
+                                   absl::Status* read_error) {
+  absl::StatusOr<std::unique_ptr<PcapSource>> source =
+      PcapSource::OpenFile(path);
+  if (!source.ok()) return source.status();
+  TimelineBuilder builder((*source)->link(), config);
+  Frame frame;
+  for (;;) {
+    absl::StatusOr<bool> got = (*source)->Next(&frame);
+    if (!got.ok()) {
+      *read_error = got.status();
+      break;
+    }
+    if (!*got) break;
+    builder.Add(frame);
+  }
+  return Diagnose(std::move(builder).Finish(), config);
+}
+
+absl::StatusOr<DiagnoseResult> DiagnoseFile(
+    const DiagnoseOptions& options, const proxydhcp::ResponderConfig& config) {
+  absl::Status error;
+  absl::StatusOr<Report> report =
+      AnalyzeFile(options.target, AnalyzerConfig{config, 0}, &error);
+  if (!report.ok()) return report.status();
+  return Render(*report, options, std::move(error));
+}
+
+absl::StatusOr<DiagnoseResult> DiagnoseLive(
+    const DiagnoseOptions& options, const proxydhcp::ResponderConfig& config,
+    int stop_fd, std::ostream& progress) {
+  absl::StatusOr<std::unique_ptr<PcapSource>> source =
+      PcapSource::OpenLive(options.target, options.write_file);
+  if (!source.ok()) return source.status();
+  std::optional<wire::Ipv4> self = InterfaceIpv4(options.target);
+  AnalyzerConfig analyzer{config, self.value_or(0)};
+  TimelineBuilder builder((*source)->link(), analyzer);
+  progress << "watching " << options.target << " ("
+           << (self ? wire::FormatIpv4(*self) : "no IPv4 address")
+           << ") for DHCP, PXE 4011, TFTP and HTTP requests; "
+           << (options.seconds > 0
+                   ? absl::StrCat("for ", options.seconds, " s or ")
+                   : "")
+           << "Ctrl-C to stop" << std::endl;
+  const absl::Time deadline = options.seconds > 0
+                                  ? absl::Now() + absl::Seconds(options.seconds)
+                                  : absl::InfiniteFuture();
+  int seen = 0;
+  absl::Status error;
+  for (;;) {
+    absl::Duration left = deadline - absl::Now();
+    if (left <= absl::ZeroDuration()) break;
+    pollfd fds[2] = {{(*source)->selectable_fd(), POLLIN, 0},
+                     {stop_fd, POLLIN, 0}};
+    int wait_ms = static_cast<int>(
+        std::min<int64_t>(absl::ToInt64Milliseconds(left) + 1, 200));
+    if (poll(fds, 2, wait_ms) < 0 && errno != EINTR) break;
+    error = Drain(**source, builder, &seen);
+    if (!error.ok() || (fds[1].revents & POLLIN) != 0) break;
+  }
+  (*source)->Flush();
+  progress << "stopped after " << seen << " frames" << std::endl;
+  return Render(Diagnose(std::move(builder).Finish(), analyzer), options,
+                std::move(error));
+}
+
+int RunDiagnose(const DiagnoseOptions& options,
+                const proxydhcp::ResponderConfig& config, int stop_fd) {
+  absl::StatusOr<DiagnoseResult> result =
+      IsCaptureFile(options.target)
+          ? DiagnoseFile(options, config)
+          : DiagnoseLive(options, config, stop_fd, std::cerr);
+  if (!result.ok()) {
+    std::cerr << "pxeproxy: " << result.status().message() << "\n";
+    return 1;
+  }
+  std::cout << result->output << std::flush;
+  if (!result->read_error.ok()) {
+    std::cerr << "pxeproxy: " << result->read_error.message()
+              << "; the report above covers the frames before it\n";
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace capture

@@ -1,0 +1,264 @@
+#include "capture/diagnosis.h"
+
+#include <algorithm>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "capture/findings_util.h"
+
+namespace capture {
+namespace {
+
+namespace pd = proxydhcp;
+
+// The path of a URL up to the first iPXE setting or query, so that
+// http://h/boot.php?mac=${net0/mac} matches "GET /boot.php?mac=52%3A...".
+std::string UrlPathPrefix(absl::string_view url) {
+  size_t scheme = url.find("://");
+  if (scheme != absl::string_view::npos) {
+    url.remove_prefix(scheme + 3);
+    size_t slash = url.find('/');
+    url = slash == absl::string_view::npos ? "/" : url.substr(slash);
+  }
+  return std::string(url.substr(0, url.find_first_of("$?")));
+}
+
+bool MatchesMenu(const std::string& menu_url, absl::string_view path) {
+  std::string prefix = UrlPathPrefix(menu_url);
+  return !prefix.empty() && absl::StartsWith(path, prefix);
+}
+
+// iPXE listens for proxy offers for 2 s after the first offer only.
+bool TooLateForIpxe(const std::vector<DhcpRef>& all, size_t i) {
+  size_t from = 0;
+  for (size_t k = 0; k < i; ++k) {
+    if (all[k].dhcp->role == Role::kClient &&
+        all[k].dhcp->type == pd::kDiscover &&
+        all[k].dhcp->msg.xid == all[i].dhcp->msg.xid) {
+      from = k + 1;
+    }
+  }
+  for (size_t j = from; j < i; ++j) {
+    if (all[j].dhcp->role != Role::kClient &&
+        all[j].dhcp->msg.xid == all[i].dhcp->msg.xid) {
+      return all[i].event->time - all[j].event->time > absl::Seconds(2);
+    }
+  }
+  return false;
+}
+
+struct Progress {
+  Stage stage = Stage::kDiscover;
+  void Reach(Stage s) { stage = std::max(stage, s); }
+};
+
+// Walks the timeline in order; the furthest stage wins.
+void ComputeStage(const AnalyzerConfig& config, ClientReport& r) {
+  const ClientTimeline& c = r.timeline;
+  std::vector<DhcpRef> all = DhcpEventsOf(c);
+  Progress p;
+  for (size_t i = 0; i < all.size(); ++i) {
+    const DhcpEvent& d = *all[i].dhcp;
+    if (d.role == Role::kClient) {
+      if (d.client && d.client->kind == pd::ClientKind::kIpxe) {
+        p.Reach(Stage::kIpxe);
+      }
+      continue;
+    }
+    if (d.type == pd::kNak) continue;
+    // A relay forwards only replies sent to giaddr:67 (PROTOCOL.md 2).
+    const DhcpEvent* req = RequestOf(all, i);
+    if (!d.binl && req != nullptr && req->msg.giaddr != 0 &&
+        (d.dst_ip != req->msg.giaddr || d.dst_port != pd::kDhcpServerPort)) {
+      continue;
+    }
+    if (d.role == Role::kCorporate && d.type == pd::kAck) {
+      p.Reach(Stage::kAddress);
+    }
+    std::string file = BootFileOf(d.msg);
+    if (d.role == Role::kProxy || !file.empty()) p.Reach(Stage::kOffered);
+    if (d.role == Role::kProxy && d.binl && d.type == pd::kAck) {
+      p.Reach(Stage::kBinl);
+    }
+    if (d.role == Role::kProxy && !file.empty() &&
+        FromKind(all, i, pd::ClientKind::kIpxe) && !TooLateForIpxe(all, i) &&
+        !LooksLikeIpxeBinary(file, config.responder)) {
+      p.Reach(Stage::kMenuOffered);
+      if (r.menu_url.empty()) {
+        r.menu_url = file;
+        r.menu = {all[i].event->number, all[i].event->time};
+      }
+    }
+  }
+  for (const Event& e : c.events) {
+    const bool after_offer = !r.menu_url.empty() && e.number > r.menu.number;
+    if (auto* h = std::get_if<HttpEvent>(&e.body)) {
+      if (after_offer && MatchesMenu(r.menu_url, h->request.path)) {
+        if (p.stage != Stage::kMenu) r.menu = {e.number, e.time};
+        p.Reach(Stage::kMenu);
+      } else if (h->request.method == "GET") {
+        p.Reach(Stage::kBootFile);
+      }
+    }
+    auto* t = std::get_if<TftpEvent>(&e.body);
+    if (t == nullptr || t->step != TftpStep::kDone) continue;
+    const TftpTransfer& tr = c.transfers[t->transfer];
+    if (after_offer && MatchesMenu(r.menu_url, "/" + tr.filename)) {
+      if (p.stage != Stage::kMenu) r.menu = {e.number, e.time};
+      p.Reach(Stage::kMenu);
+    } else {
+      p.Reach(Stage::kBootFile);
+    }
+  }
+  r.stage = p.stage;
+}
+
+bool HasError(const std::vector<Finding>& findings) {
+  for (const Finding& f : findings) {
+    if (f.severity == Severity::kError) return true;
+  }
+  return false;
+}
+
+void SegmentFindings(const Report& report, std::vector<Finding>& out) {
+  if (report.proxies.size() < 2) return;
+  std::vector<std::string> names;
+  for (wire::Ipv4 p : report.proxies) names.push_back(Ip(p));
+  Finding& f =
+      Upsert(out, "second_proxy", Severity::kWarning,
+             absl::StrCat(report.proxies.size(),
+                          " proxyDHCP servers answer on this segment: ",
+                          absl::StrJoin(names, ", "), "."),
+             "Keep one: stop the others (dnsmasq 'dhcp-range=...,proxy', WDS, "
+             "FOG, pixiecore), or make them ignore these clients.");
+  for (const ClientReport& c : report.clients) {
+    for (const DhcpRef& r : DhcpEventsOf(c.timeline)) {
+      if (r.dhcp->role != Role::kProxy) continue;
+      bool first = true;
+      for (const Evidence& e : f.evidence) first &= e.number != r.event->number;
+      if (first) AddEvidence(f, *r.event);
+    }
+  }
+}
+
+}  // namespace
+
+const char* SeverityName(Severity s) {
+  switch (s) {
+    case Severity::kError:
+      return "error";
+    case Severity::kWarning:
+      return "warning";
+    case Severity::kInfo:
+      return "info";
+  }
+  return "?";
+}
+
+const char* StageName(Stage s) {
+  switch (s) {
+    case Stage::kDiscover:
+      return "discover";
+    case Stage::kOffered:
+      return "offered";
+    case Stage::kAddress:
+      return "address";
+    case Stage::kBinl:
+      return "binl";
+    case Stage::kBootFile:
+      return "boot_file";
+    case Stage::kIpxe:
+      return "ipxe";
+    case Stage::kMenuOffered:
+      return "menu_offered";
+    case Stage::kMenu:
+      return "menu";
+  }
+  return "?";
+}
+
+Finding& Upsert(std::vector<Finding>& out, const std::string& id,
+                Severity severity, const std::string& message,
+                const std::string& fix) {
+  for (Finding& f : out) {
+    if (f.id == id) return f;
+  }
+  out.push_back(Finding{id, severity, message, fix, {}});
+  return out.back();
+}
+
+void AddEvidence(Finding& f, int number, absl::Time time) {
+  for (const Evidence& e : f.evidence) {
+    if (e.number == number) return;
+  }
+  f.evidence.push_back({number, time});
+}
+
+const DhcpEvent* RequestOf(const std::vector<DhcpRef>& all, size_t i) {
+  for (size_t j = i; j-- > 0;) {
+    if (all[j].dhcp->role == Role::kClient &&
+        all[j].dhcp->msg.xid == all[i].dhcp->msg.xid) {
+      return all[j].dhcp;
+    }
+  }
+  return nullptr;
+}
+
+bool FromKind(const std::vector<DhcpRef>& all, size_t i, pd::ClientKind kind) {
+  const DhcpEvent* req = RequestOf(all, i);
+  return req != nullptr && req->client && req->client->kind == kind;
+}
+
+std::string BootFileOf(const pd::DhcpMessage& m) {
+  if (!m.file.empty()) return m.file;
+  return m.options.GetString(pd::kOptBootfileName).value_or("");
+}
+
+bool LooksLikeIpxeBinary(const std::string& file,
+                         const pd::ResponderConfig& config) {
+  for (const auto& [arch, name] : config.boot_files) {
+    if (!name.empty() && file == name) return true;
+  }
+  std::string base = absl::AsciiStrToLower(file.substr(file.rfind('/') + 1));
+  for (const char* suffix : {".kpxe", ".kkpxe", ".kkkpxe", ".pxe", ".lkrn"}) {
+    if (absl::EndsWith(base, suffix)) return true;
+  }
+  return absl::EndsWith(base, ".efi") &&
+         (absl::StrContains(base, "ipxe") || absl::StartsWith(base, "snp"));
+}
+
+Report Diagnose(Timeline timeline, const AnalyzerConfig& config) {
+  Report report;
+  report.frames = timeline.frames;
+  report.decode_errors = timeline.decode_errors;
+  report.error_samples = std::move(timeline.error_samples);
+  report.other_dhcp_clients = timeline.other_dhcp_clients;
+  report.first_time = timeline.first_time;
+  report.last_time = timeline.last_time;
+  report.proxies = timeline.proxies;
+  for (ClientTimeline& c : timeline.clients) {
+    ClientReport r;
+    r.timeline = std::move(c);
+    r.description = DescribeClient(r.timeline);
+    r.findings = DhcpFindings(r.timeline, config);
+    for (Finding& f : TftpFindings(r.timeline, config)) {
+      r.findings.push_back(std::move(f));
+    }
+    for (Finding& f : r.findings) {
+      std::sort(f.evidence.begin(), f.evidence.end(),
+                [](const Evidence& a, const Evidence& b) {
+                  return a.number < b.number;
+                });
+    }
+    ComputeStage(config, r);
+    r.ok = r.stage == Stage::kMenu ||
+           (r.stage == Stage::kMenuOffered && !HasError(r.findings));
+    report.clients.push_back(std::move(r));
+  }
+  SegmentFindings(report, report.segment);
+  return report;
+}
+
+}  // namespace capture

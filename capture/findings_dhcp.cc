@@ -1,0 +1,240 @@
+// DHCP and port 4011 findings (PROTOCOL.md section 7, items 1-6, 9, 10 and
+// the corporate/proxy checks of issue 5).
+#include <algorithm>
+#include <set>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "capture/describe.h"
+#include "capture/diagnosis.h"
+#include "capture/findings_util.h"
+
+namespace capture {
+namespace {
+
+using proxydhcp::ClientKind;
+namespace pd = proxydhcp;
+
+bool IsClient(const DhcpRef& r, uint8_t type) {
+  return r.dhcp->role == Role::kClient && r.dhcp->type == type;
+}
+bool IsReply(const DhcpRef& r, Role role) { return r.dhcp->role == role; }
+
+// 1. EDK2 drops the proxy offer and DISCOVERs again with the same xid.
+void CheckEdk2Drop(const ClientTimeline& c, const std::vector<DhcpRef>& all,
+                   std::vector<Finding>& out) {
+  for (size_t i = 0; i < all.size(); ++i) {
+    const DhcpEvent& offer = *all[i].dhcp;
+    if (!IsReply(all[i], Role::kProxy) || offer.binl ||
+        offer.type != pd::kOffer || !FromKind(all, i, ClientKind::kPxe)) {
+      continue;
+    }
+    bool corporate = false, again = false, progressed = false;
+    const Event* rediscover = nullptr;
+    for (size_t j = 0; j < all.size(); ++j) {
+      const DhcpEvent& d = *all[j].dhcp;
+      if (d.msg.xid != offer.msg.xid) continue;
+      if (IsReply(all[j], Role::kCorporate) && d.type == pd::kOffer) {
+        corporate = true;
+      }
+      if (j <= i) continue;
+      if (IsClient(all[j], pd::kDiscover) && !again) {
+        again = true;
+        rediscover = all[j].event;
+      }
+      if (d.role == Role::kClient && d.binl) progressed = true;
+    }
+    for (const TftpTransfer& t : c.transfers) {
+      progressed |= t.rrq_number > all[i].event->number;
+    }
+    if (!corporate || !again || progressed) continue;
+    Finding& f = Upsert(
+        out, "edk2_dropped_proxy_offer", Severity::kError,
+        absl::StrCat(
+            "The firmware got a proxy offer from ", Ip(offer.server_id()),
+            offer.msg.options.Has(pd::kOptVendorSpecific)
+                ? " carrying option 43"
+                : "",
+            " and an address offer, then sent DISCOVER again with the same "
+            "xid and never asked for its boot file: old EDK2 drops the first "
+            "proxy offer that carries PXE discovery options in option 43 "
+            "(tianocore edk2#6944)."),
+        "Answer UEFI PXE without option 43: pxeproxy "
+        "--uefi_strategy=binl (the default), or per MAC prefix with a "
+        "--mac_rules_file line 'PREFIX uefi_strategy=binl'. If the offer "
+        "came from another proxy (dnsmasq pxe-service), stop it. A firmware "
+        "update also fixes the drop.");
+    AddEvidence(f, *all[i].event);
+    AddEvidence(f, *rediscover);
+  }
+}
+
+// 2. A REQUEST on port 4011 that nobody answers: PXE-E55.
+void CheckBinl(const std::vector<DhcpRef>& all, std::vector<Finding>& out) {
+  for (size_t i = 0; i < all.size(); ++i) {
+    const DhcpEvent& req = *all[i].dhcp;
+    if (req.role != Role::kClient || !req.binl) continue;
+    bool answered = false;
+    for (size_t j = i + 1; j < all.size() && !answered; ++j) {
+      answered = all[j].dhcp->binl && all[j].dhcp->role == Role::kProxy &&
+                 all[j].dhcp->msg.xid == req.msg.xid;
+    }
+    if (answered) continue;
+    Finding& f = Upsert(
+        out, "binl_unanswered", Severity::kError,
+        absl::StrCat("The firmware asked ", Ip(req.dst_ip),
+                     " for its boot file on port 4011 and nobody answered "
+                     "(PXE-E55: proxyDHCP service did not reply to request "
+                     "on port 4011)."),
+        absl::StrCat(
+            "Whatever sent the proxy offer must answer UDP 4011 at ",
+            Ip(req.dst_ip),
+            ". pxeproxy answers 4011 for every arch: check that it runs "
+            "there and that the host firewall accepts UDP port 4011 (nft add "
+            "rule inet filter input udp dport 4011 accept). If the offer "
+            "came from another proxy without 4011 service, stop that one."));
+    AddEvidence(f, *all[i].event);
+  }
+}
+
+// 3. Two proxies answered the same DISCOVER.
+void CheckTwoProxies(const std::vector<DhcpRef>& all,
+                     std::vector<Finding>& out) {
+  std::map<uint32_t, std::vector<size_t>> by_xid;
+  for (size_t i = 0; i < all.size(); ++i) {
+    if (IsReply(all[i], Role::kProxy) && !all[i].dhcp->binl &&
+        all[i].dhcp->type == pd::kOffer) {
+      by_xid[all[i].dhcp->msg.xid].push_back(i);
+    }
+  }
+  for (const auto& [xid, offers] : by_xid) {
+    std::set<wire::Ipv4> servers;
+    for (size_t i : offers) servers.insert(all[i].dhcp->server_id());
+    if (servers.size() < 2) continue;
+    std::vector<std::string> names;
+    for (wire::Ipv4 s : servers) names.push_back(Ip(s));
+    Finding& f = Upsert(
+        out, "two_proxies", Severity::kWarning,
+        absl::StrCat("Two proxyDHCP servers answered the same DISCOVER (",
+                     absl::StrJoin(names, " and "),
+                     "): the client picks one, so boots differ from run to "
+                     "run (a race)."),
+        "Keep one proxy per segment: stop the other one (dnsmasq "
+        "'dhcp-range=...,proxy', WDS, FOG, pixiecore), or make it ignore "
+        "these clients.");
+    for (size_t i : offers) AddEvidence(f, *all[i].event);
+  }
+}
+
+// 4. The corporate server already sends boot information.
+void CheckCorporate(const ClientTimeline& c, const std::vector<DhcpRef>& all,
+                    std::vector<Finding>& out) {
+  for (const DhcpRef& r : all) {
+    const DhcpEvent& d = *r.dhcp;
+    if (d.role != Role::kCorporate || d.type == pd::kNak) continue;
+    const pd::DhcpMessage& m = d.msg;
+    std::vector<std::string> what;
+    if (!m.file.empty()) what.push_back("file " + Printable(m.file));
+    if (auto v = m.options.GetString(pd::kOptBootfileName)) {
+      what.push_back("option 67 " + Printable(*v));
+    }
+    if (auto v = m.options.GetString(pd::kOptTftpServerName)) {
+      what.push_back("option 66 " + Printable(*v));
+    }
+    // dnsmasq and others put their own address in siaddr by default; with
+    // no file that says nothing, so only another host's address counts.
+    if (m.siaddr != 0 && m.siaddr != d.server_id()) {
+      what.push_back("next-server " + Ip(m.siaddr));
+    }
+    if (absl::StartsWith(m.options.GetString(pd::kOptVendorClass).value_or(""),
+                         "PXEClient")) {
+      what.push_back("option 60 PXEClient");
+    }
+    // Worse when the client followed it: a TFTP request for that file or
+    // to that next-server.
+    const TftpTransfer* followed = nullptr;
+    for (const TftpTransfer& t : c.transfers) {
+      if ((!m.file.empty() && t.filename == m.file) ||
+          (m.siaddr != 0 && m.siaddr != d.server_id() &&
+           t.server_ip == m.siaddr)) {
+        followed = &t;
+      }
+    }
+    if (!what.empty()) {
+      Finding& f = Upsert(
+          out, "corporate_boot_info",
+          followed ? Severity::kError : Severity::kWarning,
+          absl::StrCat("The corporate DHCP server ", Ip(d.server_id()),
+                       " already sends boot information (",
+                       absl::StrJoin(what, ", "),
+                       "): firmware and iPXE may boot that instead of the "
+                       "proxy's answer (iPXE takes the first filename it "
+                       "finds, netboot.xyz#736)."),
+          "Remove boot options from the scope serving these clients: ISC "
+          "dhcpd 'filename'/'next-server', Kea 'boot-file-name'/"
+          "'next-server', Windows scope options 060/066/067, dnsmasq "
+          "'dhcp-boot'. pxeproxy's --ipxe_priority (175.1) helps iPXE prefer "
+          "the proxy's menu.");
+      AddEvidence(f, *r.event);
+      if (followed != nullptr) {
+        if (f.severity == Severity::kWarning) {
+          f.severity = Severity::kError;
+        }
+        if (f.message.find("followed") == std::string::npos) {
+          f.message += " The client followed it and asked for '" +
+                       Printable(followed->filename) + "' from " +
+                       Ip(followed->server_ip) + ".";
+        }
+        AddEvidence(f, followed->rrq_number, followed->rrq_time);
+      }
+    }
+    auto encap = m.options.Get(pd::kOptIpxeEncap);
+    auto subs = encap ? pd::ParseSubOptions(*encap) : std::nullopt;
+    if (subs && subs->count(pd::kIpxeNoPxeDhcp)) {
+      Finding& f = Upsert(
+          out, "corporate_no_pxedhcp", Severity::kError,
+          absl::StrCat("The corporate DHCP server ", Ip(d.server_id()),
+                       " sends option 175.176 (no-pxedhcp): iPXE then "
+                       "ignores every proxy offer and never gets the menu."),
+          "Remove 'option ipxe.no-pxedhcp 1' (ISC dhcpd) or "
+          "'dhcp-option=175,...' with 176 (dnsmasq) from the corporate "
+          "server.");
+      AddEvidence(f, *r.event);
+    }
+  }
+}
+
+void CheckNak(const std::vector<DhcpRef>& all, std::vector<Finding>& out) {
+  for (const DhcpRef& r : all) {
+    if (r.dhcp->role != Role::kCorporate || r.dhcp->type != pd::kNak) continue;
+    Finding& f = Upsert(
+        out, "dhcp_nak", Severity::kError,
+        absl::StrCat("The DHCP server ", Ip(r.dhcp->server_id()),
+                     " refused the client's REQUEST (NAK)."),
+        "Look at that server's log: a stale lease, a second DHCP server on "
+        "the segment, or a client moved between subnets.");
+    AddEvidence(f, *r.event);
+  }
+}
+
+}  // namespace
+
+std::vector<Finding> DhcpFindings(const ClientTimeline& c,
+                                  const AnalyzerConfig& config) {
+  std::vector<DhcpRef> all = DhcpEventsOf(c);
+  std::vector<Finding> out;
+  CheckEdk2Drop(c, all, out);
+  CheckBinl(all, out);
+  CheckTwoProxies(all, out);
+  CheckCorporate(c, all, out);
+  CheckNak(all, out);
+  CheckOffers(c, all, config, out);
+  CheckIpxe(c, all, config, out);
+  CheckRelay(all, out);
+  return out;
+}
+
+}  // namespace capture

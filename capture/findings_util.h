@@ -1,0 +1,37 @@
+// Shared helpers of the findings files (internal to capture/).
+#ifndef PXEPROXY_CAPTURE_FINDINGS_UTIL_H_
+#define PXEPROXY_CAPTURE_FINDINGS_UTIL_H_
+
+#include <string>
+#include <vector>
+
+#include "capture/describe.h"
+#include "capture/diagnosis.h"
+
+namespace capture {
+
+// The finding with `id` in `out`; created with the texts when new, so that
+// repeated evidence gathers under one finding.
+Finding& Upsert(std::vector<Finding>& out, const std::string& id,
+                Severity severity, const std::string& message,
+                const std::string& fix);
+void AddEvidence(Finding& f, int number, absl::Time time);
+inline void AddEvidence(Finding& f, const Event& e) {
+  AddEvidence(f, e.number, e.time);
+}
+
+// The client's request that reply `i` answers: the latest one with its xid.
+const DhcpEvent* RequestOf(const std::vector<DhcpRef>& all, size_t i);
+bool FromKind(const std::vector<DhcpRef>& all, size_t i,
+              proxydhcp::ClientKind kind);
+
+// findings_offers.cc
+void CheckOffers(const ClientTimeline& c, const std::vector<DhcpRef>& all,
+                 const AnalyzerConfig& config, std::vector<Finding>& out);
+void CheckIpxe(const ClientTimeline& c, const std::vector<DhcpRef>& all,
+               const AnalyzerConfig& config, std::vector<Finding>& out);
+void CheckRelay(const std::vector<DhcpRef>& all, std::vector<Finding>& out);
+
+}  // namespace capture
+
+#endif  // PXEPROXY_CAPTURE_FINDINGS_UTIL_H_

@@ -1,0 +1,27 @@
+// The diagnosis as text for people (grouped per client, a summary at the
+// end) or as JSON lines for tools. Deterministic: golden tests compare bytes.
+#ifndef PXEPROXY_CAPTURE_RENDER_H_
+#define PXEPROXY_CAPTURE_RENDER_H_
+
+#include <string>
+
+#include "capture/diagnosis.h"
+
+namespace capture {
+
+struct RenderOptions {
+  std::string source;  // "eth0" or the capture file's name
+  bool color = false;  // ANSI colours (only when stdout is a terminal)
+};
+
+std::string RenderText(const Report& report, const RenderOptions& options);
+// One JSON object a line: "client" lines, "finding" lines for the segment,
+// then one "summary" line.
+std::string RenderJson(const Report& report, const RenderOptions& options);
+
+// "2 reached the menu, 1 stopped at binl (binl_unanswered)".
+std::string SummaryLine(const Report& report);
+
+}  // namespace capture
+
+#endif  // PXEPROXY_CAPTURE_RENDER_H_

@@ -1,0 +1,324 @@
+#include "capture/timeline.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace capture {
+namespace {
+
+constexpr uint16_t kTftpPort = 69;
+constexpr size_t kMaxErrorSamples = 20;
+
+bool HasPort(const Packet& p, uint16_t port) {
+  return p.src_port == port || p.dst_port == port;
+}
+
+}  // namespace
+
+const char* RoleName(Role r) {
+  switch (r) {
+    case Role::kClient:
+      return "client";
+    case Role::kCorporate:
+      return "corporate";
+    case Role::kProxy:
+      return "proxy";
+  }
+  return "?";
+}
+
+wire::Ipv4 DhcpEvent::server_id() const {
+  return msg.options.GetIpv4(proxydhcp::kOptServerId).value_or(src_ip);
+}
+
+TimelineBuilder::TimelineBuilder(LinkType link, AnalyzerConfig config)
+    : link_(link), config_(std::move(config)) {}
+
+void TimelineBuilder::Add(const Frame& f) {
+  if (t_.frames++ == 0) t_.first_time = f.time;
+  t_.last_time = std::max(t_.last_time, f.time);
+  absl::StatusOr<std::optional<Packet>> d = DecodeFrame(link_, f.bytes);
+  if (!d.ok()) {
+    ++t_.decode_errors;
+    if (t_.error_samples.size() < kMaxErrorSamples) {
+      t_.error_samples.emplace_back(f.number,
+                                    std::string(d.status().message()));
+    }
+    return;
+  }
+  if (!d->has_value()) return;
+  const Packet& p = **d;
+  if (p.fragment) return AddFragment(f, p);
+  if (p.transport == Transport::kTcp) return AddHttp(f, p);
+  if (p.transport != Transport::kUdp) return;
+  if (HasPort(p, proxydhcp::kPxeBinlPort)) return AddDhcp(f, p, true);
+  if (HasPort(p, proxydhcp::kDhcpServerPort) ||
+      HasPort(p, proxydhcp::kDhcpClientPort)) {
+    return AddDhcp(f, p, false);
+  }
+  const bool request = p.payload.size() >= 2 && p.payload[0] == 0 &&
+                       (p.payload[1] == kTftpRrq || p.payload[1] == kTftpWrq);
+  if (p.dst_port == kTftpPort && request) return AddTftpRequest(f, p);
+  AddTftpTransfer(f, p);
+}
+
+size_t TimelineBuilder::ClientFor(const wire::MacAddr& mac) {
+  auto [it, inserted] = by_mac_.emplace(mac, t_.clients.size());
+  if (inserted) {
+    t_.clients.emplace_back();
+    t_.clients.back().mac = mac;
+  }
+  return it->second;
+}
+
+std::optional<size_t> TimelineBuilder::ClientByIp(wire::Ipv4 ip) const {
+  auto it = by_ip_.find(ip);
+  if (it == by_ip_.end()) return std::nullopt;
+  return it->second;
+}
+
+void TimelineBuilder::LearnIp(size_t client, wire::Ipv4 ip) {
+  if (ip == 0 || ip == wire::kIpv4Broadcast) return;
+  by_ip_[ip] = client;
+  std::vector<wire::Ipv4>& ips = t_.clients[client].ips;
+  if (std::find(ips.begin(), ips.end(), ip) == ips.end()) ips.push_back(ip);
+}
+
+DryRun TimelineBuilder::RunDry(const DhcpEvent& e) const {
+  proxydhcp::RequestContext ctx;
+  ctx.dst_port = e.dst_port;
+  ctx.src_ip = e.src_ip;
+  ctx.src_port = e.src_port;
+  ctx.server_ip = config_.self_ip != 0 ? config_.self_ip : kPlaceholderSelf;
+  proxydhcp::Decision d = proxydhcp::Respond(e.msg, ctx, config_.responder);
+  DryRun out;
+  if (auto* reply = std::get_if<proxydhcp::Reply>(&d)) {
+    out.answers = true;
+    out.reply = std::move(*reply);
+  } else {
+    out.ignore_reason =
+        proxydhcp::IgnoreReasonName(std::get<proxydhcp::Ignore>(d).reason);
+  }
+  return out;
+}
+
+void TimelineBuilder::AddDhcp(const Frame& f, const Packet& p, bool binl) {
+  absl::StatusOr<proxydhcp::DhcpMessage> m = proxydhcp::ParseDhcp(p.payload);
+  if (!m.ok()) {
+    ++t_.decode_errors;
+    if (t_.error_samples.size() < kMaxErrorSamples) {
+      t_.error_samples.emplace_back(f.number,
+                                    std::string(m.status().message()));
+    }
+    return;
+  }
+  DhcpEvent e;
+  e.msg = std::move(*m);
+  e.type = e.msg.message_type().value_or(0);
+  e.binl = binl;
+  e.src_ip = p.src_ip;
+  e.dst_ip = p.dst_ip;
+  e.src_port = p.src_port;
+  e.dst_port = p.dst_port;
+  const size_t c = ClientFor(e.msg.mac());
+  if (e.msg.op == proxydhcp::kBootRequest) {
+    e.role = Role::kClient;
+    e.client = proxydhcp::Classify(e.msg, config_.responder.classify);
+    if (e.client) t_.clients[c].boot_client = true;
+    const bool to_binl = binl && p.dst_port == proxydhcp::kPxeBinlPort;
+    if (e.client && (to_binl || e.type == proxydhcp::kDiscover)) {
+      e.dry_run = RunDry(e);
+    }
+    LearnIp(c, e.msg.ciaddr);
+    LearnIp(c, e.msg.options.GetIpv4(50).value_or(0));
+    if (binl || e.msg.giaddr == 0) LearnIp(c, p.src_ip);
+  } else {
+    const bool proxy = binl || (e.type != proxydhcp::kNak && e.msg.yiaddr == 0);
+    e.role = proxy ? Role::kProxy : Role::kCorporate;
+    if (proxy && std::find(t_.proxies.begin(), t_.proxies.end(),
+                           e.server_id()) == t_.proxies.end()) {
+      t_.proxies.push_back(e.server_id());
+    }
+    if (!binl) LearnIp(c, e.msg.yiaddr);
+  }
+  t_.clients[c].events.push_back(Event{f.number, f.time, std::move(e)});
+}
+
+void TimelineBuilder::AddTftpRequest(const Frame& f, const Packet& p) {
+  absl::StatusOr<TftpPacket> tftp = ParseTftp(p.payload, p.payload_length);
+  if (!tftp.ok() || (tftp->op != kTftpRrq && tftp->op != kTftpWrq)) return;
+  std::optional<size_t> c = ClientByIp(p.src_ip);
+  if (!c && p.has_macs) {
+    c = ClientFor(p.src_mac);
+    LearnIp(*c, p.src_ip);
+  }
+  if (!c) return;
+  ClientTimeline& client = t_.clients[*c];
+  auto key = std::make_pair(p.src_ip, p.src_port);
+  auto known = transfers_.find(key);
+  if (known != transfers_.end() && known->second.client == *c) {
+    TftpTransfer& old = client.transfers[known->second.transfer];
+    if (old.filename == tftp->filename && !old.reply_ip) {
+      ++old.rrq_count;  // a retransmission: the server has not answered
+      old.last_number = f.number;
+      old.last_time = f.time;
+      return;
+    }
+  }
+  TftpTransfer t;
+  t.rrq_number = t.last_number = f.number;
+  t.rrq_time = t.last_time = f.time;
+  t.rrq_count = 1;
+  t.client_ip = p.src_ip;
+  t.client_port = p.src_port;
+  t.server_ip = p.dst_ip;
+  t.filename = tftp->filename;
+  t.rrq = *tftp;
+  transfers_[key] = {*c, client.transfers.size()};
+  client.transfers.push_back(std::move(t));
+  client.events.push_back(Event{
+      f.number, f.time,
+      TftpEvent{TftpStep::kRrq, static_cast<int>(client.transfers.size() - 1),
+                *tftp, true}});
+}
+
+namespace {
+
+void OnServerPacket(const Frame& f, const Packet& p, const TftpPacket& tftp,
+                    TftpTransfer& t) {
+  if (tftp.op == kTftpOack) {
+    t.oack_number = f.number;
+    t.oack_time = f.time;
+    if (auto b = TftpOption(tftp, "blksize")) {
+      size_t v = 0;
+      for (char ch : *b) v = ch >= '0' && ch <= '9' ? v * 10 + (ch - '0') : v;
+      if (v > 0 && v <= 65464) t.blksize = v;
+    }
+  } else if (tftp.op == kTftpData) {
+    if (tftp.block == static_cast<uint16_t>(t.last_block + 1)) {
+      t.last_block = tftp.block;
+      t.bytes += tftp.data_size;
+      ++t.blocks;
+      if (tftp.data_size < t.blksize && !t.done) {
+        t.done = true;
+        t.end_number = f.number;
+        t.end_time = f.time;
+      }
+    }
+  } else if (tftp.op == kTftpError) {
+    t.error = true;
+    t.error_code = tftp.error_code;
+  }
+}
+
+void OnClientPacket(const TftpPacket& tftp, TftpTransfer& t) {
+  if (tftp.op == kTftpAck) {
+    if (tftp.block == 0) t.acked_block0 = true;
+    if (tftp.block >= 1) t.acked_block1 = true;
+  } else if (tftp.op == kTftpError) {
+    t.error = true;
+    t.error_from_client = true;
+    t.error_code = tftp.error_code;
+    // EDK2 asks tsize=0, reads the size from the OACK and aborts on purpose
+    // (PROTOCOL.md section 8): not a failure.
+    t.size_probe = t.oack_number != 0 && t.blocks == 0 &&
+                   TftpOption(t.rrq, "tsize").has_value();
+  }
+}
+
+}  // namespace
+
+bool TimelineBuilder::AddTftpTransfer(const Frame& f, const Packet& p) {
+  bool from_client = true;
+  auto it = transfers_.find({p.src_ip, p.src_port});
+  if (it == transfers_.end()) {
+    from_client = false;
+    it = transfers_.find({p.dst_ip, p.dst_port});
+  }
+  if (it == transfers_.end()) return false;
+  ClientTimeline& client = t_.clients[it->second.client];
+  TftpTransfer& t = client.transfers[it->second.transfer];
+  if (!from_client) {
+    if (!t.reply_ip) {
+      t.reply_ip = p.src_ip;
+      t.server_port = p.src_port;
+      t.first_reply_number = f.number;
+      t.first_reply_time = f.time;
+    } else if (p.src_port != t.server_port || p.src_ip != *t.reply_ip) {
+      return false;  // someone else talking to that port
+    }
+  }
+  absl::StatusOr<TftpPacket> tftp = ParseTftp(p.payload, p.payload_length);
+  if (!tftp.ok()) return true;
+  t.last_number = f.number;
+  t.last_time = f.time;
+  if (from_client) {
+    OnClientPacket(*tftp, t);
+  } else {
+    OnServerPacket(f, p, *tftp, t);
+  }
+  if (tftp->op == kTftpOack || tftp->op == kTftpError) {
+    client.events.push_back(Event{
+        f.number, f.time,
+        TftpEvent{tftp->op == kTftpOack ? TftpStep::kOack : TftpStep::kError,
+                  static_cast<int>(it->second.transfer), *tftp, from_client}});
+  }
+  return true;
+}
+
+void TimelineBuilder::AddFragment(const Frame& f, const Packet& p) {
+  std::optional<size_t> c = ClientByIp(p.dst_ip);
+  if (!c) return;
+  for (auto it = t_.clients[*c].transfers.rbegin();
+       it != t_.clients[*c].transfers.rend(); ++it) {
+    if (it->reply_ip.value_or(it->server_ip) == p.src_ip) {
+      if (it->fragments++ == 0) {
+        it->first_fragment_number = f.number;
+        it->first_fragment_time = f.time;
+      }
+      it->last_number = f.number;
+      it->last_time = f.time;
+      return;
+    }
+  }
+}
+
+void TimelineBuilder::AddHttp(const Frame& f, const Packet& p) {
+  std::optional<HttpRequest> req = ParseHttpRequest(p.payload);
+  if (!req) return;
+  std::optional<size_t> c = ClientByIp(p.src_ip);
+  if (!c) return;
+  t_.clients[*c].events.push_back(
+      Event{f.number, f.time, HttpEvent{*req, p.dst_ip, p.dst_port}});
+}
+
+Timeline TimelineBuilder::Finish() && {
+  for (ClientTimeline& c : t_.clients) {
+    for (size_t i = 0; i < c.transfers.size(); ++i) {
+      const TftpTransfer& t = c.transfers[i];
+      if (t.error) continue;  // the ERROR is already on the timeline
+      TftpEvent end{t.done ? TftpStep::kDone : TftpStep::kStalled,
+                    static_cast<int>(i), t.rrq, false};
+      c.events.push_back(t.done ? Event{t.end_number, t.end_time, end}
+                                : Event{t.last_number, t.last_time, end});
+    }
+    std::stable_sort(
+        c.events.begin(), c.events.end(),
+        [](const Event& a, const Event& b) { return a.number < b.number; });
+  }
+  Timeline out = std::move(t_);
+  std::vector<ClientTimeline> boot;
+  for (ClientTimeline& c : out.clients) {
+    if (c.boot_client) {
+      boot.push_back(std::move(c));
+    } else {
+      ++out.other_dhcp_clients;
+    }
+  }
+  out.clients = std::move(boot);
+  return out;
+}
+
+}  // namespace capture
