@@ -5,8 +5,8 @@
 #   2. lintian: no error, no warning;
 #   3. apt-get install ./pxeproxy_*.deb, then check the installed package:
 #      --version, the _pxeproxy user, the conffiles, the man page,
-#      systemd-analyze verify of the unit, the privilege-drop test and one
-#      firmware lab case against /usr/sbin/pxeproxy;
+#      systemd-analyze verify of the unit, the privilege-drop test and the
+#      firmware lab case 'uefi' against /usr/sbin/pxeproxy;
 #   4. apt-get purge: every file the package installed is gone, the user too.
 # Needs root; otherwise exit 77. Keeps the .deb and logs in $PXEPROXY_DEB_OUT
 # (default build-pkg/deb/). PXEPROXY_DEB=path/to.deb skips the build and
@@ -113,15 +113,19 @@ fi
 
 step "privilege drop of the installed binary (default --user=_pxeproxy)"
 tests/privdrop_netns_test.sh /usr/sbin/pxeproxy default
+# One firmware boot through the installed binary, as its own user: UEFI PXE
+# (EDK2) -> proxy offer -> port 4011 -> TFTP snponly.efi -> iPXE -> menu.
 if [ -x scripts/lab/run-case ] && [ "${PXEPROXY_PKG_LAB:-1}" = 1 ]; then
-  step "firmware lab case 'bios' against /usr/sbin/pxeproxy"
+  step "firmware lab case 'uefi' against /usr/sbin/pxeproxy"
+  rm -rf "$out/lab"
   rc=0
-  scripts/lab/run-case bios --pxeproxy /usr/sbin/pxeproxy \
-    --artifacts "$out/lab" --timeout 120 || rc=$?
+  scripts/lab/run-case uefi --pxeproxy /usr/sbin/pxeproxy \
+    --artifacts "$out/lab" --timeout 150 || rc=$?
   case $rc in
-    0) ;;
+    0) grep -q "running as uid=$(id -u _pxeproxy) " "$out"/lab/uefi.d/pxeproxy.log ||
+         die "the lab's pxeproxy did not run as _pxeproxy" ;;
     77) echo "   (lab skipped)" ;;
-    *) die "lab case bios with the installed binary" ;;
+    *) die "lab case uefi with the installed binary" ;;
   esac
 fi
 
