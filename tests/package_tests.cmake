@@ -2,6 +2,20 @@
 # included from the top-level CMakeLists.txt when tests are built.
 find_program(PXEPROXY_BASH bash REQUIRED)
 
+# Every flag of `pxeproxy --helpfull` in man/pxeproxy.8 and README.md, and
+# no flag there that the binary lacks.
+add_test(NAME docs_drift
+         COMMAND ${PXEPROXY_BASH} ${CMAKE_SOURCE_DIR}/tests/docs_drift_test.sh
+                 $<TARGET_FILE:pxeproxy> ${CMAKE_SOURCE_DIR})
+set_tests_properties(docs_drift PROPERTIES LABELS unit)
+
+# The man page renders without a single groff warning.
+add_test(NAME man_page_renders
+         COMMAND ${PXEPROXY_BASH} -c
+                 "out=$(groff -man -ww -z \"$1\" 2>&1) && [ -z \"$out\" ] || { echo \"$out\"; exit 1; }"
+                 _ ${CMAKE_SOURCE_DIR}/man/pxeproxy.8)
+set_tests_properties(man_page_renders PROPERTIES LABELS unit)
+
 # Root in network namespaces: --user=nobody leaves only CAP_NET_RAW.
 add_test(NAME privdrop_netns
          COMMAND ${PXEPROXY_BASH} ${CMAKE_SOURCE_DIR}/tests/privdrop_netns_test.sh
