@@ -5,7 +5,9 @@
 #   - a flag a document names (an entry, an example, a mention) that the
 #     binary does not have.
 # Abseil's own --fromenv, --tryfromenv, --undefok (and the --help variants)
-# need no entry; --flagfile, --help and --version do.
+# need no entry; --flagfile, --help and --version do. Every --name in either
+# document is taken for a pxeproxy flag: write other programs' long options
+# in words (or their short forms).
 #   tests/docs_drift_test.sh PXEPROXY_BINARY SOURCE_DIR
 set -euo pipefail
 bin=${1:?usage: docs_drift_test.sh PXEPROXY_BINARY SOURCE_DIR}

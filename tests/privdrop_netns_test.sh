@@ -108,6 +108,11 @@ done
 # (counted as replied= when pxeproxy stops).
 ip netns exec "$cli" timeout 10 busybox udhcpc -i pxkpd1 -f -q -n -t 2 -T 1 \
   -s /bin/true -V PXEClient:Arch:00000:UNDI:002001 >/dev/null 2>&1 || true
+# And its TFTP server reads the boot files as that user.
+if command -v curl >/dev/null; then
+  got=$(ip netns exec "$cli" curl -s --max-time 5 tftp://10.77.5.1/undionly.kpxe || true)
+  check "TFTP still serves a boot file after the drop" test "$got" = boot
+fi
 kill -TERM "$pid"
 rc=0
 wait "$pid" || rc=$?
