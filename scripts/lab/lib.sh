@@ -25,17 +25,24 @@ OVMF_VARS=${OVMF_VARS:-/usr/share/OVMF/OVMF_VARS_4M.fd}
 LAB_PIDS=()        # every background process we started, killed in reverse
 LAB_NAMESPACES=()  # every namespace we created
 LAB_VERBOSE=${LAB_VERBOSE:-0}
-LAB_T0=$(date +%s.%N)
+lab_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+lab_secs() { printf '%d.%d' $(( $1 / 1000 )) $(( ($1 % 1000) / 100 )); }  # ms -> s.d
+LAB_T0=$(lab_ms)
 
-log() { printf '[lab %6.1fs] %s\n' "$(lab_elapsed)" "$*"; }
-die() { log "FAIL: $*"; exit 1; }
+log() { printf '[lab %6ss] %s\n' "$(lab_elapsed)" "$*"; }
+die() {
+  log "FAIL: $*"
+  [ -n "${LAB_WORK:-}" ] && lab_dump
+  echo "RESULT: ${LAB_NAME:-lab} FAILED ($*)"
+  exit 1
+}
 skip() { echo "SKIPPED: $*"; exit 77; }
-lab_elapsed() { echo "$(date +%s.%N) - $LAB_T0" | bc; }
+lab_elapsed() { lab_secs $(( $(lab_ms) - LAB_T0 )); }
 
 # Exit 77 (ctest SKIP) unless we can run firmware here: root, qemu, OVMF, iPXE.
 lab_require() {
   [ "$(id -u)" -eq 0 ] || skip "the lab needs root (network namespaces)"
-  local need=(ip qemu-system-x86_64 tcpdump nginx dnsmasq bc "$@")
+  local need=(ip qemu-system-x86_64 tcpdump nginx dnsmasq "$@")
   for t in "${need[@]}"; do
     command -v "$t" >/dev/null 2>&1 || skip "$t is not installed (scripts/setup installs it)"
   done
@@ -128,14 +135,15 @@ lab_ns() {  # lab_ns NAME: create a namespace with lo up
   ip netns exec "$1" sysctl -qw net.ipv6.conf.all.accept_dad=0
 }
 
-# lab_join NS BRIDGE IP/LEN [MAC]: a veth "eth0" in NS, its peer on BRIDGE.
+# lab_join NS BRIDGE IP/LEN|- [MAC [IFNAME]]: a veth (eth0) in NS, its peer
+# on BRIDGE.
 lab_join() {
   local ns=$1 br=$2 addr=$3 mac=${4:-} ifname=${5:-eth0}
   local peer="v${ns##*-}${ifname: -1}"
   ip -n "$NS_BR" link add "$peer" type veth peer name "$ifname" netns "$ns"
   ip -n "$NS_BR" link set "$peer" master "$br" up
   [ -n "$mac" ] && ip -n "$ns" link set "$ifname" address "$mac"
-  ip -n "$ns" addr add "$addr" dev "$ifname"
+  [ "$addr" = - ] || ip -n "$ns" addr add "$addr" dev "$ifname"
   ip -n "$ns" link set "$ifname" up
 }
 
@@ -193,14 +201,14 @@ lab_tap() {
 lab_wait_for() {
   local secs=$1 what=$2; shift 2
   local end
-  end=$(echo "$(date +%s.%N) + $secs" | bc)
+  end=$(( $(lab_ms) + secs * 1000 ))
   local rc
   while :; do
     rc=0
     "$@" >/dev/null 2>&1 || rc=$?
     [ $rc = 0 ] && return 0
     [ $rc = 99 ] && return 1  # the condition says it can never come true
-    if [ "$(echo "$(date +%s.%N) > $end" | bc)" = 1 ]; then
+    if [ "$(lab_ms)" -gt "$end" ]; then
       log "timed out after ${secs}s waiting for $what"
       return 1
     fi
@@ -217,22 +225,25 @@ lab_tcp_bound() {
 
 # --- capture ---------------------------------------------------------------
 
-# lab_capture FILE [IFACE]: record the bridge (every frame) until cleanup.
+# lab_capture FILE [IFACE]: record a bridge (every frame) until
+# lab_capture_stop. The first one is $LAB_PCAP, the one the checks read.
+LAB_TCPDUMP_PIDS=()
 lab_capture() {
-  LAB_PCAP=$1
-  rm -f "$LAB_PCAP"
-  lab_bg "$LAB_WORK/tcpdump.log" "$NS_BR" \
-    tcpdump -i "${2:-br0}" -Z root -U -s 0 -n -w "$LAB_PCAP"
-  LAB_TCPDUMP_PID=$LAB_LAST_PID
-  lab_wait_for 10 "tcpdump" grep -q "listening on" "$LAB_WORK/tcpdump.log" ||
-    die "tcpdump did not start: $(cat "$LAB_WORK/tcpdump.log")"
+  local file=$1 ifc=${2:-br0}
+  [ -n "${LAB_PCAP:-}" ] || LAB_PCAP=$file
+  rm -f "$file"
+  lab_bg "$LAB_WORK/tcpdump-$ifc.log" "$NS_BR" \
+    tcpdump -i "$ifc" -Z root -U -s 0 -n -w "$file"
+  LAB_TCPDUMP_PIDS+=("$LAB_LAST_PID")
+  lab_wait_for 10 "tcpdump on $ifc" grep -q "listening on" "$LAB_WORK/tcpdump-$ifc.log" ||
+    die "tcpdump did not start: $(cat "$LAB_WORK/tcpdump-$ifc.log")"
 }
 
 lab_capture_stop() {
-  [ -n "${LAB_TCPDUMP_PID:-}" ] || return 0
+  [ ${#LAB_TCPDUMP_PIDS[@]} -gt 0 ] || return 0
   sleep 0.3
-  lab_kill "$LAB_TCPDUMP_PID"
-  LAB_TCPDUMP_PID=
+  lab_kill "${LAB_TCPDUMP_PIDS[@]}"
+  LAB_TCPDUMP_PIDS=()
 }
 
 # --- servers ---------------------------------------------------------------
@@ -259,7 +270,7 @@ lab_corp_dnsmasq() {
   LAB_CORP_PID=$LAB_LAST_PID
   lab_wait_for 10 "corporate dnsmasq on :67" lab_udp_bound "$NS_CORP" 67 dnsmasq ||
     die "corporate dnsmasq did not start: $(tail -5 "$LAB_WORK/corp-dnsmasq.log")"
-  log "corporate DHCP: dnsmasq on $( [ "$NS_CORP" = "$NS_PROXY" ] && echo "pxeproxy's own host" || echo $CORP_IP), leases 10.77.3.100-199, no boot options"
+  log "corporate DHCP: dnsmasq on $( [ "$NS_CORP" = "$NS_PROXY" ] && echo "pxeproxy's own host" || echo $CORP_IP), leases 10.77.3.100-199$( [ $# = 0 ] && echo ", no boot options")"
 }
 
 # The corporate DHCP server as ISC dhcpd. lab_corp_dhcpd [EXTRA CONFIG LINES]
@@ -286,7 +297,7 @@ lab_corp_dhcpd() {
   LAB_CORP_PID=$LAB_LAST_PID
   lab_wait_for 10 "corporate dhcpd on :67" lab_udp_bound "$NS_CORP" 67 dhcpd ||
     die "corporate dhcpd did not start: $(tail -5 "$LAB_WORK/corp-dhcpd.log")"
-  log "corporate DHCP: ISC dhcpd on $CORP_IP, leases 10.77.3.100-199, no boot options"
+  log "corporate DHCP: ISC dhcpd on $CORP_IP, leases 10.77.3.100-199$( [ $# = 0 ] && echo ", no boot options")"
 }
 
 # IPv6 router adverts for fd77:3::/64 on br0, so that iPXE does not wait
@@ -365,8 +376,9 @@ lab_proxy() {
   local mode=$LAB_TFTP
   # pxeproxy drops root for its own user (_pxeproxy, created by the Debian
   # package); from a source checkout without that user, nobody will do.
-  if "$PXEPROXY" --helpfull 2>&1 | grep -q -- '--user ' &&
-     ! getent passwd _pxeproxy >/dev/null; then
+  local help
+  help=$("$PXEPROXY" --helpfull 2>&1 || true)
+  if [[ $help == *"--user ("* ]] && ! getent passwd _pxeproxy >/dev/null; then
     set -- --user=nobody "$@"
   fi
   if [ "$mode" != hpa ]; then
@@ -423,7 +435,7 @@ lab_vm_uefi() {
     -serial file:"$LAB_WORK/$name-serial.log" \
     -pidfile "$LAB_WORK/$name-qemu.pid" "$@"
   LAB_VM_PID=$LAB_LAST_PID
-  LAB_VM_T0=$(date +%s.%N)
+  LAB_VM_T0=$(lab_ms)
   log "VM $name: OVMF (UEFI x64, EDK2 PXE, no option ROM) mac $mac, pid $LAB_VM_PID, TCG"
 }
 
@@ -438,13 +450,13 @@ lab_vm_bios() {
     -serial file:"$LAB_WORK/$name-serial.log" \
     -pidfile "$LAB_WORK/$name-qemu.pid" "$@"
   LAB_VM_PID=$LAB_LAST_PID
-  LAB_VM_T0=$(date +%s.%N)
+  LAB_VM_T0=$(lab_ms)
   log "VM $name: SeaBIOS + iPXE option ROM (e1000) mac $mac, pid $LAB_VM_PID, TCG"
 }
 
 lab_vm_stop() { [ -n "${LAB_VM_PID:-}" ] && lab_kill "$LAB_VM_PID"; LAB_VM_PID=; }
 
-lab_since_vm() { echo "$(date +%s.%N) - $LAB_VM_T0" | bc | xargs printf '%.1f'; }
+lab_since_vm() { lab_secs $(( $(lab_ms) - LAB_VM_T0 )); }
 
 # The MAC as it may appear in a URL: 52:54:00:.. or 52%3A54%3A00...
 lab_mac_re() { echo "$1" | sed 's/:/(:|%3[aA])/g'; }
@@ -469,7 +481,7 @@ lab_wait_booted() {
 
 # The serial console as plain text (no ANSI escapes, no CRs).
 lab_serial_text() {
-  sed -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' -e 's/\r//g' "$1" | tr -cd '\11\12\40-\176'
+  sed -e 's/\x1b\[[0-9;?=]*[A-Za-z]//g' -e 's/\r//g' "$1" | tr -cd '\11\12\40-\176'
 }
 
 # Milestones from pxeproxy's log, the TFTP evidence and nginx's log.
@@ -479,7 +491,7 @@ lab_report() {
   grep -i "mac=$mac" "$LAB_WORK/pxeproxy.log" | sed 's/^/    /' || true
   if [ -s "$LAB_WORK/nginx-access.log" ]; then
     log "nginx:"
-    sed 's/^/    /' "$LAB_WORK/nginx-access.log"
+    tail -8 "$LAB_WORK/nginx-access.log" | sed 's/^/    /'
   fi
 }
 
