@@ -119,14 +119,18 @@ std::string RenderClient(const ClientReport& c, const Colors& k) {
   absl::Time base = t.events.empty() ? absl::UnixEpoch() : t.events[0].time;
   std::string out = absl::StrCat(k.bold, wire::FormatMac(t.mac), k.reset, "  ",
                                  c.description, "\n");
+  std::string last_dry_run;  // retransmissions repeat it: shown once
   for (const Event& e : t.events) {
     std::string head = absl::StrFormat(
         "  %6s  %8s  ", absl::StrCat("#", e.number), Rel(e.time, base));
     out += Wrap(head, DescribeEvent(t, e), head.size() + 2);
-    if (auto* d = std::get_if<DhcpEvent>(&e.body); d && d->dry_run) {
-      out += Wrap(std::string(head.size(), ' ') + "dry run: ",
-                  DescribeDryRun(*d->dry_run), head.size() + 2);
-    }
+    auto* d = std::get_if<DhcpEvent>(&e.body);
+    if (d == nullptr || !d->dry_run) continue;
+    std::string dry = DescribeDryRun(*d->dry_run);
+    if (dry == last_dry_run) continue;
+    last_dry_run = dry;
+    out +=
+        Wrap(std::string(head.size(), ' ') + "dry run: ", dry, head.size() + 2);
   }
   out += ResultLine(c, base, k);
   for (const Finding& f : c.findings) out += RenderFinding(f, base, k, "  ");

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Live test of `pxeproxy --diagnose IFACE`: in a namespace of its own, a veth
+# pair (10.77.6.0/24); one real boot (SeaBIOS + iPXE, reaches the menu) and one
+# broken scenario (4011 unanswered) are replayed into one end while pxeproxy
+# watches the other. The live report must name both, and the capture saved
+# with --diagnose_write must read back offline to the same summary.
+# Usage: capture_live_netns_test.sh PXEPROXY CAPTURE_REPLAY SOURCE_DIR
+set -u
+PXEPROXY=$1 REPLAY=$2 SRC=$3
+NS=pxd-diag
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "SKIPPED: needs root to create a network namespace"; exit 77
+fi
+command -v ip >/dev/null || { echo "SKIPPED: ip is not installed"; exit 77; }
+
+WORK=$(mktemp -d /tmp/pxd-diag.XXXXXX)
+WATCH_PID=
+cleanup() {
+  [ -n "$WATCH_PID" ] && kill "$WATCH_PID" 2>/dev/null
+  ip netns del $NS 2>/dev/null
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+ip netns del $NS 2>/dev/null
+
+set -e
+ip netns add $NS
+ip -n $NS link set lo up
+ip -n $NS link add pxd-watch type veth peer name pxd-wire
+ip -n $NS addr add 10.77.6.1/24 dev pxd-watch
+ip -n $NS addr add 10.77.6.2/24 dev pxd-wire
+ip -n $NS link set pxd-watch up
+ip -n $NS link set pxd-wire up
+set +e
+
+ip netns exec $NS "$PXEPROXY" --diagnose pxd-watch --diagnose_seconds=6 \
+  --diagnose_write=$WORK/seen.pcap \
+  --menu_url=http://10.231.0.1:8080/menu.ipxe \
+  >$WORK/report.txt 2>$WORK/stderr.txt &
+WATCH_PID=$!
+for _ in $(seq 50); do
+  grep -q watching $WORK/stderr.txt 2>/dev/null && break
+  sleep 0.1
+done
+ip netns exec $NS "$REPLAY" pxd-wire \
+  "$SRC/tests/fixtures/captures/seabios-ipxe-rom.pcap" 5
+ip netns exec $NS "$REPLAY" pxd-wire \
+  "$SRC/tests/fixtures/diagnose/binl-unanswered.pcap" 5
+wait $WATCH_PID
+RC=$?
+WATCH_PID=
+
+FAILS=0
+check() {  # check DESCRIPTION PATTERN FILE
+  if grep -q -- "$2" "$3"; then echo "PASS: $1"; else
+    echo "FAIL: $1 (no '$2' in $3)"; FAILS=$((FAILS + 1)); fi
+}
+[ $RC -eq 0 ] && echo "PASS: exit code 0" ||
+  { echo "FAIL: exit code $RC"; FAILS=$((FAILS + 1)); }
+check "watch line names the interface and its address" \
+  "watching pxd-watch (10.77.6.1)" $WORK/stderr.txt
+check "the iPXE client reached the menu" \
+  "reached the menu http://10.231.0.1:8080/menu.ipxe" $WORK/report.txt
+check "the EDK2 client is stuck at 4011" "error binl_unanswered" \
+  $WORK/report.txt
+check "summary" \
+  "summary: 2 clients: 1 reached the menu, 1 stopped at address (binl_unanswered)" \
+  $WORK/report.txt
+"$PXEPROXY" --diagnose $WORK/seen.pcap --diagnose_format=json \
+  --menu_url=http://10.231.0.1:8080/menu.ipxe >$WORK/offline.jsonl
+check "the saved capture reads back offline" \
+  '"type":"summary".*"clients":2,"reached_menu":1' $WORK/offline.jsonl
+if [ $FAILS -ne 0 ]; then
+  echo "--- stderr"; cat $WORK/stderr.txt; echo "--- report"; cat $WORK/report.txt
+  exit 1
+fi
+exit 0
