@@ -171,7 +171,9 @@ void SetUpUsage() {
   absl::SetProgramUsageMessage(
       "proxyDHCP + TFTP for network boot into iPXE, beside an existing DHCP "
       "server.\n\n"
-      "Usage: pxeproxy [flags] IFACE...\n\n"
+      "Usage: pxeproxy [flags] IFACE...\n"
+      "       pxeproxy --diagnose=IFACE|CAPTURE.pcap [flags]   (explain "
+      "boots)\n\n"
       "PXE firmware gets an iPXE binary for its architecture; clients that are\n"
       "already iPXE get --menu_url. pxeproxy never hands out addresses and\n"
       "never answers clients that are not network-booting. See pxeproxy(8).");
@@ -272,8 +274,18 @@ absl::Status BuildDiagnose(const std::vector<std::string>& positional,
     return s;
   }
   struct stat st;
-  if (!d->write_file.empty() && stat(d->target.c_str(), &st) == 0 &&
-      S_ISREG(st.st_mode)) {
+  const bool is_file =
+      stat(d->target.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+  // Not a file: an interface, which cannot look like a path (a mistyped
+  // capture name deserves "no such file", not "no such device").
+  if (!is_file && (absl::StrContains(d->target, '/') ||
+                   absl::EndsWith(d->target, ".pcap") ||
+                   absl::EndsWith(d->target, ".pcapng") ||
+                   d->target.size() > 15)) {
+    return Bad("diagnose", d->target,
+               "is neither a capture file that exists nor an interface name");
+  }
+  if (!d->write_file.empty() && is_file) {
     return Bad("diagnose_write", d->write_file,
                absl::StrCat("saves a live capture, and '", d->target,
                             "' is already a file"));
