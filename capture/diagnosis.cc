@@ -84,7 +84,7 @@ void ComputeStage(const AnalyzerConfig& config, ClientReport& r) {
     }
     if (d.role == Role::kProxy && !file.empty() &&
         FromKind(all, i, pd::ClientKind::kIpxe) && !TooLateForIpxe(all, i) &&
-        !LooksLikeIpxeBinary(file, config.responder)) {
+        !IpxeIgnores(d.msg) && !LooksLikeIpxeBinary(file, config.responder)) {
       p.Reach(Stage::kMenuOffered);
       if (r.menu_url.empty()) {
         r.menu_url = file;
@@ -209,6 +209,13 @@ const DhcpEvent* RequestOf(const std::vector<DhcpRef>& all, size_t i) {
 bool FromKind(const std::vector<DhcpRef>& all, size_t i, pd::ClientKind kind) {
   const DhcpEvent* req = RequestOf(all, i);
   return req != nullptr && req->client && req->client->kind == kind;
+}
+
+bool IpxeIgnores(const pd::DhcpMessage& m) {
+  if (m.siaddr != 0) return false;
+  auto v = m.options.Get(pd::kOptVendorSpecific);
+  auto subs = v ? pd::ParseSubOptions(*v) : std::nullopt;
+  return !subs || !subs->count(9);
 }
 
 std::string BootFileOf(const pd::DhcpMessage& m) {

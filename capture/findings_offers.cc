@@ -157,19 +157,15 @@ void CheckIpxe(const ClientTimeline& c, const std::vector<DhcpRef>& all,
           "server, stop it giving a boot file to user class iPXE.");
       AddEvidence(f, *all[i].event);
     }
-    if (d.role == Role::kProxy && d.msg.siaddr == 0) {
-      auto v = d.msg.options.Get(pd::kOptVendorSpecific);
-      auto subs = v ? pd::ParseSubOptions(*v) : std::nullopt;
-      if (!subs || !subs->count(9)) {
-        Finding& f = Upsert(
-            out, "ipxe_proxy_without_siaddr", Severity::kError,
-            "The proxy reply to iPXE has next-server (siaddr) 0 and no 43.9 "
-            "menu: iPXE ignores such a reply ('Nothing to boot'), even "
-            "with an http:// file.",
-            "Set next-server in the proxy's replies (pxeproxy always does; "
-            "dnsmasq: give dhcp-boot a server address).");
-        AddEvidence(f, *all[i].event);
-      }
+    if (d.role == Role::kProxy && IpxeIgnores(d.msg)) {
+      Finding& f = Upsert(
+          out, "ipxe_proxy_without_siaddr", Severity::kError,
+          "The proxy reply to iPXE has next-server (siaddr) 0 and no 43.9 "
+          "menu: iPXE ignores such a reply ('Nothing to boot'), even with an "
+          "http:// file.",
+          "Set next-server in the proxy's replies (pxeproxy always does; "
+          "dnsmasq: give dhcp-boot a server address).");
+      AddEvidence(f, *all[i].event);
     }
   }
   // 6. iPXE waits 2 s for proxy offers after the first OFFER (iPXE

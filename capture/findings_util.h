@@ -25,6 +25,10 @@ const DhcpEvent* RequestOf(const std::vector<DhcpRef>& all, size_t i);
 bool FromKind(const std::vector<DhcpRef>& all, size_t i,
               proxydhcp::ClientKind kind);
 
+// iPXE drops a proxy reply whose siaddr is 0 unless it carries a 43.9 menu
+// (iPXE dhcp_has_pxeopts(), PROTOCOL.md section 8).
+bool IpxeIgnores(const proxydhcp::DhcpMessage& proxy_reply);
+
 // findings_offers.cc
 void CheckOffers(const ClientTimeline& c, const std::vector<DhcpRef>& all,
                  const AnalyzerConfig& config, std::vector<Finding>& out);

@@ -288,6 +288,45 @@ Scenario S(std::string name, std::string base, std::string finding, bool ok,
                   std::move(make), std::move(flags)};
 }
 
+Frames IpxeNoSiaddr(Frames in) {
+  Frames out;
+  for (const Frame& f : BeforeHttp(in)) {
+    out.push_back(!ProxyReply(pd::kOffer)(f)
+                      ? f
+                      : EditDhcp(f, [](pd::DhcpMessage& m, wire::UdpDatagram&) {
+                          m.siaddr = 0;
+                          m.options.Erase(pd::kOptVendorSpecific);
+                        }));
+  }
+  return out;
+}
+
+// The download stops after 40 DATA blocks: no end, no error.
+Frames TftpIncomplete(Frames in) {
+  size_t rrq2 = First(in, TftpOp(kTftpRrq), First(in, TftpOp(kTftpRrq)) + 1);
+  size_t at = rrq2;
+  for (int i = 0; i < 40; ++i)
+    at = First(in, TftpOp(capture::kTftpData), at + 1);
+  return Slice(in, 0, at + 1);
+}
+
+Frames DhcpNak(Frames in) {
+  Frames out;
+  for (const Frame& f : BeforeHttp(in)) {
+    auto m = Dhcp(f);
+    if (!m || m->op != pd::kBootReply || m->message_type() != pd::kAck) {
+      out.push_back(f);
+      continue;
+    }
+    out.push_back(EditDhcp(f, [](pd::DhcpMessage& r, wire::UdpDatagram&) {
+      r.yiaddr = 0;
+      r.options.SetU8(pd::kOptMessageType, pd::kNak);
+      r.options.Erase(pd::kOptLeaseTime);
+    }));
+  }
+  return out;
+}
+
 }  // namespace
 
 capture::AnalyzerConfig GoldenConfig() {
@@ -301,6 +340,9 @@ capture::AnalyzerConfig GoldenConfig() {
 
 std::vector<Scenario> Scenarios() {
   auto no_http_url = [](pd::ResponderConfig& r) { r.http_boot_url.clear(); };
+  auto no_efi_file = [](pd::ResponderConfig& r) {
+    r.boot_files.erase(pd::BootArch::kEfiX64);
+  };
   return {
       S("corporate-boot-file", kSeabios, "corporate_boot_info", false,
         CorporateBootFile),
@@ -328,6 +370,14 @@ std::vector<Scenario> Scenarios() {
         CorporateNoPxeDhcp),
       S("http-boot-no-url", kHttpBoot, "http_boot_unanswered", false, NoProxy,
         no_http_url),
+      // The pre-deployment check: the boot works today (another proxy), but
+      // pxeproxy with these flags would not answer this UEFI client.
+      S("predeploy-no-efi-file", kEdk2, "dry_run_silent", true, Snapped,
+        no_efi_file),
+      S("ipxe-no-siaddr", kSeabios, "ipxe_proxy_without_siaddr", false,
+        IpxeNoSiaddr),
+      S("tftp-incomplete", kEdk2, "tftp_incomplete", false, TftpIncomplete),
+      S("dhcp-nak", kSeabios, "dhcp_nak", false, DhcpNak),
   };
 }
 
