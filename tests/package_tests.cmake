@@ -1,6 +1,8 @@
 # Tests of the documentation, the privilege drop and the package (issue 6),
 # included from the top-level CMakeLists.txt when tests are built.
 find_program(PXEPROXY_BASH bash REQUIRED)
+find_package(GTest REQUIRED)
+include(GoogleTest)
 
 # Every flag of `pxeproxy --helpfull` in man/pxeproxy.8 and README.md, and
 # no flag there that the binary lacks.
@@ -15,6 +17,13 @@ add_test(NAME man_page_renders
                  "out=$(groff -man -ww -z \"$1\" 2>&1) && [ -z \"$out\" ] || { echo \"$out\"; exit 1; }"
                  _ ${CMAKE_SOURCE_DIR}/man/pxeproxy.8)
 set_tests_properties(man_page_renders PROPERTIES LABELS unit)
+
+# privdrop's decisions; as root, the switch itself in a forked child.
+add_executable(privdrop_test tests/privdrop_test.cc)
+target_link_libraries(privdrop_test PRIVATE privdrop GTest::gmock
+                      GTest::gtest_main)
+gtest_discover_tests(privdrop_test DISCOVERY_TIMEOUT 60
+                     PROPERTIES LABELS unit)
 
 # Root in network namespaces: --user=nobody leaves only CAP_NET_RAW.
 add_test(NAME privdrop_netns
