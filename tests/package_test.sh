@@ -22,7 +22,7 @@ out=${PXEPROXY_DEB_OUT:-$src/build-pkg/deb}
 installed=0
 cleanup() {
   if [ $installed -eq 1 ]; then
-    DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq pxeproxy >/dev/null 2>&1 || true
+    DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq -o DPkg::Lock::Timeout=300 pxeproxy >/dev/null 2>&1 || true
   fi
   rm -rf "$work"
 }
@@ -32,7 +32,7 @@ die() { echo "FAIL: $*"; exit 1; }
 
 if dpkg-query -W -f='${Status}' pxeproxy 2>/dev/null | grep -q installed; then
   step "pxeproxy is installed already: purging it first"
-  DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq pxeproxy >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq -o DPkg::Lock::Timeout=300 pxeproxy >/dev/null
 fi
 if getent passwd _pxeproxy >/dev/null; then
   die "a user _pxeproxy exists without the package: cannot prove that purge removes it"
@@ -82,7 +82,7 @@ dpkg-deb --fsys-tarfile "$deb" | tar -t | sed 's|^\./|/|; s|/$||' |
 : >"$work/new"
 while read -r p; do [ -e "$p" ] || echo "$p" >>"$work/new"; done <"$work/shipped"
 installed=1
-DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=300 --no-install-recommends \
   "$deb" >"$work/apt.log" 2>&1 || { cat "$work/apt.log"; die "apt-get install"; }
 dpkg -L pxeproxy >"$work/dpkg-L"
 
@@ -130,7 +130,7 @@ if [ -x scripts/lab/run-case ] && [ "${PXEPROXY_PKG_LAB:-1}" = 1 ]; then
 fi
 
 step "purge"
-DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq pxeproxy >"$work/apt.log" 2>&1 ||
+DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq -o DPkg::Lock::Timeout=300 pxeproxy >"$work/apt.log" 2>&1 ||
   { cat "$work/apt.log"; die "apt-get purge"; }
 installed=0
 left=0
