@@ -3,6 +3,8 @@
 // scenarios derived from them (each must be named by its finding).
 // PXEPROXY_REGENERATE_GOLDEN=1 rewrites the goldens under
 // tests/golden/diagnose/ and the scenario pcaps under tests/fixtures/diagnose/.
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -116,7 +118,8 @@ TEST_P(BrokenScenario, IsNamedByItsFinding) {
     ASSERT_TRUE(WriteFrames(fixture, frames).ok());
   } else {
     // The generator is deterministic and the committed pcap is its output.
-    std::string tmp = testing::TempDir() + "/" + s.name + ".pcap";
+    std::string tmp = testing::TempDir() + "/pxd-" + s.name + "-" +
+                      std::to_string(getpid()) + ".pcap";
     ASSERT_TRUE(WriteFrames(tmp, frames).ok());
     EXPECT_EQ(ReadFile(tmp), ReadFile(fixture))
         << fixture << " is stale; regenerate with PXEPROXY_REGENERATE_GOLDEN=1";

@@ -2,12 +2,15 @@
 // crash (these also run under ASan/UBSan): the shared captures cut at many
 // offsets, bytes flipped at random (seeded), and mutated frames fed to the
 // core under every link type.
+#include <unistd.h>
+
 #include <cstdio>
 #include <fstream>
 #include <random>
 #include <sstream>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "capture/diagnose.h"
 #include "capture/render.h"
 #include "gtest/gtest.h"
@@ -30,7 +33,11 @@ std::string Capture(const std::string& name) {
 // Analyzes `content` written to a file; renders whatever came out.
 absl::Status AnalyzeBytes(const std::string& content,
                           absl::Status* read_error) {
-  std::string path = testing::TempDir() + "/pxd-robustness.pcap";
+  // ctest runs tests as parallel processes: one file per test and process.
+  std::string path = absl::StrCat(
+      testing::TempDir(), "/pxd-",
+      testing::UnitTest::GetInstance()->current_test_info()->name(), "-",
+      getpid(), ".pcap");
   {
     std::ofstream out(path, std::ios::binary);
     out << content;
