@@ -79,6 +79,8 @@ class Server {
   void StartTransfer(const Datagram& d, const Request& req);
   bool OpenFile(const Datagram& d, const Request& req, Mode mode,
                 std::shared_ptr<const FileData>* data);
+  std::shared_ptr<const FileData> Netascii(
+      const std::shared_ptr<const FileData>& octets);
   void OnTransferReadable(uint64_t id);
   void OnPeerPacket(Transfer& t, absl::Span<const uint8_t> packet);
   void OnTimers();
@@ -103,6 +105,11 @@ class Server {
   int server_fd_ = -1;
   uint16_t port_ = 0;
   uint64_t next_id_ = 16;
+  struct NetasciiEntry {
+    std::shared_ptr<const FileData> octets;
+    std::weak_ptr<const FileData> converted;
+  };
+  absl::flat_hash_map<const FileData*, NetasciiEntry> netascii_;
   absl::flat_hash_map<uint64_t, std::unique_ptr<Transfer>> transfers_;
   absl::flat_hash_map<Endpoint, uint64_t> by_peer_;
   std::set<std::pair<Clock::time_point, uint64_t>> timers_;

@@ -79,12 +79,32 @@ bool Server::OpenFile(const Datagram& d, const Request& req, Mode mode,
     }
     *data = std::move(*file);
   }
-  if (mode == Mode::kNetascii) {
-    absl::Span<const uint8_t> b = (*data)->bytes();
-    *data = MakeFileData(ToNetascii(
-        absl::string_view(reinterpret_cast<const char*>(b.data()), b.size())));
-  }
+  if (mode == Mode::kNetascii) *data = Netascii(*data);
   return true;
+}
+
+// One conversion per file version, shared like the octet bytes: a flood of
+// netascii RRQs for a large file must not make a copy per transfer.
+std::shared_ptr<const FileData> Server::Netascii(
+    const std::shared_ptr<const FileData>& octets) {
+  for (auto it = netascii_.begin(); it != netascii_.end();) {
+    if (it->second.converted.expired()) {
+      netascii_.erase(it++);
+    } else {
+      ++it;
+    }
+  }
+  auto it = netascii_.find(octets.get());
+  if (it != netascii_.end()) {
+    if (auto converted = it->second.converted.lock()) return converted;
+  }
+  absl::Span<const uint8_t> b = octets->bytes();
+  std::shared_ptr<const FileData> converted = MakeFileData(ToNetascii(
+      absl::string_view(reinterpret_cast<const char*>(b.data()), b.size())));
+  // The entry holds the original so its address cannot be reused by another
+  // file while the conversion lives.
+  netascii_[octets.get()] = {octets, converted};
+  return converted;
 }
 
 void Server::StartTransfer(const Datagram& d, const Request& req) {

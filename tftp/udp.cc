@@ -119,7 +119,9 @@ bool Receive(int fd, absl::Span<uint8_t> buf, Datagram* d) {
     if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
       in_pktinfo pi;
       memcpy(&pi, CMSG_DATA(c), sizeof(pi));
-      d->local = ntohl(pi.ipi_addr.s_addr);
+      // ipi_spec_dst, not ipi_addr: for an RRQ sent to a broadcast address
+      // it is our address on that interface, the one we can reply from.
+      d->local = ntohl(pi.ipi_spec_dst.s_addr);
       d->ifindex = pi.ipi_ifindex;
     }
   }
@@ -156,12 +158,19 @@ int SendBatch(int fd, const Endpoint& to, wire::Ipv4 local, const iovec* iov,
     m.msg_iovlen = 2;
     SetSource(&m, &cbuf, local);  // the same control bytes serve every message
   }
-  int sent = 0;
-  while (sent < count) {
-    int n = sendmmsg(fd, msgs.data() + sent, count - sent, 0);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    sent += n;
+  int sent = 0, next = 0;
+  while (next < count) {
+    int n = sendmmsg(fd, msgs.data() + next, count - next, 0);
+    if (n > 0) {
+      sent += n;
+      next += n;
+    } else if (n < 0 && errno == EINTR) {
+      continue;
+    } else if (n < 0 && (errno == EAGAIN || errno == ENOBUFS)) {
+      break;  // the socket buffer is full: the rest is lost like on a wire
+    } else {
+      ++next;  // this one datagram failed (a firewall's EPERM...): skip it
+    }
   }
   return sent;
 }
