@@ -54,6 +54,13 @@ absl::StatusOr<std::unique_ptr<PacketSocket>> PacketSocket::Open(
     close(fd);
     return s;
   }
+  // A boot storm (a rack powering on) arrives in one burst: a deep queue
+  // keeps it from being dropped before the loop reads it. FORCE needs
+  // CAP_NET_ADMIN; without it the kernel caps at net.core.rmem_max.
+  int rcvbuf = 4 << 20;
+  if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) != 0) {
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+  }
   sockaddr_ll sll{};
   sll.sll_family = AF_PACKET;
   sll.sll_protocol = htons(ETH_P_IP);

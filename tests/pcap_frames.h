@@ -33,7 +33,9 @@ inline std::vector<Frame> ReadPcap(const std::string& path, std::string* err) {
   return out;
 }
 
+#ifdef PXEPROXY_SOURCE_DIR
 inline std::string SourceDir() { return PXEPROXY_SOURCE_DIR; }
+#endif
 
 }  // namespace testing_util
 
