@@ -233,7 +233,7 @@ lab_capture() {
   [ -n "${LAB_PCAP:-}" ] || LAB_PCAP=$file
   rm -f "$file"
   lab_bg "$LAB_WORK/tcpdump-$ifc.log" "$NS_BR" \
-    tcpdump -i "$ifc" -Z root -U -s 0 -n -w "$file"
+    tcpdump -i "$ifc" -Z root -U --immediate-mode -s 0 -n -w "$file"
   LAB_TCPDUMP_PIDS+=("$LAB_LAST_PID")
   lab_wait_for 10 "tcpdump on $ifc" grep -q "listening on" "$LAB_WORK/tcpdump-$ifc.log" ||
     die "tcpdump did not start: $(cat "$LAB_WORK/tcpdump-$ifc.log")"
@@ -241,7 +241,7 @@ lab_capture() {
 
 lab_capture_stop() {
   [ ${#LAB_TCPDUMP_PIDS[@]} -gt 0 ] || return 0
-  sleep 0.3
+  sleep 1  # the last frames (the VM was just stopped) reach the ring first
   lab_kill "${LAB_TCPDUMP_PIDS[@]}"
   LAB_TCPDUMP_PIDS=()
 }
