@@ -59,7 +59,7 @@ absl::StatusOr<UdpDatagram> ParseIpv4Udp(absl::Span<const uint8_t> packet) {
     return absl::InvalidArgumentError(
         absl::StrFormat("ipv4: version %d", ver_ihl >> 4));
   }
-  size_t ihl = (ver_ihl & 0x0f) * 4u;
+  size_t ihl = static_cast<size_t>(ver_ihl & 0x0f) * 4;
   if (ihl < kIpHeader || total_len < ihl || total_len > packet.size()) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "ipv4: header length %d, total length %d, have %d bytes", ihl,
@@ -152,7 +152,7 @@ std::vector<uint8_t> BuildEthernetUdp(const UdpDatagram& d) {
 
 bool VerifyIpv4UdpChecksums(absl::Span<const uint8_t> packet) {
   if (packet.size() < kIpHeader + kUdpHeader) return false;
-  size_t ihl = (packet[0] & 0x0f) * 4u;
+  size_t ihl = static_cast<size_t>(packet[0] & 0x0f) * 4;
   if (ihl < kIpHeader || packet.size() < ihl + kUdpHeader) return false;
   if (InternetChecksum(packet.subspan(0, ihl)) != 0) return false;
   size_t udp_len = packet[ihl + 4] << 8 | packet[ihl + 5];
