@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "capture/describe.h"
 #include "capture/pcap_source.h"
 #include "capture/render.h"
 #include "capture/timeline.h"
@@ -34,6 +35,22 @@ absl::Status Drain(PcapSource& source, TimelineBuilder& builder, int* seen) {
     builder.Add(frame);
     ++*seen;
   }
+}
+
+// The live feed on `progress`: each new event of a boot client, one line.
+void PrintNews(const Timeline& t, std::vector<size_t>& printed,
+               std::ostream& progress) {
+  printed.resize(t.clients.size(), 0);
+  for (size_t i = 0; i < t.clients.size(); ++i) {
+    const ClientTimeline& c = t.clients[i];
+    for (; c.boot_client && printed[i] < c.events.size(); ++printed[i]) {
+      const Event& e = c.events[printed[i]];
+      progress << absl::FormatTime("%H:%M:%E3S", e.time, absl::UTCTimeZone())
+               << "  " << wire::FormatMac(c.mac) << "  #" << e.number << "  "
+               << DescribeEvent(c, e) << "\n";
+    }
+  }
+  progress.flush();
 }
 
 }  // namespace
@@ -92,6 +109,7 @@ absl::StatusOr<DiagnoseResult> DiagnoseLive(
                                   ? absl::Now() + absl::Seconds(options.seconds)
                                   : absl::InfiniteFuture();
   int seen = 0;
+  std::vector<size_t> printed;  // events of each client already shown
   absl::Status error;
   for (;;) {
     absl::Duration left = deadline - absl::Now();
@@ -102,6 +120,7 @@ absl::StatusOr<DiagnoseResult> DiagnoseLive(
         std::min<int64_t>(absl::ToInt64Milliseconds(left) + 1, 200));
     if (poll(fds, 2, wait_ms) < 0 && errno != EINTR) break;
     error = Drain(**source, builder, &seen);
+    PrintNews(builder.sofar(), printed, progress);
     if (!error.ok() || (fds[1].revents & POLLIN) != 0) break;
   }
   (*source)->Flush();

@@ -129,15 +129,19 @@ void CheckOffers(const ClientTimeline& c, const std::vector<DhcpRef>& all,
   }
 }
 
-void CheckIpxe(const ClientTimeline& c, const std::vector<DhcpRef>& all,
-               const AnalyzerConfig& config, std::vector<Finding>& out) {
-  std::set<uint32_t> ipxe_rounds;
+namespace {
+
+// 5. An iPXE binary offered to iPXE: the chainload loop. Also the replies
+// iPXE drops for lack of siaddr.
+void CheckIpxeReplies(const std::vector<DhcpRef>& all,
+                      const AnalyzerConfig& config, std::vector<Finding>& out) {
+  std::set<uint32_t> rounds;
   for (size_t i = 0; i < all.size(); ++i) {
     const DhcpEvent& d = *all[i].dhcp;
     if (d.role == Role::kClient) {
       if (d.client && d.client->kind == ClientKind::kIpxe &&
           d.type == pd::kDiscover) {
-        ipxe_rounds.insert(d.msg.xid);
+        rounds.insert(d.msg.xid);
       }
       continue;
     }
@@ -168,15 +172,26 @@ void CheckIpxe(const ClientTimeline& c, const std::vector<DhcpRef>& all,
       AddEvidence(f, *all[i].event);
     }
   }
-  // 6. iPXE waits 2 s for proxy offers after the first OFFER (iPXE
-  // src/config/dhcp.h); a later one is never seen.
+  if (rounds.size() < 3) return;
+  for (Finding& f : out) {
+    if (f.id == "ipxe_chainload_loop") {
+      f.message += absl::StrCat(" iPXE started over ", rounds.size(),
+                                " times in this capture.");
+    }
+  }
+}
+
+// 6. iPXE waits 2 s for proxy offers after the first OFFER (iPXE
+// src/config/dhcp.h); a later one is never seen. The window opens at the
+// first offer after the latest DISCOVER (iPXE retransmits DISCOVER with the
+// same xid until something answers).
+void CheckIpxeLate(const std::vector<DhcpRef>& all, std::vector<Finding>& out) {
   for (size_t i = 0; i < all.size(); ++i) {
     const DhcpEvent& d = *all[i].dhcp;
-    if (d.role != Role::kProxy || d.binl || !ipxe_rounds.count(d.msg.xid)) {
+    if (d.role != Role::kProxy || d.binl ||
+        !FromKind(all, i, ClientKind::kIpxe)) {
       continue;
     }
-    // The window opens at the first offer after the latest DISCOVER (iPXE
-    // retransmits DISCOVER with the same xid until something answers).
     size_t from = 0;
     for (size_t k = 0; k < i; ++k) {
       if (all[k].dhcp->role == Role::kClient &&
@@ -205,14 +220,14 @@ void CheckIpxe(const ClientTimeline& c, const std::vector<DhcpRef>& all,
       break;
     }
   }
-  if (ipxe_rounds.size() >= 3) {
-    for (Finding& f : out) {
-      if (f.id == "ipxe_chainload_loop") {
-        f.message += absl::StrCat(" iPXE started over ", ipxe_rounds.size(),
-                                  " times in this capture.");
-      }
-    }
-  }
+}
+
+}  // namespace
+
+void CheckIpxe(const ClientTimeline& c, const std::vector<DhcpRef>& all,
+               const AnalyzerConfig& config, std::vector<Finding>& out) {
+  CheckIpxeReplies(all, config, out);
+  CheckIpxeLate(all, out);
 }
 
 // 9. A relayed DISCOVER must be answered to giaddr:67, not by broadcast.

@@ -140,6 +140,9 @@ class TimelineBuilder {
  public:
   TimelineBuilder(LinkType link, AnalyzerConfig config);
   void Add(const Frame& frame);
+  // What was gathered so far (the live mode's running feed); events of a
+  // client only ever grow until Finish.
+  const Timeline& sofar() const { return t_; }
   Timeline Finish() &&;
 
  private:

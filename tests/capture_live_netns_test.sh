@@ -60,6 +60,8 @@ check() {  # check DESCRIPTION PATTERN FILE
   { echo "FAIL: exit code $RC"; FAILS=$((FAILS + 1)); }
 check "watch line names the interface and its address" \
   "watching pxd-watch (10.77.6.1)" $WORK/stderr.txt
+check "the live feed shows events as they come" \
+  "52:54:00:e2:e0:01  #[0-9]*  4011 REQUEST" $WORK/stderr.txt
 check "the iPXE client reached the menu" \
   "reached the menu http://10.231.0.1:8080/menu.ipxe" $WORK/report.txt
 check "the EDK2 client is stuck at 4011" "error binl_unanswered" \
