@@ -75,10 +75,15 @@ absl::StatusOr<std::unique_ptr<PcapSource>> PcapSource::OpenLive(
   pcap_set_promisc(h, 1);
   pcap_set_immediate_mode(h, 1);
   int rc = pcap_activate(h);
-  if (rc < 0) {
-    return PcapError(iface, "cannot capture (root or CAP_NET_RAW needed)",
+  if (rc == PCAP_ERROR_NO_SUCH_DEVICE) {
+    return absl::NotFoundError(absl::StrCat(
+        iface, ": no such interface, and no capture file by that name"));
+  }
+  if (rc == PCAP_ERROR_PERM_DENIED) {
+    return PcapError(iface, "cannot capture (run as root or with CAP_NET_RAW)",
                      pcap_geterr(h));
   }
+  if (rc < 0) return PcapError(iface, "cannot capture", pcap_geterr(h));
   absl::Status st = s->SetLink();
   if (!st.ok()) return st;
   bpf_program prog;
