@@ -107,7 +107,8 @@ lab_cleanup() {
   trap - EXIT INT TERM
   if [ -n "${LAB_WATCHDOG:-}" ]; then
     local sleeper
-    sleeper=$(ps -o pid= --ppid "$LAB_WATCHDOG" 2>/dev/null || true)
+    sleeper=$(cat /proc/"$LAB_WATCHDOG"/task/*/children 2>/dev/null || true)
+    # shellcheck disable=SC2086
     kill "$LAB_WATCHDOG" $sleeper 2>/dev/null || true
   fi
   local i
@@ -363,10 +364,12 @@ EOF
 }
 
 # pxeproxy as a user starts it: `pxeproxy [--menu_url=...] eth0`, with its
-# built-in TFTP. LAB_TFTP=hpa (or auto, when the binary has no TFTP server
-# yet) runs it with --notftp beside tftpd-hpa on the same address instead.
+# built-in TFTP (LAB_TFTP=builtin, the default: the case fails if nothing
+# serves :69). For debugging, LAB_TFTP=hpa runs it with --notftp beside
+# tftpd-hpa on the same address, and LAB_TFTP=auto falls back to that when
+# the built-in server does not come up.
 # lab_proxy [PXEPROXY FLAGS...]
-LAB_TFTP=${LAB_TFTP:-auto}
+LAB_TFTP=${LAB_TFTP:-builtin}
 lab_proxy_ready() {  # ready, or die if it exited
   kill -0 "$LAB_PROXY_PID" 2>/dev/null || return 99
   grep -q " ready" "$LAB_WORK/pxeproxy.log"
@@ -386,13 +389,13 @@ lab_proxy() {
     LAB_PROXY_PID=$LAB_LAST_PID
     lab_wait_for 10 "pxeproxy ready" lab_proxy_ready ||
       die "pxeproxy did not start: $(tail -5 "$LAB_WORK/pxeproxy.log")"
-    if lab_wait_for 2 "pxeproxy's TFTP on :69" lab_udp_bound "$NS_PROXY" 69 pxeproxy; then
+    if lab_wait_for 5 "pxeproxy's TFTP on :69" lab_udp_bound "$NS_PROXY" 69 pxeproxy; then
       LAB_TFTP_USED=builtin
       log "pxeproxy (pid $LAB_PROXY_PID): $PXEPROXY $* eth0  [built-in TFTP]"
       return 0
     fi
     [ "$mode" = builtin ] && die "pxeproxy does not serve TFTP on :69"
-    log "NOTE: this pxeproxy has no built-in TFTP yet: using --notftp + tftpd-hpa"
+    log "NOTE: pxeproxy's built-in TFTP did not come up: using --notftp + tftpd-hpa"
     lab_kill "$LAB_PROXY_PID"
   fi
   lab_bg "$LAB_WORK/tftpd.log" "$NS_PROXY" \
