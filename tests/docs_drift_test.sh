@@ -5,9 +5,9 @@
 #   - a flag a document names (an entry, an example, a mention) that the
 #     binary does not have.
 # Abseil's own --fromenv, --tryfromenv, --undefok (and the --help variants)
-# need no entry; --flagfile, --help and --version do. Every --name in either
-# document is taken for a pxeproxy flag: write other programs' long options
-# in words (or their short forms).
+# need no entry; --flagfile, --help and --version do. Every --name in the man
+# page is taken for a pxeproxy flag (write other programs' long options in
+# words there); README.md's rule is below.
 #   tests/docs_drift_test.sh PXEPROXY_BINARY SOURCE_DIR
 set -euo pipefail
 bin=${1:?usage: docs_drift_test.sh PXEPROXY_BINARY SOURCE_DIR}
@@ -54,8 +54,18 @@ grep -oE '\\-\\-[a-z][a-z0-9_]*' "$man" | sed 's/^\\-\\-//' |
 awk '/^## /{ in_flags = ($0 == "## Flags") } in_flags && /^\|/' "$readme" |
   cut -d'|' -f2 | grep -oE -- '--[a-z][a-z0-9_]*' | sed 's/^--//' |
   sort -u >"$tmp/readme_entries"
-grep -oE -- '(^|[^a-z0-9_-])--[a-z][a-z0-9_]*' "$readme" |
-  sed -E 's/^.*--//' | sort -u >"$tmp/readme_mentions"
+# README names other programs' options too (`scripts/setup --no-build`): only
+# a code span that is a flag alone (`--notftp`, `--v=1`), and what follows
+# the word pxeproxy in a code span or a code block line, count as pxeproxy's.
+perl -ne '
+  if (/^```/) { $block = !$block; next }
+  my @code = $block ? ($_) : /`([^`]+)`/g;
+  for my $c (@code) {
+    if ($c =~ /^\s*--([a-z][a-z0-9_]*)(=\S*)?\s*$/) { print "$1\n"; next }
+    next unless $c =~ /(?:^|[\s\/])pxeproxy\s(.*)$/;
+    my $args = $1;
+    print "$1\n" while $args =~ /(?<![\w-])--([a-z][a-z0-9_]*)(?![\w-])/g;
+  }' "$readme" | sort -u >"$tmp/readme_mentions"
 
 status=0
 report() {  # report LIST WHAT
