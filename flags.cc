@@ -274,8 +274,10 @@ absl::Status BuildDiagnose(const std::vector<std::string>& positional,
     return s;
   }
   struct stat st;
-  const bool is_file =
-      stat(d->target.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+  // A capture file, a pipe (tcpdump -w - | ...) or "-" for standard input.
+  const bool is_file = d->target == "-" ||
+                       (stat(d->target.c_str(), &st) == 0 &&
+                        (S_ISREG(st.st_mode) || S_ISFIFO(st.st_mode)));
   // Not a file: an interface, which cannot look like a path (a mistyped
   // capture name deserves "no such file", not "no such device").
   if (!is_file && (absl::StrContains(d->target, '/') ||

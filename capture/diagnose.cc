@@ -57,7 +57,8 @@ void PrintNews(const Timeline& t, std::vector<size_t>& printed,
 
 bool IsCaptureFile(const std::string& target) {
   struct stat st;
-  return stat(target.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+  return target == "-" || (stat(target.c_str(), &st) == 0 &&
+                           (S_ISREG(st.st_mode) || S_ISFIFO(st.st_mode)));
 }
 
 absl::StatusOr<Report> AnalyzeFile(const std::string& path,

@@ -21,8 +21,8 @@ struct DiagnoseOptions {
   std::string source_name;  // shown in the output; default: target
 };
 
-// True when `target` names an existing regular file (then it is read
-// offline); otherwise it is an interface.
+// True when `target` names an existing regular file or a pipe, or is "-"
+// (standard input): then it is read offline; otherwise it is an interface.
 bool IsCaptureFile(const std::string& target);
 
 struct DiagnoseResult {

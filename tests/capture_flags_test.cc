@@ -82,6 +82,16 @@ TEST_F(DiagnoseFlags, ErrorsNameTheFlag) {
   }
 }
 
+TEST_F(DiagnoseFlags, StandardInputIsACaptureFile) {
+  absl::SetFlag(&FLAGS_diagnose, "-");
+  absl::SetFlag(&FLAGS_diagnose_write, "/tmp/pxd-x.pcap");
+  absl::StatusOr<Config> c = BuildConfig({});
+  ASSERT_FALSE(c.ok());  // nothing live to save
+  EXPECT_TRUE(absl::StrContains(c.status().message(), "--diagnose_write"));
+  absl::SetFlag(&FLAGS_diagnose_write, "");
+  EXPECT_TRUE(BuildConfig({}).ok());
+}
+
 TEST_F(DiagnoseFlags, WithoutDiagnoseAnInterfaceIsStillRequired) {
   EXPECT_FALSE(BuildConfig({}).ok());
 }
