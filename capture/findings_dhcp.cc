@@ -129,44 +129,53 @@ void CheckTwoProxies(const std::vector<DhcpRef>& all,
   }
 }
 
-// 4. The corporate server already sends boot information.
+// What boot information a corporate reply carries, in words.
+std::vector<std::string> BootInfoOf(const DhcpEvent& d) {
+  const pd::DhcpMessage& m = d.msg;
+  std::vector<std::string> what;
+  if (!m.file.empty()) what.push_back("file " + Printable(m.file));
+  if (auto v = m.options.GetString(pd::kOptBootfileName)) {
+    what.push_back("option 67 " + Printable(*v));
+  }
+  if (auto v = m.options.GetString(pd::kOptTftpServerName)) {
+    what.push_back("option 66 " + Printable(*v));
+  }
+  // dnsmasq and others put their own address in siaddr by default; with no
+  // file that says nothing, so only another host's address counts.
+  if (m.siaddr != 0 && m.siaddr != d.server_id()) {
+    what.push_back("next-server " + Ip(m.siaddr));
+  }
+  if (absl::StartsWith(m.options.GetString(pd::kOptVendorClass).value_or(""),
+                       "PXEClient")) {
+    what.push_back("option 60 PXEClient");
+  }
+  return what;
+}
+
+// The client's TFTP request for that reply's file or to its next-server.
+const TftpTransfer* Followed(const ClientTimeline& c, const DhcpEvent& d) {
+  const pd::DhcpMessage& m = d.msg;
+  for (const TftpTransfer& t : c.transfers) {
+    if ((!m.file.empty() && t.filename == m.file) ||
+        (m.siaddr != 0 && m.siaddr != d.server_id() &&
+         t.server_ip == m.siaddr)) {
+      return &t;
+    }
+  }
+  return nullptr;
+}
+
+// 4. The corporate server already sends boot information: a warning, an
+// error once the client follows it.
 void CheckCorporate(const ClientTimeline& c, const std::vector<DhcpRef>& all,
                     std::vector<Finding>& out) {
   for (const DhcpRef& r : all) {
     const DhcpEvent& d = *r.dhcp;
     if (d.role != Role::kCorporate || d.type == pd::kNak) continue;
-    const pd::DhcpMessage& m = d.msg;
-    std::vector<std::string> what;
-    if (!m.file.empty()) what.push_back("file " + Printable(m.file));
-    if (auto v = m.options.GetString(pd::kOptBootfileName)) {
-      what.push_back("option 67 " + Printable(*v));
-    }
-    if (auto v = m.options.GetString(pd::kOptTftpServerName)) {
-      what.push_back("option 66 " + Printable(*v));
-    }
-    // dnsmasq and others put their own address in siaddr by default; with
-    // no file that says nothing, so only another host's address counts.
-    if (m.siaddr != 0 && m.siaddr != d.server_id()) {
-      what.push_back("next-server " + Ip(m.siaddr));
-    }
-    if (absl::StartsWith(m.options.GetString(pd::kOptVendorClass).value_or(""),
-                         "PXEClient")) {
-      what.push_back("option 60 PXEClient");
-    }
-    // Worse when the client followed it: a TFTP request for that file or
-    // to that next-server.
-    const TftpTransfer* followed = nullptr;
-    for (const TftpTransfer& t : c.transfers) {
-      if ((!m.file.empty() && t.filename == m.file) ||
-          (m.siaddr != 0 && m.siaddr != d.server_id() &&
-           t.server_ip == m.siaddr)) {
-        followed = &t;
-      }
-    }
+    std::vector<std::string> what = BootInfoOf(d);
     if (!what.empty()) {
       Finding& f = Upsert(
-          out, "corporate_boot_info",
-          followed ? Severity::kError : Severity::kWarning,
+          out, "corporate_boot_info", Severity::kWarning,
           absl::StrCat("The corporate DHCP server ", Ip(d.server_id()),
                        " already sends boot information (",
                        absl::StrJoin(what, ", "),
@@ -179,19 +188,16 @@ void CheckCorporate(const ClientTimeline& c, const std::vector<DhcpRef>& all,
           "'dhcp-boot'. pxeproxy's --ipxe_priority (175.1) helps iPXE prefer "
           "the proxy's menu.");
       AddEvidence(f, *r.event);
-      if (followed != nullptr) {
-        if (f.severity == Severity::kWarning) {
-          f.severity = Severity::kError;
-        }
-        if (f.message.find("followed") == std::string::npos) {
-          f.message += " The client followed it and asked for '" +
-                       Printable(followed->filename) + "' from " +
-                       Ip(followed->server_ip) + ".";
-        }
+      const TftpTransfer* followed = Followed(c, d);
+      if (followed != nullptr && f.severity == Severity::kWarning) {
+        f.severity = Severity::kError;
+        f.message += " The client followed it and asked for '" +
+                     Printable(followed->filename) + "' from " +
+                     Ip(followed->server_ip) + ".";
         AddEvidence(f, followed->rrq_number, followed->rrq_time);
       }
     }
-    auto encap = m.options.Get(pd::kOptIpxeEncap);
+    auto encap = d.msg.options.Get(pd::kOptIpxeEncap);
     auto subs = encap ? pd::ParseSubOptions(*encap) : std::nullopt;
     if (subs && subs->count(pd::kIpxeNoPxeDhcp)) {
       Finding& f = Upsert(
