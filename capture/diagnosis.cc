@@ -211,6 +211,20 @@ bool FromKind(const std::vector<DhcpRef>& all, size_t i, pd::ClientKind kind) {
   return req != nullptr && req->client && req->client->kind == kind;
 }
 
+const TftpTransfer* Followed(const ClientTimeline& c, const Event& reply,
+                             const DhcpEvent& d) {
+  const std::string file = BootFileOf(d.msg);
+  const wire::Ipv4 next = d.msg.siaddr;
+  for (const TftpTransfer& t : c.transfers) {
+    if (t.rrq_number < reply.number) continue;
+    if ((!file.empty() && t.filename == file) ||
+        (next != 0 && next != d.server_id() && t.server_ip == next)) {
+      return &t;
+    }
+  }
+  return nullptr;
+}
+
 bool IpxeIgnores(const pd::DhcpMessage& m) {
   if (m.siaddr != 0) return false;
   auto v = m.options.Get(pd::kOptVendorSpecific);
@@ -220,7 +234,10 @@ bool IpxeIgnores(const pd::DhcpMessage& m) {
 
 std::string BootFileOf(const pd::DhcpMessage& m) {
   if (!m.file.empty()) return m.file;
-  return m.options.GetString(pd::kOptBootfileName).value_or("");
+  // Option 67 often carries its C string's NUL (dnsmasq, pxeproxy itself:
+  // PROTOCOL.md section 2); the name ends there.
+  std::string v = m.options.GetString(pd::kOptBootfileName).value_or("");
+  return v.substr(0, v.find('\0'));
 }
 
 bool LooksLikeIpxeBinary(const std::string& file,

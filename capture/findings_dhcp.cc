@@ -135,7 +135,7 @@ std::vector<std::string> BootInfoOf(const DhcpEvent& d) {
   std::vector<std::string> what;
   if (!m.file.empty()) what.push_back("file " + Printable(m.file));
   if (auto v = m.options.GetString(pd::kOptBootfileName)) {
-    what.push_back("option 67 " + Printable(*v));
+    what.push_back("option 67 " + Printable(v->substr(0, v->find('\0'))));
   }
   if (auto v = m.options.GetString(pd::kOptTftpServerName)) {
     what.push_back("option 66 " + Printable(*v));
@@ -150,19 +150,6 @@ std::vector<std::string> BootInfoOf(const DhcpEvent& d) {
     what.push_back("option 60 PXEClient");
   }
   return what;
-}
-
-// The client's TFTP request for that reply's file or to its next-server.
-const TftpTransfer* Followed(const ClientTimeline& c, const DhcpEvent& d) {
-  const pd::DhcpMessage& m = d.msg;
-  for (const TftpTransfer& t : c.transfers) {
-    if ((!m.file.empty() && t.filename == m.file) ||
-        (m.siaddr != 0 && m.siaddr != d.server_id() &&
-         t.server_ip == m.siaddr)) {
-      return &t;
-    }
-  }
-  return nullptr;
 }
 
 // 4. The corporate server already sends boot information: a warning, an
@@ -188,7 +175,7 @@ void CheckCorporate(const ClientTimeline& c, const std::vector<DhcpRef>& all,
           "'dhcp-boot'. pxeproxy's --ipxe_priority (175.1) helps iPXE prefer "
           "the proxy's menu.");
       AddEvidence(f, *r.event);
-      const TftpTransfer* followed = Followed(c, d);
+      const TftpTransfer* followed = Followed(c, *r.event, d);
       if (followed != nullptr && f.severity == Severity::kWarning) {
         f.severity = Severity::kError;
         f.message += " The client followed it and asked for '" +

@@ -131,11 +131,27 @@ void CheckOffers(const ClientTimeline& c, const std::vector<DhcpRef>& all,
 
 namespace {
 
+// A proxy reply to iPXE without 175.1: iPXE then ranks the corporate
+// settings block, registered first, above it (iPXE reprioritise_settings()).
+const DhcpEvent* ProxyReplyWithoutPriority(const std::vector<DhcpRef>& all) {
+  for (size_t i = 0; i < all.size(); ++i) {
+    const DhcpEvent& d = *all[i].dhcp;
+    if (d.role != Role::kProxy || !FromKind(all, i, ClientKind::kIpxe)) {
+      continue;
+    }
+    auto e = d.msg.options.Get(pd::kOptIpxeEncap);
+    auto subs = e ? pd::ParseSubOptions(*e) : std::nullopt;
+    if (!subs || !subs->count(pd::kIpxePriority)) return &d;
+  }
+  return nullptr;
+}
+
 // 5. An iPXE binary offered to iPXE: the chainload loop. Also the replies
 // iPXE drops for lack of siaddr.
-void CheckIpxeReplies(const std::vector<DhcpRef>& all,
+void CheckIpxeReplies(const ClientTimeline& c, const std::vector<DhcpRef>& all,
                       const AnalyzerConfig& config, std::vector<Finding>& out) {
   std::set<uint32_t> rounds;
+  bool corporate_loop = false;
   for (size_t i = 0; i < all.size(); ++i) {
     const DhcpEvent& d = *all[i].dhcp;
     if (d.role == Role::kClient) {
@@ -146,8 +162,11 @@ void CheckIpxeReplies(const std::vector<DhcpRef>& all,
       continue;
     }
     if (!FromKind(all, i, ClientKind::kIpxe) || d.type == pd::kNak) continue;
+    // A proxy's iPXE binary is what iPXE boots; a corporate one only when
+    // iPXE takes it over the proxy's menu (175.1 decides: tests/e2e).
     std::string file = BootFileOf(d.msg);
-    if (!file.empty() && LooksLikeIpxeBinary(file, config.responder)) {
+    if (!file.empty() && LooksLikeIpxeBinary(file, config.responder) &&
+        (d.role == Role::kProxy || Followed(c, *all[i].event, d))) {
       Finding& f = Upsert(
           out, "ipxe_chainload_loop", Severity::kError,
           absl::StrCat("iPXE was offered '", Printable(file), "' by ",
@@ -160,6 +179,7 @@ void CheckIpxeReplies(const std::vector<DhcpRef>& all,
           "--ipxe_user_classes). If the file comes from the corporate "
           "server, stop it giving a boot file to user class iPXE.");
       AddEvidence(f, *all[i].event);
+      corporate_loop |= d.role == Role::kCorporate;
     }
     if (d.role == Role::kProxy && IpxeIgnores(d.msg)) {
       Finding& f = Upsert(
@@ -172,11 +192,21 @@ void CheckIpxeReplies(const std::vector<DhcpRef>& all,
       AddEvidence(f, *all[i].event);
     }
   }
-  if (rounds.size() < 3) return;
   for (Finding& f : out) {
-    if (f.id == "ipxe_chainload_loop") {
+    if (f.id != "ipxe_chainload_loop") continue;
+    if (rounds.size() >= 3) {
       f.message += absl::StrCat(" iPXE started over ", rounds.size(),
                                 " times in this capture.");
+    }
+    if (corporate_loop && ProxyReplyWithoutPriority(all) != nullptr) {
+      f.message +=
+          " The proxy's reply to iPXE carried no 175.1 priority, so iPXE "
+          "ranked the corporate server's settings first.";
+      f.fix =
+          "Keep pxeproxy's --ipxe_priority=1 (the default): with it, "
+          "iPXE boots the proxy's menu even when the corporate server "
+          "sends a file (tests/e2e, case 8). " +
+          f.fix;
     }
   }
 }
@@ -226,7 +256,7 @@ void CheckIpxeLate(const std::vector<DhcpRef>& all, std::vector<Finding>& out) {
 
 void CheckIpxe(const ClientTimeline& c, const std::vector<DhcpRef>& all,
                const AnalyzerConfig& config, std::vector<Finding>& out) {
-  CheckIpxeReplies(all, config, out);
+  CheckIpxeReplies(c, all, config, out);
   CheckIpxeLate(all, out);
 }
 

@@ -29,6 +29,11 @@ bool FromKind(const std::vector<DhcpRef>& all, size_t i,
 // (iPXE dhcp_has_pxeopts(), PROTOCOL.md section 8).
 bool IpxeIgnores(const proxydhcp::DhcpMessage& proxy_reply);
 
+// The client's first TFTP request after `reply` for the file it carried
+// or to the next-server it named (another host than the server itself).
+const TftpTransfer* Followed(const ClientTimeline& c, const Event& reply,
+                             const DhcpEvent& d);
+
 // findings_offers.cc
 void CheckOffers(const ClientTimeline& c, const std::vector<DhcpRef>& all,
                  const AnalyzerConfig& config, std::vector<Finding>& out);
