@@ -200,6 +200,19 @@ TEST(Session, AckZeroAfterRolloverMeansBlock65536) {
   EXPECT_EQ(s.acked(), 65536u);
 }
 
+TEST(Session, TimeoutBacksOffAndResetsOnProgress) {
+  Session s({5000, 512, 1, false, 10});
+  s.Start();
+  EXPECT_EQ(s.TimeoutFactor(), 1);
+  const int want[] = {2, 4, 8, 8, 8};
+  for (int w : want) {
+    s.OnTimeout();
+    EXPECT_EQ(s.TimeoutFactor(), w);
+  }
+  s.OnAck(1);
+  EXPECT_EQ(s.TimeoutFactor(), 1);
+}
+
 TEST(Session, BlockLengths) {
   Session s({1300, 512, 1, false, 5});
   EXPECT_EQ(s.last_block(), 3u);

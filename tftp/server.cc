@@ -271,7 +271,9 @@ void Server::SendData(Transfer& t, uint64_t first, uint64_t last) {
 
 void Server::ArmTimer(Transfer& t) {
   if (t.deadline != Clock::time_point()) timers_.erase({t.deadline, t.id});
-  t.deadline = Clock::now() + std::chrono::milliseconds(t.options.timeout_ms);
+  t.deadline =
+      Clock::now() + std::chrono::milliseconds(t.options.timeout_ms *
+                                               t.session.TimeoutFactor());
   timers_.insert({t.deadline, t.id});
 }
 

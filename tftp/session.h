@@ -9,6 +9,7 @@
 #ifndef PXEPROXY_TFTP_SESSION_H_
 #define PXEPROXY_TFTP_SESSION_H_
 
+#include <algorithm>
 #include <cstdint>
 
 namespace tftp {
@@ -61,6 +62,11 @@ class Session {
   }
   uint64_t acked() const { return acked_; }
   int retries() const { return retries_; }
+  // How many base timeouts to wait for an answer to what was just sent:
+  // doubled on each consecutive timeout, up to 8 (RFC 1123 4.2.3.2 asks
+  // for exponential backoff). Clients such as atftp re-ACK a lost window
+  // only after their own 5 s timer; a fixed 1 s x 5 retries gave up first.
+  int TimeoutFactor() const { return 1 << std::min(retries_, 3); }
   bool finished() const { return finished_; }
 
  private:

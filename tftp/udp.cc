@@ -80,9 +80,13 @@ absl::StatusOr<int> OpenServerSocket(uint16_t port) {
   int one = 1;
   setsockopt(*fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
   setsockopt(*fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-  // A boot storm sends hundreds of RRQs at once; keep them queued.
+  // A boot storm sends hundreds of RRQs at once; keep them queued. FORCE
+  // passes net.core.rmem_max while we still have CAP_NET_ADMIN (root,
+  // before privileges are dropped); otherwise the capped request stands.
   int rcvbuf = 4 << 20;
-  setsockopt(*fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+  if (setsockopt(*fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf))) {
+    setsockopt(*fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+  }
   return Bind(*fd, {0, port});
 }
 

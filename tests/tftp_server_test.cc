@@ -1,0 +1,266 @@
+// The TFTP shell over loopback: a real tftp::Server in a thread, a test
+// socket as the client. Checks what the pure tables cannot: packets really
+// sent (no duplicate sends on duplicate ACKs), TIDs, refusals, the session
+// cap, timeouts. Needs no root; every wait is bounded.
+#include <arpa/inet.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "tftp/packet.h"
+#include "tftp/server.h"
+
+namespace tftp {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Reply {
+  std::vector<uint8_t> bytes;
+  uint16_t port = 0;
+  uint16_t opcode() const { return bytes.size() < 2 ? 0 : bytes[1]; }
+  uint16_t u16(size_t at) const {
+    return bytes.size() < at + 2 ? 0 : bytes[at] << 8 | bytes[at + 1];
+  }
+};
+
+class Client {
+ public:
+  Client() {
+    fd_ = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(fd_, reinterpret_cast<sockaddr*>(&sa), sizeof(sa));
+  }
+  ~Client() { close(fd_); }
+  void Send(uint16_t port, const std::vector<uint8_t>& b) {
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    sa.sin_port = htons(port);
+    sendto(fd_, b.data(), b.size(), 0, reinterpret_cast<sockaddr*>(&sa),
+           sizeof(sa));
+  }
+  std::optional<Reply> Receive(int timeout_ms = 2000) {
+    pollfd p{fd_, POLLIN, 0};
+    if (poll(&p, 1, timeout_ms) != 1) return std::nullopt;
+    Reply r;
+    r.bytes.resize(70000);
+    sockaddr_in sa{};
+    socklen_t len = sizeof(sa);
+    ssize_t n = recvfrom(fd_, r.bytes.data(), r.bytes.size(), 0,
+                         reinterpret_cast<sockaddr*>(&sa), &len);
+    if (n < 0) return std::nullopt;
+    r.bytes.resize(n);
+    r.port = ntohs(sa.sin_port);
+    return r;
+  }
+
+ private:
+  int fd_;
+};
+
+std::vector<uint8_t> Rrq(const std::string& name,
+                         std::vector<std::string> options = {},
+                         uint16_t opcode = 1) {
+  std::vector<uint8_t> b = {0, static_cast<uint8_t>(opcode)};
+  std::vector<std::string> parts = {name, "octet"};
+  parts.insert(parts.end(), options.begin(), options.end());
+  for (const std::string& s : parts) {
+    b.insert(b.end(), s.begin(), s.end());
+    b.push_back(0);
+  }
+  return b;
+}
+
+class ServerTest : public testing::Test {
+ protected:
+  void Start(int max_sessions = 10, int timeout_ms = 1000) {
+    char tmpl[] = "/tmp/pxt-server-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    std::ofstream(dir_ / "f1000") << std::string(1000, 'x');
+    Config c;
+    c.root = dir_;
+    c.symlink_allow = {};
+    c.port = 0;  // an ephemeral port: tests run in parallel
+    c.max_sessions = max_sessions;
+    c.timeout_ms = timeout_ms;
+    c.max_retries = 2;
+    c.virtual_files["menu.ipxe"] = "#!ipxe\n";
+    auto s = Server::Create(c);
+    ASSERT_TRUE(s.ok()) << s.status();
+    server_ = std::move(*s);
+    port_ = server_->port();
+    stop_ = eventfd(0, EFD_CLOEXEC);
+    thread_ = std::thread([this] { server_->Run(stop_); });
+  }
+  // Stops the loop; counters may be read afterwards.
+  void Stop() {
+    uint64_t one = 1;
+    ASSERT_EQ(write(stop_, &one, sizeof(one)), 8);
+    thread_.join();
+  }
+  void TearDown() override {
+    if (thread_.joinable()) Stop();
+    if (stop_ >= 0) close(stop_);
+    fs::remove_all(dir_);
+  }
+  uint64_t Dropped(const std::string& why) {
+    auto it = server_->counters().dropped.find(why);
+    return it == server_->counters().dropped.end() ? 0 : it->second;
+  }
+
+  fs::path dir_;
+  std::unique_ptr<Server> server_;
+  uint16_t port_ = 0;
+  int stop_ = -1;
+  std::thread thread_;
+};
+
+TEST_F(ServerTest, DuplicateAckSendsNothingAndStrangerGetsError5) {
+  Start();
+  Client c;
+  c.Send(port_, Rrq("f1000"));
+  auto d1 = c.Receive();
+  ASSERT_TRUE(d1);
+  EXPECT_NE(d1->port, port_);  // a fresh TID
+  EXPECT_EQ(d1->opcode(), 3);
+  EXPECT_EQ(d1->u16(2), 1);
+  EXPECT_EQ(d1->bytes.size(), 4u + 512);
+  c.Send(d1->port, BuildAck(1));
+  c.Send(d1->port, BuildAck(1));  // duplicate
+  auto d2 = c.Receive();
+  ASSERT_TRUE(d2);
+  EXPECT_EQ(d2->u16(2), 2);
+  EXPECT_EQ(d2->bytes.size(), 4u + 488);
+  EXPECT_FALSE(c.Receive(300)) << "a duplicate ACK caused a send";
+  Client stranger;
+  stranger.Send(d1->port, BuildAck(2));
+  auto e = stranger.Receive();
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->opcode(), 5);
+  EXPECT_EQ(e->u16(2), 5);
+  c.Send(d1->port, BuildAck(2));  // the transfer went on
+  EXPECT_FALSE(c.Receive(200));
+  Stop();
+  EXPECT_EQ(server_->counters().transfers_done, 1u);
+  EXPECT_EQ(Dropped("duplicate_ack"), 1u);
+  EXPECT_EQ(Dropped("unknown_tid"), 1u);
+}
+
+TEST_F(ServerTest, OackBlockZeroAndVirtualFile) {
+  Start();
+  Client c;
+  c.Send(port_, Rrq("/menu.ipxe", {"tsize", "0", "blksize", "1400"}));
+  auto o = c.Receive();
+  ASSERT_TRUE(o);
+  EXPECT_EQ(o->bytes, BuildOack({{"tsize", "7"}, {"blksize", "1400"}}));
+  c.Send(o->port, BuildAck(0));
+  auto d = c.Receive();
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->bytes,
+            BuildData(1, {reinterpret_cast<const uint8_t*>("#!ipxe\n"), 7}));
+  c.Send(o->port, BuildAck(1));
+  Stop();
+  EXPECT_EQ(server_->counters().transfers_done, 1u);
+}
+
+TEST_F(ServerTest, Refusals) {
+  Start();
+  Client c;
+  struct Row {
+    std::vector<uint8_t> packet;
+    int code;
+  } rows[] = {
+      {Rrq("f1000", {}, 2), 2},                    // WRQ
+      {Rrq("../f1000"), 2},                        // traversal
+      {Rrq("missing"), 1},                         // not found
+      {Rrq("f1000", {"blksize", "4"}), 8},         // bad option
+      {Rrq("f1000", {"windowsize", "x"}), 8},      // bad option
+      {BuildAck(1), 5},                            // no such transfer
+      {{0, 1, 'f', 0, 'm', 'a', 'i', 'l', 0}, 4},  // mode mail
+      {{0, 1, 'f', 0}, 4},                         // truncated request
+  };
+  for (const Row& r : rows) {
+    c.Send(port_, r.packet);
+    auto e = c.Receive();
+    ASSERT_TRUE(e);
+    EXPECT_EQ(e->opcode(), 5);
+    EXPECT_EQ(e->u16(2), r.code);
+    EXPECT_EQ(e->port, port_);
+  }
+  // Garbage is dropped and counted, and the server still serves.
+  c.Send(port_, {0});
+  c.Send(port_, {0, 9, 1, 2});
+  c.Send(port_, BuildError(ErrorCode::kNotFound, "x"));  // never answered
+  EXPECT_FALSE(c.Receive(200));
+  c.Send(port_, Rrq("f1000"));
+  auto d = c.Receive();
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->opcode(), 3);
+  Stop();
+  EXPECT_EQ(Dropped("malformed"), 2u);
+  EXPECT_EQ(Dropped("stray_error"), 1u);
+}
+
+TEST_F(ServerTest, SessionCapAndDuplicateRrq) {
+  Start(/*max_sessions=*/2);
+  Client a, b, c;
+  a.Send(port_, Rrq("f1000"));
+  a.Send(port_, Rrq("f1000"));  // a retransmitted RRQ: one transfer only
+  ASSERT_TRUE(a.Receive());
+  EXPECT_FALSE(a.Receive(200));
+  b.Send(port_, Rrq("f1000"));
+  ASSERT_TRUE(b.Receive());
+  c.Send(port_, Rrq("f1000"));
+  auto busy = c.Receive();
+  ASSERT_TRUE(busy);
+  EXPECT_EQ(busy->opcode(), 5);
+  Stop();
+  EXPECT_EQ(Dropped("duplicate_rrq"), 1u);
+  EXPECT_EQ(server_->counters().refused.at("max_sessions"), 1u);
+}
+
+TEST_F(ServerTest, BoundedRetransmission) {
+  Start(10, /*timeout_ms=*/100);
+  Client c;
+  c.Send(port_, Rrq("f1000"));
+  int data1 = 0;
+  while (auto r = c.Receive(1000)) {
+    EXPECT_EQ(r->u16(2), 1);
+    ++data1;
+  }
+  // The first send and max_retries = 2 resends, 100 and 200 ms apart; the
+  // transfer is given up 400 ms after the last.
+  EXPECT_EQ(data1, 3);
+  Stop();
+  EXPECT_EQ(server_->counters().transfers_failed, 1u);
+  EXPECT_EQ(server_->counters().retransmits, 2u);
+}
+
+TEST_F(ServerTest, ClientErrorEndsTransfer) {
+  Start();
+  Client c;
+  c.Send(port_, Rrq("f1000", {"tsize", "0"}));
+  auto o = c.Receive();
+  ASSERT_TRUE(o);
+  // PXE ROMs learn the size this way, then abort with ERROR 8.
+  c.Send(o->port, BuildError(ErrorCode::kBadOptions, "tsize only"));
+  EXPECT_FALSE(c.Receive(300));
+  Stop();
+  EXPECT_EQ(server_->counters().transfers_failed, 1u);
+}
+
+}  // namespace
+}  // namespace tftp
