@@ -112,6 +112,14 @@ void TimelineBuilder::AddDhcp(const Frame& f, const Packet& p, bool binl) {
       t_.error_samples.emplace_back(f.number,
                                     std::string(m.status().message()));
     }
+    // From a client already seen: on its timeline, where it explains a gap.
+    auto known = p.has_macs ? by_mac_.find(p.src_mac) : by_mac_.end();
+    if (known != by_mac_.end()) {
+      t_.clients[known->second].events.push_back(
+          Event{f.number, f.time,
+                MalformedEvent{absl::StrCat("DHCP that cannot be parsed: ",
+                                            m.status().message())}});
+    }
     return;
   }
   DhcpEvent e;

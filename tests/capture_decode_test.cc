@@ -168,6 +168,33 @@ TEST(DecodeFrame, SnappedFragmentTcpAndNoise) {
   EXPECT_FALSE(DecodeFrame(LinkType::kEthernet, damaged).ok());
 }
 
+TEST(Timeline, DamagedDhcpFromAKnownClientIsOnItsTimeline) {
+  absl::StatusOr<capture_test::Frames> frames = capture_test::ReadFrames(
+      capture_test::SourceDir() +
+      "/tests/fixtures/captures/seabios-ipxe-rom.pcap");
+  ASSERT_TRUE(frames.ok());
+  TimelineBuilder b(LinkType::kEthernet, capture_test::GoldenConfig());
+  size_t discover = capture_test::First(
+      *frames, capture_test::ClientDhcp(proxydhcp::kDiscover));
+  capture::Frame broken = (*frames)[discover];
+  b.Add(broken);
+  // Option 53's length byte now overruns the packet.
+  wire::UdpDatagram u = *capture_test::Udp(broken);
+  u.payload.resize(244);
+  u.payload[240] = 53;
+  u.payload[241] = 200;
+  broken = capture_test::WithUdp(broken, u);
+  broken.number = (*frames)[discover].number + 1;
+  b.Add(broken);
+  Timeline t = std::move(b).Finish();
+  ASSERT_EQ(t.clients.size(), 1u);
+  ASSERT_EQ(t.clients[0].events.size(), 2u);
+  auto* bad = std::get_if<MalformedEvent>(&t.clients[0].events[1].body);
+  ASSERT_NE(bad, nullptr);
+  EXPECT_NE(bad->what.find("option 53"), std::string::npos) << bad->what;
+  EXPECT_EQ(t.decode_errors, 1);
+}
+
 TEST(Diagnosis, IpxeBinaryNames) {
   proxydhcp::ResponderConfig config;
   config.boot_files[proxydhcp::BootArch::kBios] = "custom/boot.bin";
