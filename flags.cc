@@ -17,12 +17,14 @@
 #include "absl/strings/strip.h"
 
 // --- proxyDHCP ---
-ABSL_FLAG(std::string, menu_url, "",
-          "What clients that are already iPXE boot: the URL of your menu "
-          "script, e.g. http://10.0.0.5/boot.ipxe (iPXE expands settings such "
-          "as ${net0/mac}). Empty: pxeproxy's embedded menu over its own TFTP.");
-ABSL_FLAG(std::string, boot_file_bios, "undionly.kpxe",
-          "Boot file for BIOS PXE firmware (client arch 0). Empty: not answered.");
+ABSL_FLAG(
+    std::string, menu_url, "",
+    "What clients that are already iPXE boot: the URL of your menu "
+    "script, e.g. http://10.0.0.5/boot.ipxe (iPXE expands settings such "
+    "as ${net0/mac}). Empty: pxeproxy's embedded menu over its own TFTP.");
+ABSL_FLAG(
+    std::string, boot_file_bios, "undionly.kpxe",
+    "Boot file for BIOS PXE firmware (client arch 0). Empty: not answered.");
 ABSL_FLAG(std::string, boot_file_efi_x64, "snponly.efi",
           "Boot file for x86-64 UEFI PXE firmware (client arch 7 and 9). "
           "Empty: not answered.");
@@ -61,10 +63,11 @@ ABSL_FLAG(int, ipxe_priority, 1,
 ABSL_FLAG(bool, tftp, true, "Run the built-in read-only TFTP server.");
 ABSL_FLAG(std::string, tftp_root, "/usr/lib/ipxe",
           "Directory the TFTP server serves (read-only).");
-ABSL_FLAG(std::vector<std::string>, tftp_symlink_allow,
-          std::vector<std::string>({"/usr/lib/ipxe"}),
-          "Comma-separated directories that symlinks in the TFTP root may point "
-          "into (besides the root itself).");
+ABSL_FLAG(
+    std::vector<std::string>, tftp_symlink_allow,
+    std::vector<std::string>({"/usr/lib/ipxe"}),
+    "Comma-separated directories that symlinks in the TFTP root may point "
+    "into (besides the root itself).");
 ABSL_FLAG(int, tftp_port, 69, "UDP port of the TFTP server.");
 ABSL_FLAG(int, tftp_max_blksize, 65464,
           "Largest TFTP blksize accepted, 8..65464; also clamped to the "
@@ -77,11 +80,13 @@ ABSL_FLAG(bool, tftp_single_port, false,
           "Send TFTP data from port 69 itself rather than a fresh port per "
           "transfer (for clients behind NAT).");
 // --- privileges ---
-ABSL_FLAG(std::string, user, "_pxeproxy",
-          "Started as root, switch to this user once every socket is open, "
-          "keeping only CAP_NET_RAW; it must exist. Empty: keep running as "
-          "root. Started as another user (systemd's User=): ignored, and "
-          "capabilities other than CAP_NET_RAW are dropped.");
+ABSL_FLAG(
+    std::string, user, "_pxeproxy",
+    "Started as root, switch to this user once every socket is open, "
+    "keeping only CAP_NET_RAW; it must exist (the default _pxeproxy, "
+    "made by the Debian package, falls back to nobody). Empty: keep "
+    "running as root. Started as another user (systemd's User=): ignored, and "
+    "capabilities other than CAP_NET_RAW are dropped.");
 // --- diagnose ---
 ABSL_FLAG(std::string, diagnose, "",
           "Explain network boots instead of serving: watch an interface "
@@ -99,12 +104,15 @@ ABSL_FLAG(std::string, diagnose_format, "text",
           "Output of --diagnose: 'text' (for people, colours on a terminal) "
           "or 'json' (one JSON object a line).");
 // --- logging ---
-ABSL_FLAG(int, v, 0, "Verbose logging level: 1 logs every ignored packet "
-                     "with its reason.");
-ABSL_FLAG(bool, logtostderr, true, "Log to standard error (the journal under "
-                                   "systemd) rather than to files.");
-ABSL_FLAG(std::string, log_dir, "", "With --nologtostderr: where glog writes "
-                                    "its log files.");
+ABSL_FLAG(int, v, 0,
+          "Verbose logging level: 1 logs every ignored packet "
+          "with its reason.");
+ABSL_FLAG(bool, logtostderr, true,
+          "Log to standard error (the journal under "
+          "systemd) rather than to files.");
+ABSL_FLAG(std::string, log_dir, "",
+          "With --nologtostderr: where glog writes "
+          "its log files.");
 
 namespace pxeproxy {
 namespace {
@@ -174,7 +182,8 @@ void SetUpUsage() {
       "Usage: pxeproxy [flags] IFACE...\n"
       "       pxeproxy --diagnose=IFACE|CAPTURE.pcap [flags]   (explain "
       "boots)\n\n"
-      "PXE firmware gets an iPXE binary for its architecture; clients that are\n"
+      "PXE firmware gets an iPXE binary for its architecture; clients that "
+      "are\n"
       "already iPXE get --menu_url. pxeproxy never hands out addresses and\n"
       "never answers clients that are not network-booting. See pxeproxy(8).");
   absl::FlagsUsageConfig usage;
@@ -224,7 +233,8 @@ absl::StatusOr<std::vector<proxydhcp::MacRule>> ParseMacRules(
           absl::StrSplit(words[i], absl::MaxSplits('=', 1));
       if (kv.first == "boot_file" && !kv.second.empty()) {
         if (absl::Status s = CheckPrintable("boot_file", kv.second); !s.ok()) {
-          return absl::InvalidArgumentError(absl::StrCat(where, ": ", s.message()));
+          return absl::InvalidArgumentError(
+              absl::StrCat(where, ": ", s.message()));
         }
         rule.boot_file = std::string(kv.second);
       } else if (kv.first == "uefi_strategy") {
@@ -275,15 +285,15 @@ absl::Status BuildDiagnose(const std::vector<std::string>& positional,
   }
   struct stat st;
   // A capture file, a pipe (tcpdump -w - | ...) or "-" for standard input.
-  const bool is_file = d->target == "-" ||
-                       (stat(d->target.c_str(), &st) == 0 &&
-                        (S_ISREG(st.st_mode) || S_ISFIFO(st.st_mode)));
+  const bool is_file =
+      d->target == "-" || (stat(d->target.c_str(), &st) == 0 &&
+                           (S_ISREG(st.st_mode) || S_ISFIFO(st.st_mode)));
   // Not a file: an interface, which cannot look like a path (a mistyped
   // capture name deserves "no such file", not "no such device").
-  if (!is_file && (absl::StrContains(d->target, '/') ||
-                   absl::EndsWith(d->target, ".pcap") ||
-                   absl::EndsWith(d->target, ".pcapng") ||
-                   d->target.size() > 15)) {
+  if (!is_file &&
+      (absl::StrContains(d->target, '/') ||
+       absl::EndsWith(d->target, ".pcap") ||
+       absl::EndsWith(d->target, ".pcapng") || d->target.size() > 15)) {
     return Bad("diagnose", d->target,
                "is neither a capture file that exists nor an interface name");
   }
@@ -322,9 +332,11 @@ absl::StatusOr<Config> BuildConfig(const std::vector<std::string>& positional) {
   }
 
   r.menu_url = absl::GetFlag(FLAGS_menu_url);
-  if (absl::Status s = CheckUrl("menu_url", r.menu_url, false); !s.ok()) return s;
+  if (absl::Status s = CheckUrl("menu_url", r.menu_url, false); !s.ok())
+    return s;
   r.http_boot_url = absl::GetFlag(FLAGS_http_boot_url);
-  if (absl::Status s = CheckUrl("http_boot_url", r.http_boot_url, true); !s.ok()) {
+  if (absl::Status s = CheckUrl("http_boot_url", r.http_boot_url, true);
+      !s.ok()) {
     return s;
   }
   const std::pair<const char*, proxydhcp::BootArch> files[] = {
@@ -371,7 +383,8 @@ absl::StatusOr<Config> BuildConfig(const std::vector<std::string>& positional) {
     if (!u.empty()) r.classify.ipxe_user_classes.push_back(u);
   }
   int priority = absl::GetFlag(FLAGS_ipxe_priority);
-  if (absl::Status s = CheckRange("ipxe_priority", priority, -128, 127); !s.ok()) {
+  if (absl::Status s = CheckRange("ipxe_priority", priority, -128, 127);
+      !s.ok()) {
     return s;
   }
   r.ipxe_priority = static_cast<int8_t>(priority);
@@ -389,6 +402,9 @@ absl::StatusOr<Config> BuildConfig(const std::vector<std::string>& positional) {
   }
 
   c.user = absl::GetFlag(FLAGS_user);
+  // The package creates _pxeproxy; a source build run by hand as root has no
+  // such user, and should still drop root rather than refuse to start.
+  if (c.user == "_pxeproxy") c.user_fallback = "nobody";
   c.tftp_enabled = absl::GetFlag(FLAGS_tftp);
   tftp::Config& t = c.tftp;
   t.root = absl::GetFlag(FLAGS_tftp_root);
@@ -399,7 +415,8 @@ absl::StatusOr<Config> BuildConfig(const std::vector<std::string>& positional) {
   }
   t.symlink_allow = absl::GetFlag(FLAGS_tftp_symlink_allow);
   int port = absl::GetFlag(FLAGS_tftp_port);
-  if (absl::Status s = CheckRange("tftp_port", port, 1, 65535); !s.ok()) return s;
+  if (absl::Status s = CheckRange("tftp_port", port, 1, 65535); !s.ok())
+    return s;
   t.port = static_cast<uint16_t>(port);
   t.max_blksize = absl::GetFlag(FLAGS_tftp_max_blksize);
   if (absl::Status s = CheckRange("tftp_max_blksize", t.max_blksize, 8, 65464);
@@ -424,7 +441,8 @@ absl::StatusOr<Config> BuildConfig(const std::vector<std::string>& positional) {
         "--notftp without --menu_url: iPXE clients would be sent to an "
         "embedded menu that nothing serves; give --menu_url or --tftp_server");
   }
-  if (absl::Status s = CheckRange("v", absl::GetFlag(FLAGS_v), 0, 10); !s.ok()) {
+  if (absl::Status s = CheckRange("v", absl::GetFlag(FLAGS_v), 0, 10);
+      !s.ok()) {
     return s;
   }
   return c;

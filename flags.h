@@ -29,6 +29,8 @@ struct Config {
   // --user: checked and applied by privdrop (main.cc), not here, because
   // whether it matters depends on who started us.
   std::string user;
+  // The user to take when `user` is the default and does not exist.
+  std::string user_fallback;
   DiagnoseConfig diagnose;
 };
 

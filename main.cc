@@ -61,10 +61,16 @@ int main(int argc, char** argv) {
   }
   if (config->diagnose.enabled) return RunDiagnose(*config);
   // A bad --user is a configuration error, reported before anything is bound.
-  absl::StatusOr<privdrop::Plan> drop = privdrop::Resolve(config->user);
+  absl::StatusOr<privdrop::Plan> drop =
+      privdrop::Resolve(config->user, config->user_fallback);
   if (!drop.ok()) {
     std::cerr << "pxeproxy: " << drop.status().message() << "\n";
     return 2;
+  }
+  if (drop->fell_back) {
+    LOG(WARNING) << "user " << config->user << " does not exist (the Debian "
+                 << "package creates it); dropping root to " << drop->user
+                 << " instead";
   }
 
   // Signals arrive on a descriptor the loops poll: a clean end, no handler.
@@ -105,8 +111,9 @@ int main(int argc, char** argv) {
   }
   LOG(INFO) << "running as " << privdrop::Describe();
   LOG(INFO) << "pxeproxy " << PXEPROXY_VERSION << " ready; menu for iPXE: "
-            << (config->responder.menu_url.empty() ? "(embedded)"
-                                                   : config->responder.menu_url);
+            << (config->responder.menu_url.empty()
+                    ? "(embedded)"
+                    : config->responder.menu_url);
   // TFTP runs in its own thread (signals stay blocked there: the mask is
   // inherited). The proxyDHCP loop owns the signalfd; when it returns, the
   // eventfd tells the TFTP loop to stop.

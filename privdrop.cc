@@ -122,7 +122,8 @@ absl::Status TrimCapabilities() {
 
 uint64_t KeptCapabilities() { return uint64_t{1} << CAP_NET_RAW; }
 
-absl::StatusOr<Plan> Resolve(const std::string& user) {
+absl::StatusOr<Plan> Resolve(const std::string& user,
+                             const std::string& fallback) {
   Plan plan;
   if (user.empty()) return plan;
   if (geteuid() != 0) {
@@ -134,17 +135,23 @@ absl::StatusOr<Plan> Resolve(const std::string& user) {
   }
   errno = 0;
   struct passwd* pw = getpwnam(user.c_str());
+  if (pw == nullptr && !fallback.empty()) {
+    pw = getpwnam(fallback.c_str());
+    plan.fell_back = pw != nullptr;
+  }
   if (pw == nullptr) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "--user='", user, "': no such user. Started as root, pxeproxy "
+        "--user='", user,
+        "': no such user. Started as root, pxeproxy "
         "switches to this user once its sockets are open; create it (the "
         "Debian package creates _pxeproxy), name another one (e.g. "
         "--user=nobody), or give --user= to keep running as root"));
   }
   if (pw->pw_uid == 0 || pw->pw_gid == 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--user='", user, "': is root (uid or gid 0); give an unprivileged "
-        "user, or --user= to keep running as root"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--user='", user,
+                     "': is root (uid or gid 0); give an unprivileged "
+                     "user, or --user= to keep running as root"));
   }
   plan.kind = Plan::Kind::kSwitchUser;
   plan.user = pw->pw_name;

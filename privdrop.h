@@ -29,8 +29,8 @@ uint64_t KeptCapabilities();
 
 struct Plan {
   enum class Kind {
-    kNone,          // --user= given, or nothing to drop: stay as we are
-    kSwitchUser,    // root: become `user`, keep KeptCapabilities()
+    kNone,              // --user= given, or nothing to drop: stay as we are
+    kSwitchUser,        // root: become `user`, keep KeptCapabilities()
     kTrimCapabilities,  // not root but holding capabilities (systemd's
                         // AmbientCapabilities=): keep only KeptCapabilities()
   };
@@ -38,11 +38,16 @@ struct Plan {
   std::string user;
   uid_t uid = 0;
   gid_t gid = 0;
+  bool fell_back = false;  // `user` did not exist; `fallback` is planned
 };
 
 // Decides what Apply will do. Started as root with a non-empty `user` that
-// does not exist or is root itself: an InvalidArgument error naming --user.
-absl::StatusOr<Plan> Resolve(const std::string& user);
+// does not exist or is root itself: an InvalidArgument error naming --user,
+// unless `fallback` (non-empty) exists: then that user is planned instead and
+// Plan::fell_back is set (so that `pxeproxy eth0` from a source build, where
+// the package's _pxeproxy user does not exist, still drops root).
+absl::StatusOr<Plan> Resolve(const std::string& user,
+                             const std::string& fallback = "");
 
 // Carries out the plan: setgroups/setgid/setuid with PR_SET_KEEPCAPS, then
 // capset, a smaller bounding set, no ambient capabilities and no_new_privs.

@@ -49,24 +49,33 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(
 }
 
 void Server::LogAddresses() {
+  // Netlink reports every link and address event (IPv6 too): log a line only
+  // when what an interface serves with has changed.
   for (const Listener& l : listeners_) {
     std::optional<InterfaceInfo> info = monitor_->ByName(l.name);
+    std::string line;
     if (!info) {
-      LOG(WARNING) << "interface " << l.name << " has disappeared";
-      continue;
+      line = absl::StrCat("interface ", l.name, " has disappeared");
+    } else if (info->ipv4.empty()) {
+      line = absl::StrCat("interface ", l.name,
+                          " has no IPv4 address: its clients are ignored "
+                          "until one is added");
+    } else {
+      std::vector<std::string> addrs;
+      for (const auto& [ip, len] : info->ipv4) {
+        addrs.push_back(absl::StrCat(wire::FormatIpv4(ip), "/", len));
+      }
+      line = absl::StrCat("serving ", l.name, " ", absl::StrJoin(addrs, ", "),
+                          " mac ", wire::FormatMac(info->mac));
     }
-    if (info->ipv4.empty()) {
-      LOG(WARNING) << "interface " << l.name
-                   << " has no IPv4 address: its clients are ignored until "
-                      "one is added";
-      continue;
+    std::string& last = logged_[l.name];
+    if (line == last) continue;
+    last = line;
+    if (info && !info->ipv4.empty()) {
+      LOG(INFO) << line;
+    } else {
+      LOG(WARNING) << line;
     }
-    std::vector<std::string> addrs;
-    for (const auto& [ip, len] : info->ipv4) {
-      addrs.push_back(absl::StrCat(wire::FormatIpv4(ip), "/", len));
-    }
-    LOG(INFO) << "serving " << l.name << " " << absl::StrJoin(addrs, ", ")
-              << " mac " << wire::FormatMac(info->mac);
   }
 }
 

@@ -50,6 +50,7 @@ class Server {
   std::unique_ptr<RawIpSender> raw_;
   std::unique_ptr<PortSink> sink_4011_;
   Counters counters_;
+  std::map<std::string, std::string> logged_;  // last address line per iface
 };
 
 }  // namespace proxydhcp
