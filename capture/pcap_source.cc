@@ -9,12 +9,32 @@
 
 namespace capture {
 
-const char kLiveFilter[] =
+namespace {
+
+// Boot traffic, untagged or behind one 802.1Q tag (a mirror or trunk port).
+constexpr char kBootTraffic[] =
     "udp port 67 or udp port 68 or udp port 4011 or udp port 69"
     " or (udp and ip[6:2] & 0x3fff != 0)"
     " or (udp and udp[8:2] >= 1 and udp[8:2] <= 6)"
     " or (tcp and (tcp[((tcp[12:1] & 0xf0) >> 2):4] = 0x47455420"
     " or tcp[((tcp[12:1] & 0xf0) >> 2):4] = 0x48454144))";
+
+}  // namespace
+
+std::string LiveFilter() {
+  return absl::StrCat(kBootTraffic, " or (vlan and (", kBootTraffic, "))");
+}
+
+absl::Status CheckFilter(const std::string& filter) {
+  pcap_t* dead = pcap_open_dead(DLT_EN10MB, 65535);
+  bpf_program prog;
+  int rc = pcap_compile(dead, &prog, filter.c_str(), 1, PCAP_NETMASK_UNKNOWN);
+  absl::Status s = rc == 0 ? absl::OkStatus()
+                           : absl::InvalidArgumentError(pcap_geterr(dead));
+  if (rc == 0) pcap_freecode(&prog);
+  pcap_close(dead);
+  return s;
+}
 
 namespace {
 
@@ -87,7 +107,8 @@ absl::StatusOr<std::unique_ptr<PcapSource>> PcapSource::OpenLive(
   absl::Status st = s->SetLink();
   if (!st.ok()) return st;
   bpf_program prog;
-  if (pcap_compile(h, &prog, kLiveFilter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
+  if (pcap_compile(h, &prog, LiveFilter().c_str(), 1, PCAP_NETMASK_UNKNOWN) !=
+      0) {
     return PcapError(iface, "filter", pcap_geterr(h));
   }
   rc = pcap_setfilter(h, &prog);

@@ -16,9 +16,12 @@ struct pcap_dumper;
 
 namespace capture {
 
-// DHCP, PXE 4011, TFTP (requests and, on any port, packets whose first two
-// bytes are a TFTP opcode), and TCP segments starting an HTTP GET or HEAD.
-extern const char kLiveFilter[];
+// The live capture filter: DHCP, PXE 4011, TFTP (requests and, on any port,
+// packets whose first two bytes are a TFTP opcode), IPv4 fragments of UDP,
+// and TCP segments starting an HTTP GET or HEAD; tagged or not.
+std::string LiveFilter();
+// Compiles a filter for Ethernet frames without a capture handle.
+absl::Status CheckFilter(const std::string& filter);
 
 class PcapSource {
  public:

@@ -3,6 +3,7 @@
 #include "capture/decode.h"
 #include "capture/describe.h"
 #include "capture/diagnosis.h"
+#include "capture/pcap_source.h"
 #include "gtest/gtest.h"
 #include "tests/capture_frames.h"
 #include "wire/udp_frame.h"
@@ -193,6 +194,11 @@ TEST(Timeline, DamagedDhcpFromAKnownClientIsOnItsTimeline) {
   ASSERT_NE(bad, nullptr);
   EXPECT_NE(bad->what.find("option 53"), std::string::npos) << bad->what;
   EXPECT_EQ(t.decode_errors, 1);
+}
+
+TEST(PcapSource, LiveFilterCompiles) {
+  EXPECT_TRUE(CheckFilter(LiveFilter()).ok()) << CheckFilter(LiveFilter());
+  EXPECT_FALSE(CheckFilter("udp port").ok());
 }
 
 TEST(Diagnosis, IpxeBinaryNames) {
