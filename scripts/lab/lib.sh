@@ -439,7 +439,7 @@ lab_vm_uefi() {
     -pidfile "$LAB_WORK/$name-qemu.pid" "$@"
   LAB_VM_PID=$LAB_LAST_PID
   LAB_VM_T0=$(lab_ms)
-  log "VM $name: OVMF (UEFI x64, EDK2 PXE, no option ROM) mac $mac, pid $LAB_VM_PID, TCG"
+  log "VM $name: OVMF (UEFI x64, ${LAB_UEFI_CLIENT:-EDK2 PXE}, no option ROM) mac $mac, pid $LAB_VM_PID, TCG"
 }
 
 # lab_vm_bios NAME MAC [TAP] [EXTRA QEMU ARGS]: SeaBIOS + iPXE ROM on e1000.
