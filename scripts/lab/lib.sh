@@ -377,13 +377,6 @@ lab_proxy_ready() {  # ready, or die if it exited
 lab_proxy() {
   [ -x "${PXEPROXY:-}" ] || die "pxeproxy binary not found: '${PXEPROXY:-}'"
   local mode=$LAB_TFTP
-  # pxeproxy drops root for its own user (_pxeproxy, created by the Debian
-  # package); from a source checkout without that user, nobody will do.
-  local help
-  help=$("$PXEPROXY" --helpfull 2>&1 || true)
-  if [[ $help == *"--user ("* ]] && ! getent passwd _pxeproxy >/dev/null; then
-    set -- --user=nobody "$@"
-  fi
   if [ "$mode" != hpa ]; then
     lab_bg "$LAB_WORK/pxeproxy.log" "$NS_PROXY" "$PXEPROXY" "$@" eth0
     LAB_PROXY_PID=$LAB_LAST_PID
