@@ -36,6 +36,12 @@ void RaiseFileLimit(int max_sessions) {
   }
 }
 
+std::string FormatCounts(const std::map<std::string, uint64_t>& counts) {
+  std::string out;
+  for (const auto& [name, n] : counts) absl::StrAppend(&out, " ", name, "=", n);
+  return out.empty() ? " none" : out;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Create(const Config& config) {
@@ -110,15 +116,19 @@ void Server::Run(int stop_fd) {
     OnTimers();
   }
   epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, stop_fd, nullptr);
+  const Counters& c = counters_;
   LOG(INFO) << "tftp: stopping with " << transfers_.size()
-            << " transfers in progress; done=" << counters_.transfers_done
-            << " failed=" << counters_.transfers_failed
-            << " retransmits=" << counters_.retransmits;
+            << " transfers in progress; requests=" << c.requests
+            << " done=" << c.transfers_done << " failed=" << c.transfers_failed
+            << " packets=" << c.packets_sent << " retransmits=" << c.retransmits
+            << " send_errors=" << c.send_errors
+            << " refused:" << FormatCounts(c.refused)
+            << " dropped:" << FormatCounts(c.dropped);
 }
 
 int Server::EpollTimeoutMs() const {
   if (timers_.empty()) return -1;
-  auto wait = timers_.begin()->first - Clock::now();
+  auto wait = timers_.top().first - Clock::now();
   if (wait <= Clock::duration::zero()) return 0;
   // Round up: waking a millisecond early would only spin.
   return static_cast<int>(
@@ -145,28 +155,29 @@ void Server::OnServerReadable() {
 }
 
 void Server::OnTransferReadable(uint64_t id) {
-  for (int i = 0; i < 64; ++i) {
-    auto it = transfers_.find(id);
-    if (it == transfers_.end()) return;  // finished by an earlier packet
-    Transfer& t = *it->second;
-    Datagram d;
-    if (!Receive(t.fd, absl::MakeSpan(buf_), &d)) return;
-    absl::Span<const uint8_t> packet(buf_.data(), d.size);
-    if (d.peer != t.peer) {
-      // RFC 1350 section 4: a packet from a wrong TID gets ERROR 5 and the
-      // transfer goes on undisturbed.
-      absl::StatusOr<Opcode> op = PeekOpcode(packet);
-      if (op.ok() && *op == Opcode::kError) continue;
-      ++counters_.dropped["unknown_tid"];
-      SendError(t.fd, d.peer, 0, ErrorCode::kUnknownTid, "unknown transfer ID");
-      continue;
-    }
-    if (d.truncated) {
-      ++counters_.dropped["truncated"];
-      continue;
-    }
-    OnPeerPacket(t, packet);
+  auto it = transfers_.find(id);
+  if (it == transfers_.end()) return;  // finished by an earlier event
+  Transfer& t = *it->second;
+  // One datagram per wake-up: epoll is level-triggered and reports the
+  // socket again, while reading until EAGAIN would cost a second recvmsg
+  // per ACK of a lock-step transfer.
+  Datagram d;
+  if (!Receive(t.fd, absl::MakeSpan(buf_), &d)) return;
+  absl::Span<const uint8_t> packet(buf_.data(), d.size);
+  if (d.peer != t.peer) {
+    // RFC 1350 section 4: a packet from a wrong TID gets ERROR 5 and the
+    // transfer goes on undisturbed. An ERROR is never answered.
+    absl::StatusOr<Opcode> op = PeekOpcode(packet);
+    if (op.ok() && *op == Opcode::kError) return;
+    ++counters_.dropped["unknown_tid"];
+    SendError(t.fd, d.peer, 0, ErrorCode::kUnknownTid, "unknown transfer ID");
+    return;
   }
+  if (d.truncated) {
+    ++counters_.dropped["truncated"];
+    return;
+  }
+  OnPeerPacket(t, packet);
 }
 
 void Server::OnPeerPacket(Transfer& t, absl::Span<const uint8_t> packet) {
@@ -193,17 +204,34 @@ void Server::OnPeerPacket(Transfer& t, absl::Span<const uint8_t> packet) {
   ++counters_.dropped["malformed"];
 }
 
+bool Server::TimerLive(const TimerEntry& e) const {
+  auto it = transfers_.find(e.second);
+  return it != transfers_.end() && it->second->deadline == e.first;
+}
+
 void Server::OnTimers() {
   Clock::time_point now = Clock::now();
-  while (!timers_.empty() && timers_.begin()->first <= now) {
-    uint64_t id = timers_.begin()->second;
-    timers_.erase(timers_.begin());
-    auto it = transfers_.find(id);
-    if (it == transfers_.end()) continue;
-    Transfer& t = *it->second;
+  while (!timers_.empty() &&
+         (timers_.top().first <= now || !TimerLive(timers_.top()))) {
+    TimerEntry e = timers_.top();
+    timers_.pop();
+    if (!TimerLive(e)) continue;  // re-armed or finished since
+    Transfer& t = *transfers_[e.second];
     t.deadline = Clock::time_point();
     Apply(t, t.session.OnTimeout());
   }
+}
+
+// A client may ask for a 255 s timeout and ACK fast: stale entries would
+// pile up until their time. Rebuild from the live deadlines when they
+// outnumber the transfers by far.
+void Server::CompactTimers() {
+  if (timers_.size() < 4 * transfers_.size() + 4096) return;
+  std::vector<TimerEntry> live;
+  for (const auto& [id, t] : transfers_) {
+    if (t->deadline != Clock::time_point()) live.push_back({t->deadline, id});
+  }
+  timers_ = decltype(timers_)(std::greater<>(), std::move(live));
 }
 
 void Server::Apply(Transfer& t, const Action& a) {
@@ -270,11 +298,11 @@ void Server::SendData(Transfer& t, uint64_t first, uint64_t last) {
 }
 
 void Server::ArmTimer(Transfer& t) {
-  if (t.deadline != Clock::time_point()) timers_.erase({t.deadline, t.id});
   t.deadline =
       Clock::now() + std::chrono::milliseconds(t.options.timeout_ms *
                                                t.session.TimeoutFactor());
-  timers_.insert({t.deadline, t.id});
+  timers_.push({t.deadline, t.id});
+  CompactTimers();
 }
 
 void Server::Finish(Transfer& t, bool ok, const std::string& how) {
@@ -295,7 +323,6 @@ void Server::Finish(Transfer& t, bool ok, const std::string& how) {
             << t.session.acked() << "/" << t.session.last_block() << ": "
             << how;
   }
-  if (t.deadline != Clock::time_point()) timers_.erase({t.deadline, t.id});
   if (t.own_fd) {
     epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, t.fd, nullptr);
     close(t.fd);

@@ -10,7 +10,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <set>
+#include <queue>
 #include <string>
 #include <utility>
 #include <vector>
@@ -56,6 +56,7 @@ class Server {
 
  private:
   using Clock = std::chrono::steady_clock;
+  using TimerEntry = std::pair<Clock::time_point, uint64_t>;
   struct Transfer {
     explicit Transfer(const SessionParams& p) : session(p) {}
     uint64_t id = 0;
@@ -87,6 +88,8 @@ class Server {
   void Apply(Transfer& t, const Action& a);
   void SendData(Transfer& t, uint64_t first, uint64_t last);
   void ArmTimer(Transfer& t);
+  bool TimerLive(const TimerEntry& e) const;
+  void CompactTimers();
   void Finish(Transfer& t, bool ok, const std::string& how);
   // Answers ERROR `code` with `text`, counts `reason`, logs `detail` at
   // VLOG(1): hostile input is not an error of ours (STYLE.md).
@@ -112,7 +115,11 @@ class Server {
   absl::flat_hash_map<const FileData*, NetasciiEntry> netascii_;
   absl::flat_hash_map<uint64_t, std::unique_ptr<Transfer>> transfers_;
   absl::flat_hash_map<Endpoint, uint64_t> by_peer_;
-  std::set<std::pair<Clock::time_point, uint64_t>> timers_;
+  // Deadlines in a min-heap with lazy deletion: re-arming pushes a new
+  // entry and leaves the old one, skipped when it comes up because the
+  // transfer's deadline moved (no search, no allocation per ACK).
+  std::priority_queue<TimerEntry, std::vector<TimerEntry>, std::greater<>>
+      timers_;
   std::vector<uint8_t> buf_;  // receive buffer; parsers copy what they keep
   Counters counters_;
 };

@@ -8,7 +8,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <vector>
+#include <algorithm>
+#include <array>
 
 #include "absl/strings/str_cat.h"
 
@@ -153,7 +154,9 @@ int SendBatch(int fd, const Endpoint& to, wire::Ipv4 local, const iovec* iov,
               int count) {
   sockaddr_in sa = ToSockaddr(to);
   PktinfoCmsg cbuf;
-  std::vector<mmsghdr> msgs(count);
+  constexpr int kMax = 64;
+  count = std::min(count, kMax);  // callers batch at most this many
+  std::array<mmsghdr, kMax> msgs{};
   for (int i = 0; i < count; ++i) {
     msghdr& m = msgs[i].msg_hdr;
     m.msg_name = &sa;
