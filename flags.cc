@@ -138,7 +138,9 @@ absl::Status CheckPrintable(absl::string_view flag, absl::string_view v) {
       return Bad(flag, v, "contains a space or a control character");
     }
   }
-  if (v.size() > 255) return Bad(flag, v, "longer than 255 bytes");
+  // Option 67 carries the name plus a NUL in one option (255 bytes at most),
+  // which also keeps every reply under 576 bytes (RFC 2131 minimum MTU).
+  if (v.size() > 254) return Bad(flag, v, "longer than 254 bytes");
   return absl::OkStatus();
 }
 
@@ -436,10 +438,11 @@ absl::StatusOr<Config> BuildConfig(const std::vector<std::string>& positional) {
     return s;
   }
   t.single_port = absl::GetFlag(FLAGS_tftp_single_port);
-  if (r.menu_url.empty() && !c.tftp_enabled && !r.tftp_server) {
+  if (r.menu_url.empty() && !c.tftp_enabled) {
     return absl::InvalidArgumentError(
-        "--notftp without --menu_url: iPXE clients would be sent to an "
-        "embedded menu that nothing serves; give --menu_url or --tftp_server");
+        "--notftp without --menu_url: iPXE clients would be sent to the "
+        "embedded menu, which only pxeproxy's own TFTP serves; give "
+        "--menu_url");
   }
   if (absl::Status s = CheckRange("v", absl::GetFlag(FLAGS_v), 0, 10);
       !s.ok()) {

@@ -135,7 +135,8 @@ int main(int argc, char** argv) {
     ignored += " " + reason + "=" + std::to_string(n);
   }
   LOG(INFO) << "stopping: received=" << c.received << " replied=" << c.replied
-            << " send_errors=" << c.send_errors << " ignored:" << ignored;
+            << " send_errors=" << c.send_errors
+            << " receive_errors=" << c.receive_errors << " ignored:" << ignored;
   close(stop_fd);
   return 0;
 }

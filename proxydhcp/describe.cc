@@ -22,9 +22,13 @@ bool Printable(absl::Span<const uint8_t> v) {
   return !v.empty();
 }
 
+// "text", or "text\0" when NUL-terminated; hex for anything else.
 std::string Quoted(absl::Span<const uint8_t> v) {
-  if (!Printable(v)) return absl::StrCat("0x", Hex(v));
-  return absl::StrCat("\"", std::string(v.begin(), v.end()), "\"");
+  const bool nul = !v.empty() && v.back() == 0;
+  if (nul) v.remove_suffix(1);
+  if (!Printable(v)) return absl::StrCat("0x", Hex(v), nul ? "00" : "");
+  return absl::StrCat("\"", std::string(v.begin(), v.end()), nul ? "\\0" : "",
+                      "\"");
 }
 
 std::string Ips(absl::Span<const uint8_t> v) {

@@ -48,6 +48,7 @@ enum OptionCode : uint8_t {
   kOptTftpServerName = 66,
   kOptBootfileName = 67,
   kOptUserClass = 77,
+  kOptRelayAgent = 82,
   kOptClientArch = 93,
   kOptClientNdi = 94,
   kOptClientGuid = 97,

@@ -57,8 +57,11 @@ absl::StatusOr<std::unique_ptr<PacketSocket>> PacketSocket::Open(
   // A boot storm (a rack powering on) arrives in one burst: a deep queue
   // keeps it from being dropped before the loop reads it. FORCE needs
   // CAP_NET_ADMIN; without it the kernel caps at net.core.rmem_max.
+  int one = 1;
+  setsockopt(fd, SOL_PACKET, PACKET_AUXDATA, &one, sizeof(one));
   int rcvbuf = 4 << 20;
-  if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) != 0) {
+  if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) !=
+      0) {
     setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
   }
   sockaddr_ll sll{};
@@ -75,18 +78,39 @@ absl::StatusOr<std::unique_ptr<PacketSocket>> PacketSocket::Open(
 
 PacketSocket::~PacketSocket() { close(fd_); }
 
-absl::StatusOr<std::optional<std::vector<uint8_t>>> PacketSocket::Receive() {
+absl::StatusOr<std::optional<std::vector<uint8_t>>> PacketSocket::Receive(
+    bool* vlan_tagged) {
   for (;;) {
     sockaddr_ll from{};
-    socklen_t len = sizeof(from);
-    ssize_t n = recvfrom(fd_, buffer_.data(), buffer_.size(), 0,
-                         reinterpret_cast<sockaddr*>(&from), &len);
+    iovec iov{buffer_.data(), buffer_.size()};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(tpacket_auxdata))];
+    msghdr msg{};
+    msg.msg_name = &from;
+    msg.msg_namelen = sizeof(from);
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof(control);
+    ssize_t n = recvmsg(fd_, &msg, 0);
     if (n < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK) return std::nullopt;
       if (errno == EINTR) continue;
-      return Errno("recvfrom(AF_PACKET)");
+      return Errno("recvmsg(AF_PACKET)");
     }
     if (from.sll_pkttype == PACKET_OUTGOING) continue;  // our own replies
+    if (vlan_tagged != nullptr) {
+      *vlan_tagged = false;
+      for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr;
+           c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level != SOL_PACKET || c->cmsg_type != PACKET_AUXDATA) {
+          continue;
+        }
+        tpacket_auxdata aux;
+        memcpy(&aux, CMSG_DATA(c), sizeof(aux));
+        // ISC dhcpd's lpf.c does the same: a tag means another segment.
+        *vlan_tagged = (aux.tp_status & TP_STATUS_VLAN_VALID) != 0;
+      }
+    }
     return std::vector<uint8_t>(buffer_.begin(), buffer_.begin() + n);
   }
 }

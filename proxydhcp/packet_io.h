@@ -36,8 +36,11 @@ class PacketSocket {
   int ifindex() const { return ifindex_; }
 
   // One received frame, or nullopt when nothing is queued. Frames we sent
-  // ourselves (PACKET_OUTGOING) are skipped.
-  absl::StatusOr<std::optional<std::vector<uint8_t>>> Receive();
+  // ourselves (PACKET_OUTGOING) are skipped. `vlan_tagged` (optional) tells
+  // whether the frame carried an 802.1Q tag the kernel stripped: a socket on
+  // eth0 also sees eth0.N's traffic, which belongs to another segment.
+  absl::StatusOr<std::optional<std::vector<uint8_t>>> Receive(
+      bool* vlan_tagged = nullptr);
   absl::Status Send(absl::Span<const uint8_t> frame);
 
  private:

@@ -31,13 +31,14 @@ bool IsHttpUrl(const std::string& url) {
 
 // The file for this client, or the reason there is none.
 std::variant<std::string, IgnoreReason> ChooseBootFile(
-    const ClientInfo& client, const MacRule* rule, wire::Ipv4 tftp_server,
+    const ClientInfo& client, const MacRule* rule, wire::Ipv4 server_ip,
     const ResponderConfig& config) {
   BootArch arch = BootArchOf(client.arch);
   if (client.kind == ClientKind::kIpxe) {
     std::string menu = config.menu_url;
     if (menu.empty()) {
-      menu = absl::StrCat("tftp://", wire::FormatIpv4(tftp_server), "/",
+      // The embedded menu lives in our own TFTP server, whatever siaddr says.
+      menu = absl::StrCat("tftp://", wire::FormatIpv4(server_ip), "/",
                           config.embedded_menu_name);
     }
     // An iPXE built without HTTP cannot fetch an http:// menu: give it a full
@@ -47,7 +48,11 @@ std::variant<std::string, IgnoreReason> ChooseBootFile(
     }
   }
   if (client.kind == ClientKind::kHttpBoot) {
-    if (config.http_boot_url.empty()) return IgnoreReason::kNoHttpBootUrl;
+    // One URL, for x86-64 (arch 16): an ARM or IA32 HTTP Boot client must not
+    // be handed an x64 binary.
+    if (config.http_boot_url.empty() || client.arch != kArchHttpX64) {
+      return IgnoreReason::kNoHttpBootUrl;
+    }
     return config.http_boot_url;
   }
   if (arch == BootArch::kUnsupported) return IgnoreReason::kUnsupportedArch;
@@ -59,6 +64,20 @@ std::variant<std::string, IgnoreReason> ChooseBootFile(
 // Option 43 with PXE_DISCOVERY_CONTROL = 8: "use the boot file in the offer,
 // skip boot-server discovery" (PXE 2.1 spec, table 2-1).
 const std::vector<uint8_t> kDiscoveryControlBootFile = {6, 1, 8, 255};
+
+// Option 43 echoing the boot item (43.71) a 4011 request asked for (PXE 2.1
+// section 2.2.5): type and layer, 4 bytes; anything else is not echoed.
+std::optional<std::vector<uint8_t>> BootItem(const DhcpMessage& req) {
+  auto vendor = req.options.Get(kOptVendorSpecific);
+  if (!vendor) return std::nullopt;
+  auto subs = ParseSubOptions(*vendor);
+  if (!subs || !subs->count(71) || subs->at(71).size() != 4)
+    return std::nullopt;
+  std::vector<uint8_t> v = {71, 4};
+  v.insert(v.end(), subs->at(71).begin(), subs->at(71).end());
+  v.push_back(255);
+  return v;
+}
 
 }  // namespace
 
@@ -72,6 +91,8 @@ const char* IgnoreReasonName(IgnoreReason r) {
       return "malformed";
     case IgnoreReason::kNotAddressedToUs:
       return "not_addressed_to_us";
+    case IgnoreReason::kVlanTagged:
+      return "vlan_tagged";
     case IgnoreReason::kNotBootRequest:
       return "not_bootrequest";
     case IgnoreReason::kNoMessageType:
@@ -95,17 +116,12 @@ const char* IgnoreReasonName(IgnoreReason r) {
 }
 
 std::vector<IgnoreReason> AllIgnoreReasons() {
-  return {IgnoreReason::kMalformed,
-          IgnoreReason::kNotAddressedToUs,
-          IgnoreReason::kNotBootRequest,
-          IgnoreReason::kNoMessageType,
-          IgnoreReason::kNotPxeClient,
-          IgnoreReason::kRequestOnPort67,
-          IgnoreReason::kUnhandledMessageType,
-          IgnoreReason::kUnsupportedArch,
-          IgnoreReason::kNoBootFileForArch,
-          IgnoreReason::kNoHttpBootUrl,
-          IgnoreReason::kNoServerAddress};
+  return {IgnoreReason::kMalformed,       IgnoreReason::kNotAddressedToUs,
+          IgnoreReason::kVlanTagged,      IgnoreReason::kNotBootRequest,
+          IgnoreReason::kNoMessageType,   IgnoreReason::kNotPxeClient,
+          IgnoreReason::kRequestOnPort67, IgnoreReason::kUnhandledMessageType,
+          IgnoreReason::kUnsupportedArch, IgnoreReason::kNoBootFileForArch,
+          IgnoreReason::kNoHttpBootUrl,   IgnoreReason::kNoServerAddress};
 }
 
 Decision Respond(const DhcpMessage& req, const RequestContext& ctx,
@@ -128,7 +144,7 @@ Decision Respond(const DhcpMessage& req, const RequestContext& ctx,
 
   const MacRule* rule = FindMacRule(config, req.mac());
   const wire::Ipv4 tftp_server = config.tftp_server.value_or(ctx.server_ip);
-  auto chosen = ChooseBootFile(*client, rule, tftp_server, config);
+  auto chosen = ChooseBootFile(*client, rule, ctx.server_ip, config);
   if (auto* reason = std::get_if<IgnoreReason>(&chosen)) {
     return Ignore{*reason};
   }
@@ -150,7 +166,15 @@ Decision Respond(const DhcpMessage& req, const RequestContext& ctx,
   m.ciaddr = binl ? req.ciaddr : 0;  // RFC 2131 table 3: ciaddr or 0
   // Always set siaddr: EDK2 falls back to it, iPXE's next-server is siaddr
   // only, and iPXE drops a proxy reply whose siaddr is 0 (PROTOCOL.md 8).
-  m.siaddr = tftp_server;
+  // A UEFI offer without 43 sends EDK2 to siaddr:4011 (PxeBcRetryBinlOffer
+  // prefers siaddr), so there siaddr must be us; the ACK names the TFTP host.
+  const UefiStrategy strategy =
+      rule && rule->uefi_strategy ? *rule->uefi_strategy : config.uefi_strategy;
+  const bool uefi_pxe = client->kind == ClientKind::kPxe &&
+                        BootArchOf(client->arch) != BootArch::kBios;
+  const bool expects_binl =
+      !binl && uefi_pxe && strategy == UefiStrategy::kBinl;
+  m.siaddr = expects_binl ? ctx.server_ip : tftp_server;
   // file holds at most 127 bytes plus its NUL; a longer URL goes in 67 only.
   if (reply.boot_file.size() <= 127) m.file = reply.boot_file;
 
@@ -159,30 +183,26 @@ Decision Respond(const DhcpMessage& req, const RequestContext& ctx,
   m.options.SetString(kOptVendorClass, client->kind == ClientKind::kHttpBoot
                                            ? "HTTPClient"
                                            : "PXEClient");
-  m.options.SetString(kOptBootfileName, reply.boot_file);
+  // NUL-terminated: EDK2 otherwise writes a NUL over the next option's code
+  // byte in its cached offer (PxeBcParseDhcp4Packet), and old ROMs read past
+  // the end (dnsmasq rfc2131.c: "Some PXE ROMs have bugs").
+  std::vector<uint8_t> file67(reply.boot_file.begin(), reply.boot_file.end());
+  file67.push_back(0);
+  m.options.Set(kOptBootfileName, std::move(file67));
   if (client->guid) m.options.Set(kOptClientGuid, *client->guid);
 
   if (binl) {
-    // Echo the boot item (43.71) the client asked for (PXE 2.1 section 2.2.5).
-    if (auto vendor = req.options.Get(kOptVendorSpecific)) {
-      auto subs = ParseSubOptions(*vendor);
-      if (subs && subs->count(71)) {
-        const std::vector<uint8_t>& item = subs->at(71);
-        std::vector<uint8_t> v = {71, static_cast<uint8_t>(item.size())};
-        v.insert(v.end(), item.begin(), item.end());
-        v.push_back(255);
-        m.options.Set(kOptVendorSpecific, std::move(v));
-      }
-    }
+    if (auto item = BootItem(req)) m.options.Set(kOptVendorSpecific, *item);
   } else if (client->kind == ClientKind::kPxe) {
-    BootArch arch = BootArchOf(client->arch);
-    UefiStrategy strategy = rule && rule->uefi_strategy ? *rule->uefi_strategy
-                                                        : config.uefi_strategy;
     // BIOS: 43 = {6: 8}. UEFI: none by default, since old EDK2 drops the first
     // proxy offer that carries discovery sub-options (edk2#6944).
-    if (arch == BootArch::kBios || strategy == UefiStrategy::kBypass) {
+    if (!uefi_pxe || strategy == UefiStrategy::kBypass) {
       m.options.Set(kOptVendorSpecific, kDiscoveryControlBootFile);
     }
+  }
+  // Relay agent information goes back to the relay (RFC 3046 section 2.2).
+  if (auto agent = req.options.Get(kOptRelayAgent); agent && req.giaddr != 0) {
+    m.options.Set(kOptRelayAgent, {agent->begin(), agent->end()});
   }
   // Never a 43 menu for iPXE: it would enter its PXE menu code instead.
   if (client->kind == ClientKind::kIpxe && config.ipxe_priority != 0) {

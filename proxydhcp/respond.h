@@ -64,6 +64,7 @@ struct RequestContext {
 enum class IgnoreReason {
   kMalformed,             // set by the shell when parsing fails
   kNotAddressedToUs,      // set by the shell: unicast to another host
+  kVlanTagged,            // set by the shell: a VLAN below the interface
   kNotBootRequest,        // op is BOOTREPLY (a server's packet)
   kNoMessageType,         // plain BOOTP or no usable option 53
   kNotPxeClient,          // no option 60 or no recognised prefix

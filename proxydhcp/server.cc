@@ -19,6 +19,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(
   s->monitor_ = std::move(*monitor);
   absl::StatusOr<std::vector<sock_filter>> filter = CompileBpf(kProxyBpfFilter);
   if (!filter.ok()) return filter.status();
+  s->filter_ = *filter;
   for (const std::string& name : interfaces) {
     std::optional<InterfaceInfo> info = s->monitor_->ByName(name);
     if (!info) {
@@ -79,16 +80,36 @@ void Server::LogAddresses() {
   }
 }
 
-void Server::Run(int stop_fd) {
-  std::vector<pollfd> fds;
-  fds.push_back({stop_fd, POLLIN, 0});
-  fds.push_back({monitor_->fd(), POLLIN, 0});
-  if (sink_4011_) fds.push_back({sink_4011_->fd(), POLLIN, 0});
-  const size_t first_listener = fds.size();
-  for (const Listener& l : listeners_)
-    fds.push_back({l.socket->fd(), POLLIN, 0});
+void Server::Rebind() {
+  // An interface deleted and created again (a bridge or libvirt restart) has
+  // a new index: the old socket is bound to a dead one.
+  for (Listener& l : listeners_) {
+    std::optional<InterfaceInfo> info = monitor_->ByName(l.name);
+    if (!info || info->index == l.socket->ifindex()) continue;
+    absl::StatusOr<std::unique_ptr<PacketSocket>> sock =
+        PacketSocket::Open(info->index, filter_);
+    if (!sock.ok()) {
+      LOG(ERROR) << l.name << ": cannot listen again: " << sock.status();
+      continue;
+    }
+    LOG(INFO) << l.name << " came back as index " << info->index
+              << ": listening again";
+    l.socket = std::move(*sock);
+  }
+}
 
+void Server::Run(int stop_fd) {
+  // A flood on one interface must not starve the others, netlink or the stop
+  // signal: each listener gets at most this many frames per round.
+  constexpr int kBatch = 256;
   for (;;) {
+    std::vector<pollfd> fds;
+    fds.push_back({stop_fd, POLLIN, 0});
+    fds.push_back({monitor_->fd(), POLLIN, 0});
+    fds.push_back({sink_4011_ ? sink_4011_->fd() : -1, POLLIN, 0});
+    for (const Listener& l : listeners_) {
+      fds.push_back({l.socket->fd(), POLLIN, 0});
+    }
     int n = poll(fds.data(), fds.size(), -1);
     if (n < 0) {
       if (errno == EINTR) continue;
@@ -96,21 +117,32 @@ void Server::Run(int stop_fd) {
       return;
     }
     if (fds[0].revents != 0) return;
-    if (fds[1].revents != 0 && monitor_->Process()) LogAddresses();
-    if (sink_4011_ && fds[2].revents != 0) sink_4011_->Drain();
-    for (size_t i = first_listener; i < fds.size(); ++i) {
+    if (fds[2].revents != 0) sink_4011_->Drain();
+    for (size_t i = 3; i < fds.size(); ++i) {
       if (fds[i].revents == 0) continue;
-      const Listener& l = listeners_[i - first_listener];
-      for (;;) {
+      const Listener& l = listeners_[i - 3];
+      for (int k = 0; k < kBatch; ++k) {
+        bool vlan_tagged = false;
         absl::StatusOr<std::optional<std::vector<uint8_t>>> frame =
-            l.socket->Receive();
+            l.socket->Receive(&vlan_tagged);
         if (!frame.ok()) {
+          ++counters_.receive_errors;
           LOG(ERROR) << l.name << ": " << frame.status();
           break;
         }
         if (!frame->has_value()) break;
+        if (vlan_tagged) {
+          ++counters_.received;
+          ++counters_.ignored[IgnoreReasonName(IgnoreReason::kVlanTagged)];
+          VLOG(1) << "ignore reason=vlan_tagged if=" << l.name;
+          continue;
+        }
         HandleFrame(l, **frame);
       }
+    }
+    if (fds[1].revents != 0 && monitor_->Process()) {
+      LogAddresses();
+      Rebind();
     }
   }
 }

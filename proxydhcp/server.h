@@ -19,6 +19,7 @@ struct Counters {
   uint64_t received = 0;
   uint64_t replied = 0;
   uint64_t send_errors = 0;
+  uint64_t receive_errors = 0;
   std::map<std::string, uint64_t> ignored;  // by reason name
 };
 
@@ -43,10 +44,12 @@ class Server {
   Server(const ResponderConfig& config) : config_(config) {}
   void HandleFrame(const Listener& l, absl::Span<const uint8_t> frame);
   void LogAddresses();
+  void Rebind();
 
   ResponderConfig config_;
   std::unique_ptr<InterfaceMonitor> monitor_;
   std::vector<Listener> listeners_;
+  std::vector<sock_filter> filter_;
   std::unique_ptr<RawIpSender> raw_;
   std::unique_ptr<PortSink> sink_4011_;
   Counters counters_;

@@ -81,6 +81,7 @@ struct Want {
   bool priority_175 = false;
   bool guid_echoed = true;
   wire::Ipv4 giaddr = 0;
+  bool relay_agent_echoed = false;
 };
 
 struct Row {
@@ -316,11 +317,58 @@ std::vector<Row> Rows() {
         Ignored(IgnoreReason::kNoServerAddress));
   }
   {
-    Want w = Offer("snponly.efi", std::nullopt);
-    w.siaddr = kNextServer;
+    auto next = [](ResponderConfig& c) { c.tftp_server = kNextServer; };
+    Want bios = Offer("undionly.kpxe", k43Bypass);
+    bios.siaddr = kNextServer;
+    add("tftp_server_flag_sets_siaddr", Pxe(0), Port67(), next, bios);
+    // EDK2 sends its 4011 REQUEST to siaddr: it must be us in a binl offer,
+    // and the ACK then names the TFTP server.
+    add("tftp_server_uefi_binl_offer_keeps_us", Pxe(7), Port67(), next,
+        Offer("snponly.efi", std::nullopt));
+    Want ack = Ack("snponly.efi");
+    ack.siaddr = kNextServer;
+    add("tftp_server_in_the_4011_ack", Binl(Pxe(7)), Port4011(), next, ack);
+    Want bypass = Offer("snponly.efi", k43Bypass);
+    bypass.siaddr = kNextServer;
     add(
-        "tftp_server_flag_sets_siaddr", Pxe(7), Port67(),
-        [](ResponderConfig& c) { c.tftp_server = kNextServer; }, w);
+        "tftp_server_uefi_bypass", Pxe(7), Port67(),
+        [](ResponderConfig& c) {
+          c.tftp_server = kNextServer;
+          c.uefi_strategy = UefiStrategy::kBypass;
+        },
+        bypass);
+    Want menu = IpxeOffer("tftp://10.77.1.1/pxeproxy-menu.ipxe");
+    menu.siaddr = kNextServer;
+    add(
+        "embedded_menu_is_ours_whatever_siaddr", Ipxe(7), Port67(),
+        [](ResponderConfig& c) {
+          c.tftp_server = kNextServer;
+          c.menu_url.clear();
+        },
+        menu);
+  }
+  add(
+      "http_boot_arm64_not_given_x64_url",
+      Discover(19, "HTTPClient:Arch:00019:UNDI:003000"), Port67(),
+      [](ResponderConfig& c) { c.http_boot_url = "http://10.77.1.5/ipxe.efi"; },
+      Ignored(IgnoreReason::kNoHttpBootUrl));
+  {
+    DhcpMessage m = Binl(Pxe(7));
+    m.options.Set(kOptVendorSpecific, {71, 2, 0x80, 0x00, 255});
+    add("binl_short_boot_item_not_echoed", m, Port4011(), NoChange,
+        Ack("snponly.efi"));
+  }
+  {
+    DhcpMessage m = Pxe(7);
+    m.giaddr = kRelay;
+    m.options.Set(kOptRelayAgent, {1, 3, 'p', 'o', '1'});
+    Want w = Offer("snponly.efi", std::nullopt);
+    w.dst_ip = kRelay;
+    w.dst_port = kDhcpServerPort;
+    w.broadcast = false;
+    w.giaddr = kRelay;
+    w.relay_agent_echoed = true;
+    add("relayed_option_82_echoed", m, Port67(), NoChange, w);
   }
   {
     DhcpMessage m = Pxe(0);
@@ -372,7 +420,8 @@ TEST_P(RespondTable, Decides) {
   EXPECT_EQ(m.message_type(), w.type);
   EXPECT_EQ(m.options.GetIpv4(kOptServerId), kServer);
   EXPECT_EQ(m.options.GetString(kOptVendorClass), w.vendor_class);
-  EXPECT_EQ(m.options.GetString(kOptBootfileName), w.file);
+  // Option 67 is NUL-terminated (EDK2 PxeBcParseDhcp4Packet, old ROMs).
+  EXPECT_EQ(m.options.GetString(kOptBootfileName), w.file + '\0');
   EXPECT_EQ(m.file, w.file.size() <= 127 ? w.file : "");
   EXPECT_EQ(r.boot_file, w.file);
   EXPECT_EQ(m.yiaddr, w.yiaddr);
@@ -390,6 +439,7 @@ TEST_P(RespondTable, Decides) {
     EXPECT_FALSE(o43.has_value());
   }
   EXPECT_EQ(m.options.Has(kOptIpxeEncap), w.priority_175);
+  EXPECT_EQ(m.options.Has(kOptRelayAgent), w.relay_agent_echoed);
   EXPECT_EQ(m.options.Has(kOptClientGuid), w.guid_echoed);
   if (w.guid_echoed) {
     EXPECT_EQ(*m.options.Get(kOptClientGuid),
@@ -414,7 +464,7 @@ TEST(Respond, LongMenuUrlGoesToOption67Only) {
   ASSERT_TRUE(std::holds_alternative<Reply>(d));
   EXPECT_EQ(std::get<Reply>(d).message.file, "");
   EXPECT_EQ(std::get<Reply>(d).message.options.GetString(kOptBootfileName),
-            c.menu_url);
+            c.menu_url + '\0');
 }
 
 TEST(Respond, EveryIgnoreReasonHasADistinctName) {

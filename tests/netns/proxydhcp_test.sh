@@ -179,6 +179,37 @@ probe "a new address is used at once (option 54, siaddr = 10.77.1.2)" \
 grep -q "reason=no_server_address" $WORK/pxeproxy.log &&
   pass "counted as no_server_address" || fail "no_server_address not logged"
 
+# --- a VLAN below the interface is another segment: not answered on srv0 ---
+if ! ip -n $NS_SRV link add link srv0 name srv0.5 type vlan id 5 2>/dev/null; then
+  echo "SKIPPED (this check only): the kernel has no 802.1Q support here"
+else
+ip -n $NS_SRV addr add 10.77.15.1/24 dev srv0.5
+ip -n $NS_SRV link set srv0.5 up
+ip -n $NS_CLI link add link cli0 name cli0.5 type vlan id 5
+ip -n $NS_CLI link set cli0.5 up
+sleep 0.5
+if ip netns exec $NS_CLI "$PROBE" cli0.5 $EDK2 8 10.77.15.1 none \
+     --wait_ms=1000 >$WORK/probe.out 2>&1 &&
+   grep -q "reason=vlan_tagged" $WORK/pxeproxy.log; then
+  pass "a DISCOVER on VLAN 5 is dropped and counted (vlan_tagged)"
+else
+  fail "VLAN-tagged DISCOVER"; cat $WORK/probe.out
+fi
+ip -n $NS_CLI link del cli0.5
+ip -n $NS_SRV link del srv0.5
+fi
+
+# --- the interface deleted and created again (new index): served again ---
+ip -n $NS_SRV link del srv0
+ip -n $NS_SRV link add srv0 type veth peer name p-srv netns $NS_BR
+ip -n $NS_BR link set p-srv master br0 up
+ip -n $NS_SRV addr add 10.77.1.3/24 dev srv0
+ip -n $NS_SRV link set srv0 up
+for _ in $(seq 30); do grep -q "listening again" $WORK/pxeproxy.log && break; sleep 0.1; done
+sleep 0.5
+probe "a re-created interface is listened on again" \
+  $EDK2 8 10.77.1.3 snponly.efi
+
 # --- clean stop with counters ---
 kill -TERM $PXE_PID
 for _ in $(seq 30); do kill -0 $PXE_PID 2>/dev/null || break; sleep 0.1; done
@@ -189,9 +220,9 @@ else
   [ $rc -eq 0 ] && pass "SIGTERM: clean exit" || fail "SIGTERM: exit code $rc"
 fi
 grep "stopping:" $WORK/pxeproxy.log | sed 's/^/  /'
-grep -q "stopping: .*replied=9 .*malformed=" $WORK/pxeproxy.log &&
-  pass "counters: 9 replies, malformed counted" ||
-  fail "counters differ from the 9 replies expected"
+grep -q "stopping: .*replied=10 .*malformed=" $WORK/pxeproxy.log &&
+  pass "counters: 10 replies, malformed counted" ||
+  fail "counters differ from the 10 replies expected"
 
 echo "---- pxeproxy log"; sed 's/^/  /' $WORK/pxeproxy.log | tail -40
 [ $FAILS -eq 0 ] && echo "all checks passed" || echo "$FAILS checks failed"

@@ -109,7 +109,8 @@ void CheckProxyReply(const wire::UdpDatagram& udp,
         "option 97 echoed verbatim");
   Check(rep.siaddr == server, "siaddr is set to the TFTP server");
   Check(rep.file == expect, "file = " + expect);
-  Check(rep.options.GetString(kOptBootfileName) == expect, "option 67 = file");
+  Check(rep.options.GetString(kOptBootfileName) == expect + '\0',
+        "option 67 = file, NUL-terminated");
   Check(udp.payload.size() >= kMinMessageSize, "at least 300 bytes");
   for (uint8_t c : {kOptSubnetMask, kOptRouter, kOptDns, kOptLeaseTime}) {
     Check(!rep.options.Has(c),
