@@ -20,9 +20,9 @@
 
 namespace {
 
-// --diagnose: watch or read a capture and explain the boots; no server
-// socket is opened. Ctrl-C (or SIGTERM) ends a live watch.
-int RunDiagnose(const pxeproxy::Config& config) {
+// SIGINT and SIGTERM arrive on a descriptor the loops poll: a clean end, no
+// handler. Blocked here, before any thread starts, so every thread inherits it.
+int StopSignalFd() {
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
@@ -30,6 +30,13 @@ int RunDiagnose(const pxeproxy::Config& config) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   int stop_fd = signalfd(-1, &stop_signals, SFD_CLOEXEC | SFD_NONBLOCK);
   PCHECK(stop_fd >= 0) << "signalfd";
+  return stop_fd;
+}
+
+// --diagnose: watch or read a capture and explain the boots; no server
+// socket is opened. Ctrl-C (or SIGTERM) ends a live watch.
+int RunDiagnose(const pxeproxy::Config& config) {
+  int stop_fd = StopSignalFd();
   capture::DiagnoseOptions options;
   options.target = config.diagnose.target;
   options.seconds = config.diagnose.seconds;
@@ -73,14 +80,7 @@ int main(int argc, char** argv) {
                  << " instead";
   }
 
-  // Signals arrive on a descriptor the loops poll: a clean end, no handler.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  int stop_fd = signalfd(-1, &stop_signals, SFD_CLOEXEC | SFD_NONBLOCK);
-  PCHECK(stop_fd >= 0) << "signalfd";
+  int stop_fd = StopSignalFd();
 
   absl::StatusOr<std::unique_ptr<proxydhcp::Server>> dhcp =
       proxydhcp::Server::Create(config->interfaces, config->responder);
