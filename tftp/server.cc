@@ -278,7 +278,10 @@ void Server::SendData(Transfer& t, uint64_t first, uint64_t last) {
   std::array<iovec, 2 * kMaxBatch> iov;
   for (uint64_t block = first; block <= last;) {
     int count = 0;
-    for (; count < kMaxBatch && block <= last; ++count, ++block) {
+    // UDP GSO sends at most 64 KiB per call.
+    int batch = t.gso ? std::min(kMaxBatch, 65000 / (4 + t.options.blksize))
+                      : kMaxBatch;
+    for (; count < batch && block <= last; ++count, ++block) {
       headers[count] = DataHeader(Session::WireBlock(block));
       uint64_t offset = t.session.BlockOffset(block);
       uint32_t length = t.session.BlockLength(block);
@@ -288,13 +291,28 @@ void Server::SendData(Transfer& t, uint64_t first, uint64_t last) {
           length};
       counters_.data_bytes += length;
     }
-    int sent =
-        SendBatch(t.fd, t.peer, t.own_fd ? 0 : t.local, iov.data(), count);
+    int sent = SendChunk(t, iov.data(), count);
     counters_.packets_sent += sent;
     // A full socket buffer loses the rest of the window like the network
     // would; the timer resends it.
     counters_.send_errors += count - sent;
   }
+}
+
+// A window as one UDP_SEGMENT send when the transfer may use GSO, else
+// with sendmmsg. Returns how many datagrams went out.
+int Server::SendChunk(Transfer& t, const iovec* iov, int count) {
+  wire::Ipv4 local = t.own_fd ? 0 : t.local;
+  if (t.gso && gso_works_ && count > 1) {
+    if (SendSegmented(t.fd, t.peer, local, iov, 2 * count,
+                      static_cast<uint16_t>(4 + t.options.blksize))) {
+      return count;
+    }
+    if (errno == EAGAIN || errno == ENOBUFS) return 0;
+    PLOG(WARNING) << "tftp: UDP GSO refused; using sendmmsg from now on";
+    gso_works_ = false;
+  }
+  return SendBatch(t.fd, t.peer, local, iov, count);
 }
 
 void Server::ArmTimer(Transfer& t) {

@@ -72,6 +72,7 @@ class Server {
     Clock::time_point started;
     Clock::time_point deadline;
     uint64_t retransmits = 0;
+    bool gso = false;  // windows go out as one UDP_SEGMENT send
   };
 
   explicit Server(const Config& config, PathPolicy policy);
@@ -87,6 +88,7 @@ class Server {
   void OnTimers();
   void Apply(Transfer& t, const Action& a);
   void SendData(Transfer& t, uint64_t first, uint64_t last);
+  int SendChunk(Transfer& t, const iovec* iov, int count);
   void ArmTimer(Transfer& t);
   bool TimerLive(const TimerEntry& e) const;
   void CompactTimers();
@@ -122,6 +124,7 @@ class Server {
       timers_;
   std::vector<uint8_t> buf_;  // receive buffer; parsers copy what they keep
   Counters counters_;
+  bool gso_works_ = true;  // cleared when the kernel refuses UDP_SEGMENT
 };
 
 }  // namespace tftp

@@ -156,6 +156,10 @@ void Server::StartTransfer(const Datagram& d, const Request& req) {
   t->filename = req.filename;
   t->data = std::move(data);
   t->oack = BuildOack(neg->oack);
+  // GSO cuts a window into datagrams that must each fit the MTU: only when
+  // the MTU is known and the block fits it (no fragments, no DF trouble).
+  t->gso =
+      neg->windowsize > 1 && mtu > 0 && neg->blksize + kHeaderOverhead <= mtu;
   t->options = *std::move(neg);
   t->started = Clock::now();
   if (t->own_fd) {

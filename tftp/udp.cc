@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
+#include <netinet/udp.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -180,6 +181,43 @@ int SendBatch(int fd, const Endpoint& to, wire::Ipv4 local, const iovec* iov,
     }
   }
   return sent;
+}
+
+bool SendSegmented(int fd, const Endpoint& to, wire::Ipv4 local,
+                   const iovec* iov, int iovcnt, uint16_t segment) {
+  sockaddr_in sa = ToSockaddr(to);
+  union {
+    char buf[CMSG_SPACE(sizeof(uint16_t)) + CMSG_SPACE(sizeof(in_pktinfo))];
+    cmsghdr align;
+  } cbuf;
+  memset(&cbuf, 0, sizeof(cbuf));
+  msghdr msg{};
+  msg.msg_name = &sa;
+  msg.msg_namelen = sizeof(sa);
+  msg.msg_iov = const_cast<iovec*>(iov);
+  msg.msg_iovlen = iovcnt;
+  msg.msg_control = cbuf.buf;
+  msg.msg_controllen = CMSG_SPACE(sizeof(uint16_t)) +
+                       (local ? CMSG_SPACE(sizeof(in_pktinfo)) : 0);
+  cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_UDP;
+  c->cmsg_type = UDP_SEGMENT;
+  c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+  memcpy(CMSG_DATA(c), &segment, sizeof(segment));
+  if (local) {
+    c = CMSG_NXTHDR(&msg, c);
+    c->cmsg_level = IPPROTO_IP;
+    c->cmsg_type = IP_PKTINFO;
+    c->cmsg_len = CMSG_LEN(sizeof(in_pktinfo));
+    in_pktinfo pi{};
+    pi.ipi_spec_dst.s_addr = htonl(local);
+    memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+  }
+  ssize_t n;
+  do {
+    n = sendmsg(fd, &msg, 0);
+  } while (n < 0 && errno == EINTR);
+  return n >= 0;
 }
 
 int InterfaceMtu(int ifindex) {

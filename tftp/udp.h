@@ -53,6 +53,12 @@ bool Send(int fd, const Endpoint& to, wire::Ipv4 local,
 int SendBatch(int fd, const Endpoint& to, wire::Ipv4 local, const iovec* iov,
               int count);
 
+// UDP GSO (UDP_SEGMENT, Linux 4.18): one sendmsg whose payload, gathered
+// from `iov`, the kernel cuts into datagrams of `segment` bytes (the last
+// may be shorter). False with errno set on failure; nothing was sent then.
+bool SendSegmented(int fd, const Endpoint& to, wire::Ipv4 local,
+                   const iovec* iov, int iovcnt, uint16_t segment);
+
 // The interface's MTU (SIOCGIFMTU), or 0 when unknown.
 int InterfaceMtu(int ifindex);
 
