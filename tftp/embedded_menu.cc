@@ -6,7 +6,8 @@ namespace tftp {
 namespace {
 
 // iPXE script syntax: https://ipxe.org/scripting. `${...}` are iPXE
-// settings, expanded on the client. Local boot: BIOS iPXE can `sanboot` the
+// settings, expanded on the client; iPXE has no escape for a literal one, so
+// the help text spells it out. Local boot: BIOS iPXE can `sanboot` the
 // first hard disk; UEFI has no INT 13h drive 0x80, so there `exit` hands
 // control back to the firmware, which tries its next boot option.
 constexpr char kMenu[] = R"(#!ipxe
@@ -18,7 +19,7 @@ menu pxeproxy @VERSION@: network boot works (no --menu_url set)
 item --gap --  This machine reached pxeproxy's built-in menu.
 item --gap --  To boot your own menu, run pxeproxy with
 item --gap --    --menu_url=http://YOUR-SERVER/menu.ipxe
-item --gap --  (iPXE settings such as ${net0/mac} may be used in the URL).
+item --gap --  (the URL may use iPXE settings: a dollar sign, then {net0/mac}).
 item --gap
 item --key l local    Boot from the local disk
 item --key s shell    iPXE shell
