@@ -90,6 +90,7 @@ class ServerTest : public testing::Test {
     ASSERT_NE(mkdtemp(tmpl), nullptr);
     dir_ = tmpl;
     std::ofstream(dir_ / "f1000") << std::string(1000, 'x');
+    std::ofstream(dir_ / "f200k") << std::string(200000, 'y');
     Config c;
     c.root = dir_;
     c.symlink_allow = {};
@@ -247,6 +248,44 @@ TEST_F(ServerTest, BoundedRetransmission) {
   Stop();
   EXPECT_EQ(server_->counters().transfers_failed, 1u);
   EXPECT_EQ(server_->counters().retransmits, 2u);
+}
+
+// Loopback's MTU (65536) allows the largest blocks; a window of them must
+// still go out (GSO can carry at most one such block per call).
+TEST_F(ServerTest, WindowOfLargestBlocks) {
+  Start();
+  Client c;
+  c.Send(port_, Rrq("f200k", {"blksize", "65464", "windowsize", "4"}));
+  auto o = c.Receive();
+  ASSERT_TRUE(o);
+  EXPECT_EQ(o->bytes, BuildOack({{"blksize", "65464"}, {"windowsize", "4"}}));
+  c.Send(o->port, BuildAck(0));
+  size_t total = 0;
+  for (int block = 1; block <= 4; ++block) {
+    auto d = c.Receive();
+    ASSERT_TRUE(d) << "block " << block;
+    EXPECT_EQ(d->u16(2), block);
+    total += d->bytes.size() - 4;
+  }
+  EXPECT_EQ(total, 200000u);
+  c.Send(o->port, BuildAck(4));
+  Stop();
+  EXPECT_EQ(server_->counters().transfers_done, 1u);
+}
+
+TEST_F(ServerTest, WindowWithGsoSizedBlocks) {
+  Start();
+  Client c;
+  c.Send(port_, Rrq("f200k", {"blksize", "1400", "windowsize", "64"}));
+  auto o = c.Receive();
+  ASSERT_TRUE(o);
+  c.Send(o->port, BuildAck(0));
+  for (int block = 1; block <= 64; ++block) {
+    auto d = c.Receive();
+    ASSERT_TRUE(d) << "block " << block;
+    EXPECT_EQ(d->u16(2), block);
+    EXPECT_EQ(d->bytes.size(), 1404u);
+  }
 }
 
 TEST_F(ServerTest, ClientErrorEndsTransfer) {

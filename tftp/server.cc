@@ -279,8 +279,9 @@ void Server::SendData(Transfer& t, uint64_t first, uint64_t last) {
   for (uint64_t block = first; block <= last;) {
     int count = 0;
     // UDP GSO sends at most 64 KiB per call.
-    int batch = t.gso ? std::min(kMaxBatch, 65000 / (4 + t.options.blksize))
-                      : kMaxBatch;
+    int batch = t.gso
+                    ? std::clamp(65000 / (4 + t.options.blksize), 1, kMaxBatch)
+                    : kMaxBatch;
     for (; count < batch && block <= last; ++count, ++block) {
       headers[count] = DataHeader(Session::WireBlock(block));
       uint64_t offset = t.session.BlockOffset(block);
