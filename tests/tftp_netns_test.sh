@@ -199,6 +199,11 @@ for i in $(seq 100); do same "concurrent $i" "$ROOT/f1048576" "$OUT/conc$i"; don
 echo "== single-port mode"
 start_server "$WORK/single.log" --tftp_root="$ROOT" --tftp_port=6969 \
   --tftp_single_port --menu_url=http://x/
+if command -v tcpdump >/dev/null; then
+  inc timeout 10 tcpdump -U -nn -i "$VC" -c 5 udp and src host "$SIP" \
+    and src port 6969 >"$WORK/dump6969" 2>/dev/null &
+  sleep 1
+fi
 fetch curl f1048576 "$OUT/sp1" "$SIP" 6969 >/dev/null 2>&1 &
 fetch busybox f513 "$OUT/sp2" "$SIP" 6969 >/dev/null 2>&1 &
 fetch hpa f1468 "$OUT/sp3" "$SIP" 6969 >/dev/null 2>&1
@@ -206,6 +211,10 @@ wait_jobs
 same "single-port curl" "$ROOT/f1048576" "$OUT/sp1"
 same "single-port busybox" "$ROOT/f513" "$OUT/sp2"
 same "single-port tftp-hpa" "$ROOT/f1468" "$OUT/sp3"
+if command -v tcpdump >/dev/null; then
+  [ "$(grep -c "$SIP\.6969 > $CIP" "$WORK/dump6969")" -ge 5 ] && ok ||
+    bad "single-port: DATA did not come from port 6969"
+fi
 
 echo "== loss: 10% each way, duplication, reordering if netem exists"
 if ip netns exec "$S" tc qdisc add dev "$VS" root netem loss 10% \

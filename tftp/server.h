@@ -79,6 +79,9 @@ class Server {
   void OnServerReadable();
   void OnRequest(const Datagram& d, absl::Span<const uint8_t> packet);
   void StartTransfer(const Datagram& d, const Request& req);
+  void AddTransfer(const Datagram& d, const std::string& filename, int fd,
+                   std::shared_ptr<const FileData> data, Negotiated neg,
+                   int mtu);
   bool OpenFile(const Datagram& d, const Request& req, Mode mode,
                 std::shared_ptr<const FileData>* data);
   std::shared_ptr<const FileData> Netascii(

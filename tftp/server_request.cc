@@ -145,22 +145,28 @@ void Server::StartTransfer(const Datagram& d, const Request& req) {
     }
     fd = *s;
   }
-  SessionParams p{data->bytes().size(), neg->blksize, neg->windowsize,
-                  !neg->oack.empty(), config_.max_retries};
+  AddTransfer(d, req.filename, fd, std::move(data), *std::move(neg), mtu);
+}
+
+void Server::AddTransfer(const Datagram& d, const std::string& filename, int fd,
+                         std::shared_ptr<const FileData> data, Negotiated neg,
+                         int mtu) {
+  SessionParams p{data->bytes().size(), neg.blksize, neg.windowsize,
+                  !neg.oack.empty(), config_.max_retries};
   auto t = std::make_unique<Transfer>(p);
   t->id = next_id_++;
   t->fd = fd;
   t->own_fd = !config_.single_port;
   t->peer = d.peer;
   t->local = d.local;
-  t->filename = req.filename;
+  t->filename = filename;
   t->data = std::move(data);
-  t->oack = BuildOack(neg->oack);
+  t->oack = BuildOack(neg.oack);
   // GSO cuts a window into datagrams that must each fit the MTU: only when
   // the MTU is known and the block fits it (no fragments, no DF trouble).
   t->gso =
-      neg->windowsize > 1 && mtu > 0 && neg->blksize + kHeaderOverhead <= mtu;
-  t->options = *std::move(neg);
+      neg.windowsize > 1 && mtu > 0 && neg.blksize + kHeaderOverhead <= mtu;
+  t->options = std::move(neg);
   t->started = Clock::now();
   if (t->own_fd) {
     epoll_event ev{EPOLLIN, {.u64 = t->id}};
