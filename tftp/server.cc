@@ -60,8 +60,11 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(const Config& config) {
   }
   absl::StatusOr<int> fd = OpenServerSocket(config.port);
   if (!fd.ok()) {
-    return absl::Status(fd.status().code(),
-                        absl::StrCat("tftp: ", fd.status().message()));
+    return absl::Status(
+        fd.status().code(),
+        absl::StrCat("tftp: ", fd.status().message(),
+                     " (is another TFTP server running? --notftp leaves "
+                     "TFTP to it, --tftp_port picks another port)"));
   }
   s->server_fd_ = *fd;
   sockaddr_in sa{};
