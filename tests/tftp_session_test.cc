@@ -149,6 +149,27 @@ INSTANTIATE_TEST_SUITE_P(
               {kTimeout, Kind::kSendData, 7, 10},
               Data(10, 11, 11),
               {11, Kind::kDone}}},
+        // RFC 7440 section 4: ACK 4 again while 5..8 are out says block 5
+        // was lost: resend the window at once, but only once for that ACK
+        // value, however many copies of it come in.
+        Case{"window4_duplicate_ack_resends_once",
+             {5120, 512, 4, false, 5},
+             {0, Kind::kSendData, 1, 4},
+             {Data(4, 5, 8),
+              Data(4, 5, 8),
+              Ign(4, Ignored::kDuplicateAck),
+              Ign(4, Ignored::kDuplicateAck),
+              {kTimeout, Kind::kSendData, 5, 8},
+              Ign(4, Ignored::kDuplicateAck),
+              Data(8, 9, 11),
+              Data(8, 9, 11),
+              Ign(8, Ignored::kDuplicateAck),
+              {11, Kind::kDone}}},
+        // After the OACK, a repeated ACK 0 in windowed mode resends once.
+        Case{"window_repeated_oack_ack_resends_once",
+             {5120, 512, 4, true, 5},
+             kOack,
+             {Data(0, 1, 4), Data(0, 1, 4), Ign(0, Ignored::kDuplicateAck)}},
         Case{"window_larger_than_file",
              {1000, 512, 16, true, 5},
              kOack,
@@ -200,17 +221,59 @@ TEST(Session, AckZeroAfterRolloverMeansBlock65536) {
   EXPECT_EQ(s.acked(), 65536u);
 }
 
-TEST(Session, TimeoutBacksOffAndResetsOnProgress) {
+// Waits after each consecutive timeout, and whether the session is still
+// alive after it.
+struct BackoffCase {
+  std::string name;
+  int timeout_ms;
+  int max_retries;
+  std::vector<int> waits;  // the first wait, then one per timeout
+};
+
+class Backoff : public testing::TestWithParam<BackoffCase> {};
+
+TEST_P(Backoff, WaitsThenGivesUp) {
+  const BackoffCase& c = GetParam();
+  SessionParams p{5000, 512, 1, false, c.max_retries, c.timeout_ms};
+  Session s(p);
+  s.Start();
+  int64_t total = 0;
+  for (size_t i = 0; i < c.waits.size(); ++i) {
+    SCOPED_TRACE(testing::Message() << "wait " << i);
+    EXPECT_EQ(s.WaitMs(), c.waits[i]);
+    total += s.WaitMs();
+    Action a = s.OnTimeout();
+    EXPECT_EQ(a.kind,
+              i + 1 == c.waits.size() ? Kind::kGiveUp : Kind::kSendData);
+  }
+  EXPECT_EQ(s.stalled_ms(), total);
+  EXPECT_LE(total, SessionParams::kMaxStallMs);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Tftp, Backoff,
+    testing::Values(
+        // The default: doubling up to 8 s, bounded by the retry count.
+        BackoffCase{"default", 1000, 5, {1000, 2000, 4000, 8000, 8000, 8000}},
+        // A client asking timeout=255 (RFC 2349) gets its timeout once, cut
+        // to the stall budget, instead of 255 x (1+2+4+8+8+8) s.
+        BackoffCase{"client_timeout_255", 255000, 5, {60000}},
+        // Above 8 s a timeout is not doubled; the budget ends it.
+        BackoffCase{"client_timeout_20", 20000, 5, {20000, 20000, 20000}},
+        BackoffCase{"client_timeout_25", 25000, 5, {25000, 25000, 10000}},
+        BackoffCase{"short", 100, 2, {100, 200, 400}}),
+    [](const testing::TestParamInfo<BackoffCase>& i) { return i.param.name; });
+
+TEST(Session, BackoffResetsOnProgress) {
   Session s({5000, 512, 1, false, 10});
   s.Start();
-  EXPECT_EQ(s.TimeoutFactor(), 1);
-  const int want[] = {2, 4, 8, 8, 8};
-  for (int w : want) {
-    s.OnTimeout();
-    EXPECT_EQ(s.TimeoutFactor(), w);
-  }
+  s.OnTimeout();
+  s.OnTimeout();
+  EXPECT_EQ(s.WaitMs(), 4000);
+  EXPECT_EQ(s.stalled_ms(), 3000);
   s.OnAck(1);
-  EXPECT_EQ(s.TimeoutFactor(), 1);
+  EXPECT_EQ(s.WaitMs(), 1000);
+  EXPECT_EQ(s.stalled_ms(), 0);
 }
 
 TEST(Session, BlockLengths) {

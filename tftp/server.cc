@@ -269,8 +269,7 @@ void Server::Apply(Transfer& t, const Action& a) {
       return;
     case Action::Kind::kGiveUp:
       Finish(t, false,
-             absl::StrCat("no answer after ", config_.max_retries,
-                          " retransmissions"));
+             absl::StrCat("no answer for ", t.session.stalled_ms(), "ms"));
       return;
   }
 }
@@ -320,9 +319,7 @@ int Server::SendChunk(Transfer& t, const iovec* iov, int count) {
 }
 
 void Server::ArmTimer(Transfer& t) {
-  t.deadline =
-      Clock::now() + std::chrono::milliseconds(t.options.timeout_ms *
-                                               t.session.TimeoutFactor());
+  t.deadline = Clock::now() + std::chrono::milliseconds(t.session.WaitMs());
   timers_.push({t.deadline, t.id});
   CompactTimers();
 }

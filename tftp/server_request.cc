@@ -151,8 +151,8 @@ void Server::StartTransfer(const Datagram& d, const Request& req) {
 void Server::AddTransfer(const Datagram& d, const std::string& filename, int fd,
                          std::shared_ptr<const FileData> data, Negotiated neg,
                          int mtu) {
-  SessionParams p{data->bytes().size(), neg.blksize, neg.windowsize,
-                  !neg.oack.empty(), config_.max_retries};
+  SessionParams p{data->bytes().size(), neg.blksize,         neg.windowsize,
+                  !neg.oack.empty(),    config_.max_retries, neg.timeout_ms};
   auto t = std::make_unique<Transfer>(p);
   t->id = next_id_++;
   t->fd = fd;

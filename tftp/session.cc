@@ -3,12 +3,38 @@
 #include <algorithm>
 
 namespace tftp {
+namespace {
+
+// Backoff stops doubling here (or at the timeout itself, if longer).
+constexpr int64_t kMaxBackoffMs = 8000;
+
+}  // namespace
 
 Session::Session(const SessionParams& p)
     : p_(p),
       last_block_(p.size / static_cast<uint64_t>(p.blksize) + 1),
       oack_pending_(p.oack) {
   p_.windowsize = std::clamp(p_.windowsize, 1, 65535);
+  p_.timeout_ms = std::max(p_.timeout_ms, 1);
+  p_.max_stall_ms = std::max(p_.max_stall_ms, 1);
+}
+
+int Session::WaitMs() const {
+  int64_t timeout = p_.timeout_ms;
+  int64_t wait = std::min(timeout << std::min(retries_, 16),
+                          std::max(timeout, kMaxBackoffMs));
+  // OnTimeout gives up once the budget is spent, so this stays positive.
+  return static_cast<int>(
+      std::max<int64_t>(1, std::min(wait, p_.max_stall_ms - stalled_ms_)));
+}
+
+void Session::Progress(uint64_t acked) {
+  // An ACK short of what was sent means the client lost the block after
+  // it; the window resent from there answers that ACK value once.
+  loss_resent_ = acked < sent_;
+  acked_ = acked;
+  retries_ = 0;
+  stalled_ms_ = 0;
 }
 
 uint64_t Session::BlockOffset(uint64_t block) const {
@@ -40,15 +66,23 @@ Action Session::OnAck(uint16_t block) {
     if (block != 0) return Action::None(Action::Ignored::kFutureAck);
     oack_pending_ = false;
     retries_ = 0;
+    stalled_ms_ = 0;
     return SendWindow(1, false);
   }
   // The ACK can only mean a block in [acked_, sent_]: a window never spans
   // more than 65535 blocks, so at most one absolute number matches.
   uint64_t delta = static_cast<uint16_t>(block - WireBlock(acked_));
   if (delta == 0) {
-    // RFC 1123 4.2.3.1 (Sorcerer's Apprentice): answering a duplicate ACK
-    // doubles every later packet. Only the timer retransmits.
-    return Action::None(Action::Ignored::kDuplicateAck);
+    // RFC 7440 section 4: in a window, an ACK of the last acknowledged block
+    // while later ones are out says the block after it was lost; resend
+    // from there at once, but only once per ACK value. In lock-step RFC 1123
+    // 4.2.3.1 (Sorcerer's Apprentice) holds: answering a duplicate ACK
+    // doubles every later packet, so only the timer retransmits.
+    if (p_.windowsize == 1 || sent_ == acked_ || loss_resent_) {
+      return Action::None(Action::Ignored::kDuplicateAck);
+    }
+    loss_resent_ = true;
+    return SendWindow(acked_ + 1, true);
   }
   if (acked_ + delta > sent_) {
     // Older than acked_ (a delayed duplicate from a past window) or newer
@@ -58,8 +92,7 @@ Action Session::OnAck(uint16_t block) {
     return Action::None(stale ? Action::Ignored::kStaleAck
                               : Action::Ignored::kFutureAck);
   }
-  acked_ += delta;
-  retries_ = 0;
+  Progress(acked_ + delta);
   if (acked_ == last_block_) {
     finished_ = true;
     return {Action::Kind::kDone};
@@ -71,7 +104,8 @@ Action Session::OnAck(uint16_t block) {
 
 Action Session::OnTimeout() {
   if (finished_) return Action::None(Action::Ignored::kFinished);
-  if (++retries_ > p_.max_retries) {
+  stalled_ms_ += WaitMs();
+  if (++retries_ > p_.max_retries || stalled_ms_ >= p_.max_stall_ms) {
     finished_ = true;
     return {Action::Kind::kGiveUp};
   }

@@ -20,6 +20,12 @@ struct SessionParams {
   int windowsize = 1;  // RFC 7440
   bool oack = false;   // an OACK goes first and block 0 must be ACKed
   int max_retries = 5;
+  int timeout_ms = 1000;  // negotiated (RFC 2349) or the server's default
+  // The longest a transfer waits without progress, whatever the client
+  // asked: a client-chosen timeout of 255 s must not pin a session slot for
+  // an hour.
+  int max_stall_ms = kMaxStallMs;
+  static constexpr int kMaxStallMs = 60000;
 };
 
 struct Action {
@@ -62,22 +68,30 @@ class Session {
   }
   uint64_t acked() const { return acked_; }
   int retries() const { return retries_; }
-  // How many base timeouts to wait for an answer to what was just sent:
-  // doubled on each consecutive timeout, up to 8 (RFC 1123 4.2.3.2 asks
-  // for exponential backoff). Clients such as atftp re-ACK a lost window
-  // only after their own 5 s timer; a fixed 1 s x 5 retries gave up first.
-  int TimeoutFactor() const { return 1 << std::min(retries_, 3); }
+  // How long to wait for an answer to what was just sent: the timeout,
+  // doubled on each consecutive timeout (RFC 1123 4.2.3.2 asks for
+  // exponential backoff) up to max(timeout, 8 s), and never past the stall
+  // budget. Clients such as atftp re-ACK a lost window only after their own
+  // 5 s timer; a fixed 1 s x 5 retries gave up first.
+  int WaitMs() const;
+  // Milliseconds waited since the last progress.
+  int64_t stalled_ms() const { return stalled_ms_; }
   bool finished() const { return finished_; }
 
  private:
   Action SendWindow(uint64_t first, bool retransmit);
+  void Progress(uint64_t acked);
 
   SessionParams p_;
   uint64_t last_block_;
   bool oack_pending_;
-  uint64_t acked_ = 0;  // highest block the client acknowledged
-  uint64_t sent_ = 0;   // highest block sent so far
-  int retries_ = 0;     // timeouts since the last progress
+  uint64_t acked_ = 0;      // highest block the client acknowledged
+  uint64_t sent_ = 0;       // highest block sent so far
+  int retries_ = 0;         // timeouts since the last progress
+  int64_t stalled_ms_ = 0;  // the sum of those timeouts' waits
+  // acked_'s value has already made us resend the window after it: its
+  // duplicates are ignored, so a burst of them cannot start a resend storm.
+  bool loss_resent_ = false;
   bool finished_ = false;
 };
 
