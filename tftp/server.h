@@ -101,6 +101,9 @@ class Server {
   void Refuse(int fd, const Datagram& d, ErrorCode code,
               const std::string& reason, const std::string& text,
               const std::string& detail);
+  // Counts `reason` and logs at VLOG(1), sending nothing.
+  void Drop(const Datagram& d, const std::string& reason,
+            const std::string& filename);
   void SendError(int fd, const Endpoint& to, wire::Ipv4 local, ErrorCode code,
                  const std::string& text);
   int EpollTimeoutMs() const;

@@ -57,6 +57,13 @@ void Server::OnRequest(const Datagram& d, absl::Span<const uint8_t> packet) {
   StartTransfer(d, *req);
 }
 
+void Server::Drop(const Datagram& d, const std::string& reason,
+                  const std::string& filename) {
+  ++counters_.dropped[reason];
+  VLOG(1) << "tftp: dropped RRQ from " << FormatEndpoint(d.peer) << " ("
+          << reason << "): '" << absl::CEscape(filename) << "'";
+}
+
 bool Server::OpenFile(const Datagram& d, const Request& req, Mode mode,
                       std::shared_ptr<const FileData>* data) {
   Normalized n;
@@ -115,8 +122,9 @@ void Server::StartTransfer(const Datagram& d, const Request& req) {
     return;
   }
   if (transfers_.size() >= static_cast<size_t>(config_.max_sessions)) {
-    Refuse(server_fd_, d, ErrorCode::kNotDefined, "max_sessions",
-           "server busy, try again", req.filename);
+    // No ERROR: EDK2 and iPXE abort the boot on one. Dropped, the RRQ is
+    // sent again by the client and gets through once a boot storm thins.
+    Drop(d, "max_sessions", req.filename);
     return;
   }
   std::shared_ptr<const FileData> data;
@@ -139,8 +147,7 @@ void Server::StartTransfer(const Datagram& d, const Request& req) {
     absl::StatusOr<int> s = OpenTransferSocket(d.local);
     if (!s.ok()) {
       LOG(ERROR) << "tftp: " << s.status();
-      Refuse(server_fd_, d, ErrorCode::kNotDefined, "no_socket",
-             "server busy, try again", req.filename);
+      Drop(d, "no_socket", req.filename);  // as busy as max_sessions
       return;
     }
     fd = *s;
