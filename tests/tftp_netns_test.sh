@@ -124,6 +124,14 @@ grep -q "blksize=1468 windowsize=8" "$LOG" && ok || bad "no windowsize 8 transfe
 grep -q "sent 'f41943040'.*blksize=512" "$LOG" && ok || bad "no 40 MiB transfer at blksize 512"
 grep -q "sent 'f1048576'.*blksize=8192" "$LOG" && bad "blksize 8192 not clamped" || ok
 
+echo "== a file over the 64 MiB cache cap, read per window by pread()"
+head -c $((65 << 20 | 1)) /dev/urandom >"$ROOT/big"
+for c in atftp curl1468; do
+  fetch "$c" big "$OUT/$c.big" >/dev/null 2>&1
+  same "$c over the cache cap" "$ROOT/big" "$OUT/$c.big"
+  rm -f "$OUT/$c.big"
+done
+
 echo "== embedded menu"
 fetch curl pxeproxy-menu.ipxe "$OUT/menu" >/dev/null 2>&1
 [ "$(head -c 7 "$OUT/menu")" = '#!ipxe' ] && ok || bad "menu does not start with #!ipxe"

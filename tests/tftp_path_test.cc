@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "gtest/gtest.h"
 #include "tftp/file_cache.h"
@@ -190,6 +191,70 @@ TEST_F(PathTest, CacheHitsAndInvalidates) {
   ASSERT_TRUE(d.ok());
   EXPECT_EQ(std::string((*d)->bytes().begin(), (*d)->bytes().end()), "CHANGED");
   EXPECT_EQ(cache.stats().loads, 3u);
+}
+
+std::string ReadString(const FileData& f, uint64_t offset, size_t length) {
+  std::vector<uint8_t> scratch;
+  auto b = f.Read(offset, length, &scratch);
+  return b.ok() ? std::string(b->begin(), b->end()) : "error";
+}
+
+// A file over the cap is never loaded: each Get opens it for reading per
+// window, and the descriptor keeps the version it opened.
+TEST_F(PathTest, LargeFileIsReadPerWindow) {
+  FileCache cache(/*max_bytes=*/1000, /*max_file_bytes=*/10);
+  std::string p = (base_ / "root/big.iso").string();
+  WriteFile(p, "0123456789ABCDEF");
+  auto a = cache.Get(p);
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_FALSE((*a)->in_memory());
+  EXPECT_EQ((*a)->size(), 16u);
+  EXPECT_EQ(ReadString(**a, 4, 6), "456789");
+  EXPECT_EQ(ReadString(**a, 16, 0), "");
+  EXPECT_EQ(cache.stats().loads, 0u);
+  EXPECT_EQ(cache.stats().streamed, 1u);
+  EXPECT_EQ(cache.stats().bytes_in_memory, 0u);
+  // Renamed over: the transfer goes on with the file it opened.
+  fs::path tmp = base_ / "root/big.new";
+  WriteFile(tmp, "abcdefghijklmnopqrstuvwxyz");
+  fs::rename(tmp, p);
+  EXPECT_EQ(ReadString(**a, 10, 6), "ABCDEF");
+  auto b = cache.Get(p);
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(ReadString(**b, 20, 6), "uvwxyz");
+  // Rewritten in place: the transfer must fail rather than mix versions.
+  WriteFile(p, "short");
+  EXPECT_EQ(ReadString(**b, 0, 5), "error");
+}
+
+// Loaded files, cached or held by transfers, stay under max_bytes: when
+// dropping unheld entries does not make room, the file is read per window.
+TEST_F(PathTest, CacheMemoryIsBounded) {
+  FileCache cache(/*max_bytes=*/10, /*max_file_bytes=*/8);
+  std::string a_path = (base_ / "root/a").string();
+  std::string b_path = (base_ / "root/b").string();
+  WriteFile(a_path, "aaaaaa");
+  WriteFile(b_path, "bbbbbb");
+  auto a = cache.Get(a_path);
+  ASSERT_TRUE(a.ok());
+  EXPECT_TRUE((*a)->in_memory());
+  auto b = cache.Get(b_path);  // a is held: no room
+  ASSERT_TRUE(b.ok());
+  EXPECT_FALSE((*b)->in_memory());
+  EXPECT_EQ(ReadString(**b, 0, 6), "bbbbbb");
+  EXPECT_EQ(cache.stats().bytes_in_memory, 6u);
+  // A version replaced while a transfer holds it still counts.
+  WriteFile(a_path, "AAAAAAA");
+  auto a2 = cache.Get(a_path);
+  ASSERT_TRUE(a2.ok());
+  EXPECT_FALSE((*a2)->in_memory());
+  a = absl::InternalError("released");
+  b = absl::InternalError("released");
+  EXPECT_EQ(cache.stats().bytes_in_memory, 0u);
+  auto b2 = cache.Get(b_path);
+  ASSERT_TRUE(b2.ok());
+  EXPECT_TRUE((*b2)->in_memory());
+  EXPECT_EQ(cache.stats().bytes_in_memory, 6u);
 }
 
 TEST(Normalize, Mapping) {

@@ -85,7 +85,8 @@ std::vector<uint8_t> Rrq(const std::string& name,
 
 class ServerTest : public testing::Test {
  protected:
-  void Start(int max_sessions = 10, int timeout_ms = 1000) {
+  void Start(int max_sessions = 10, int timeout_ms = 1000,
+             uint64_t max_cached_file_bytes = 64ull << 20) {
     char tmpl[] = "/tmp/pxt-server-XXXXXX";
     ASSERT_NE(mkdtemp(tmpl), nullptr);
     dir_ = tmpl;
@@ -98,6 +99,7 @@ class ServerTest : public testing::Test {
     c.max_sessions = max_sessions;
     c.timeout_ms = timeout_ms;
     c.max_retries = 2;
+    c.max_cached_file_bytes = max_cached_file_bytes;
     c.virtual_files["menu.ipxe"] = "#!ipxe\n";
     auto s = Server::Create(c);
     ASSERT_TRUE(s.ok()) << s.status();
@@ -301,6 +303,30 @@ TEST_F(ServerTest, WindowWithGsoSizedBlocks) {
     EXPECT_EQ(d->u16(2), block);
     EXPECT_EQ(d->bytes.size(), 1404u);
   }
+}
+
+// A file over the cache cap is read per window from its own descriptor and
+// arrives whole.
+TEST_F(ServerTest, LargeFileReadPerWindow) {
+  Start(10, 1000, /*max_cached_file_bytes=*/1000);
+  Client c;
+  c.Send(port_, Rrq("f200k", {"blksize", "1400", "windowsize", "16"}));
+  auto o = c.Receive();
+  ASSERT_TRUE(o);
+  c.Send(o->port, BuildAck(0));
+  std::string got;
+  for (int block = 1; block <= 143; ++block) {
+    auto d = c.Receive();
+    ASSERT_TRUE(d) << "block " << block;
+    ASSERT_EQ(d->u16(2), block);
+    got.append(d->bytes.begin() + 4, d->bytes.end());
+    if (block % 16 == 0 || block == 143) c.Send(o->port, BuildAck(block));
+  }
+  EXPECT_EQ(got, std::string(200000, 'y'));
+  Stop();
+  EXPECT_EQ(server_->counters().transfers_done, 1u);
+  EXPECT_EQ(server_->cache_stats().streamed, 1u);
+  EXPECT_EQ(server_->cache_stats().loads, 0u);
 }
 
 TEST_F(ServerTest, ClientErrorEndsTransfer) {

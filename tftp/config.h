@@ -21,6 +21,11 @@ struct Config {
   bool single_port = false;  // reply from port 69 itself (NAT'd setups)
   int timeout_ms = 1000;     // default retransmission timeout
   int max_retries = 5;
+  // Files up to this size are read once into memory and shared; larger ones
+  // are read per window by each transfer. Loaded files take at most
+  // cache_bytes in all. Not flags: tests lower them.
+  uint64_t max_cached_file_bytes = 64ull << 20;
+  uint64_t cache_bytes = 512ull << 20;
   // Files served from memory by name (the embedded default menu).
   std::map<std::string, std::string> virtual_files;
 };

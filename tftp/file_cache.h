@@ -2,6 +2,11 @@
 // entry is reused while the file's device, inode, size and mtime are unchanged;
 // otherwise the file is read again and transfers already running keep the
 // old bytes (they hold a reference), so nobody gets a mix of two versions.
+//
+// Files larger than a cap (ISOs, big initrds) are never loaded: reading one
+// whole would stall every transfer on the event loop, and enough of them
+// would exhaust memory. Each transfer of such a file holds its own descriptor,
+// opened and checked at RRQ time, and reads one window at a time with pread().
 #ifndef PXEPROXY_TFTP_FILE_CACHE_H_
 #define PXEPROXY_TFTP_FILE_CACHE_H_
 
@@ -11,6 +16,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
@@ -20,7 +26,16 @@ namespace tftp {
 class FileData {
  public:
   virtual ~FileData() = default;
+  virtual uint64_t size() const = 0;
+  // False for a file read per window; bytes() is then empty.
+  virtual bool in_memory() const = 0;
   virtual absl::Span<const uint8_t> bytes() const = 0;
+  // Bytes [offset, offset + length) within size(): a view of the memory, or
+  // read into `scratch` and valid until it changes. Fails if a file read per
+  // window shrank or was rewritten since it was opened (a mix of two
+  // versions would not boot; the client's next RRQ gets the new one).
+  virtual absl::StatusOr<absl::Span<const uint8_t>> Read(
+      uint64_t offset, size_t length, std::vector<uint8_t>* scratch) const = 0;
 };
 
 // Owned bytes (virtual files, netascii conversions).
@@ -29,21 +44,27 @@ std::shared_ptr<const FileData> MakeFileData(std::string bytes);
 struct FileCacheStats {
   uint64_t hits = 0;
   uint64_t loads = 0;
-  uint64_t bytes_cached = 0;
+  uint64_t streamed = 0;  // opened for reading per window
+  // Loaded bytes still in memory: in the cache or held by a transfer.
+  uint64_t bytes_in_memory = 0;
 };
 
 class FileCache {
  public:
-  // Entries no transfer holds are dropped once the cache exceeds this.
-  explicit FileCache(uint64_t max_bytes = 512ull << 20)
-      : max_bytes_(max_bytes) {}
+  // Files over `max_file_bytes` are read per window. Loaded files, cached or
+  // held by transfers, take at most `max_bytes` in all: entries no transfer
+  // holds are dropped to make room, and when that is not enough the file is
+  // read per window too.
+  static constexpr uint64_t kMaxBytes = 512ull << 20;
+  static constexpr uint64_t kMaxFileBytes = 64ull << 20;
+  explicit FileCache(uint64_t max_bytes = kMaxBytes,
+                     uint64_t max_file_bytes = kMaxFileBytes);
 
   // `path` is canonical (PathPolicy::Resolve). Opens without following a
   // final symlink, checks it is still a regular file, then hits or loads.
   absl::StatusOr<std::shared_ptr<const FileData>> Get(const std::string& path);
-  const FileCacheStats& stats() const { return stats_; }
+  FileCacheStats stats() const;
 
- private:
   struct Key {
     dev_t dev;
     ino_t ino;
@@ -51,14 +72,21 @@ class FileCache {
     int64_t mtime_ns;
     bool operator==(const Key&) const = default;
   };
+
+ private:
   struct Entry {
     Key key;
     std::shared_ptr<const FileData> data;
   };
-  void Trim();
+  // Drops entries no transfer holds until `incoming` more bytes fit.
+  void MakeRoom(uint64_t incoming);
 
   uint64_t max_bytes_;
+  uint64_t max_file_bytes_;
   std::map<std::string, Entry> entries_;
+  // Shared with every loaded FileData, which gives its bytes back when the
+  // last transfer holding it ends.
+  std::shared_ptr<uint64_t> live_bytes_ = std::make_shared<uint64_t>(0);
   FileCacheStats stats_;
 };
 

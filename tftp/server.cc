@@ -25,13 +25,14 @@ constexpr int kMaxBatch = 64;  // datagrams per sendmmsg call
 void RaiseFileLimit(int max_sessions) {
   rlimit rl;
   if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return;
-  rlim_t want = static_cast<rlim_t>(max_sessions) + 64;
+  // A transfer of a file too large to cache also holds the file open.
+  rlim_t want = 2 * static_cast<rlim_t>(max_sessions) + 64;
   if (rl.rlim_cur >= want) return;
   rl.rlim_cur = std::min(want, rl.rlim_max);
   setrlimit(RLIMIT_NOFILE, &rl);
   if (rl.rlim_cur < want) {
     LOG(WARNING) << "tftp: open-file limit " << rl.rlim_cur
-                 << " is below --tftp_max_sessions + 64; transfers past it "
+                 << " is below 2 x --tftp_max_sessions + 64; transfers past it "
                     "are refused";
   }
 }
@@ -82,7 +83,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(const Config& config) {
 }
 
 Server::Server(const Config& config, PathPolicy policy)
-    : config_(config), policy_(std::move(policy)), buf_(65536) {}
+    : config_(config),
+      policy_(std::move(policy)),
+      cache_(config.cache_bytes, config.max_cached_file_bytes),
+      buf_(65536) {}
 
 Server::~Server() {
   for (auto& [id, t] : transfers_) {
@@ -257,7 +261,7 @@ void Server::Apply(Transfer& t, const Action& a) {
       return;
     }
     case Action::Kind::kSendData:
-      SendData(t, a.first, a.last);
+      if (!SendData(t, a.first, a.last)) return;  // t is gone
       if (a.retransmit) {
         counters_.retransmits += a.last - a.first + 1;
         t.retransmits += a.last - a.first + 1;
@@ -274,25 +278,39 @@ void Server::Apply(Transfer& t, const Action& a) {
   }
 }
 
-void Server::SendData(Transfer& t, uint64_t first, uint64_t last) {
-  absl::Span<const uint8_t> bytes = t.data->bytes();
+bool Server::SendData(Transfer& t, uint64_t first, uint64_t last) {
   std::array<std::array<uint8_t, 4>, kMaxBatch> headers;
   std::array<iovec, 2 * kMaxBatch> iov;
   for (uint64_t block = first; block <= last;) {
-    int count = 0;
     // UDP GSO sends at most 64 KiB per call.
     int batch = t.gso
                     ? std::clamp(65000 / (4 + t.options.blksize), 1, kMaxBatch)
                     : kMaxBatch;
-    for (; count < batch && block <= last; ++count, ++block) {
+    uint64_t batch_last = std::min<uint64_t>(last, block + batch - 1);
+    // The batch's blocks are contiguous in the file: one read for all.
+    uint64_t offset = t.session.BlockOffset(block);
+    uint64_t length = 0;
+    for (uint64_t b = block; b <= batch_last; ++b) {
+      length += t.session.BlockLength(b);
+    }
+    absl::StatusOr<absl::Span<const uint8_t>> bytes =
+        t.data->Read(offset, length, &read_buf_);
+    if (!bytes.ok()) {
+      LOG(WARNING) << "tftp: " << bytes.status();
+      SendError(t.fd, t.peer, t.own_fd ? 0 : t.local, ErrorCode::kNotDefined,
+                "file changed during the transfer, try again");
+      Finish(t, false, std::string(bytes.status().message()));
+      return false;
+    }
+    int count = 0;
+    uint64_t at = 0;
+    for (; block <= batch_last; ++count, ++block) {
       headers[count] = DataHeader(Session::WireBlock(block));
-      uint64_t offset = t.session.BlockOffset(block);
-      uint32_t length = t.session.BlockLength(block);
+      uint32_t n = t.session.BlockLength(block);
       iov[2 * count] = {headers[count].data(), headers[count].size()};
-      iov[2 * count + 1] = {
-          const_cast<uint8_t*>(bytes.data()) + std::min(offset, bytes.size()),
-          length};
-      counters_.data_bytes += length;
+      iov[2 * count + 1] = {const_cast<uint8_t*>(bytes->data()) + at, n};
+      at += n;
+      counters_.data_bytes += n;
     }
     int sent = SendChunk(t, iov.data(), count);
     counters_.packets_sent += sent;
@@ -300,6 +318,7 @@ void Server::SendData(Transfer& t, uint64_t first, uint64_t last) {
     // would; the timer resends it.
     counters_.send_errors += count - sent;
   }
+  return true;
 }
 
 // A window as one UDP_SEGMENT send when the transfer may use GSO, else
@@ -331,7 +350,7 @@ void Server::Finish(Transfer& t, bool ok, const std::string& how) {
   if (ok) {
     ++counters_.transfers_done;
     LOG(INFO) << "tftp: sent '" << absl::CEscape(t.filename) << "' to "
-              << FormatEndpoint(t.peer) << " bytes=" << t.data->bytes().size()
+              << FormatEndpoint(t.peer) << " bytes=" << t.data->size()
               << " blksize=" << t.options.blksize
               << " windowsize=" << t.options.windowsize << " duration=" << ms
               << "ms retransmits=" << t.retransmits;

@@ -51,7 +51,7 @@ class Server {
   // Serves until `stop_fd` becomes readable (an eventfd or a signalfd).
   void Run(int stop_fd);
   const Counters& counters() const { return counters_; }
-  const FileCacheStats& cache_stats() const { return cache_.stats(); }
+  FileCacheStats cache_stats() const { return cache_.stats(); }
   uint16_t port() const { return port_; }
 
  private:
@@ -90,7 +90,9 @@ class Server {
   void OnPeerPacket(Transfer& t, absl::Span<const uint8_t> packet);
   void OnTimers();
   void Apply(Transfer& t, const Action& a);
-  void SendData(Transfer& t, uint64_t first, uint64_t last);
+  // False when the file could not be read: the transfer is then finished
+  // and `t` destroyed.
+  bool SendData(Transfer& t, uint64_t first, uint64_t last);
   int SendChunk(Transfer& t, const iovec* iov, int count);
   void ArmTimer(Transfer& t);
   bool TimerLive(const TimerEntry& e) const;
@@ -129,6 +131,9 @@ class Server {
   std::priority_queue<TimerEntry, std::vector<TimerEntry>, std::greater<>>
       timers_;
   std::vector<uint8_t> buf_;  // receive buffer; parsers copy what they keep
+  // DATA payload of files read per window, reused by every send: at most
+  // one batch (64 blocks) at a time.
+  std::vector<uint8_t> read_buf_;
   Counters counters_;
   bool gso_works_ = true;  // cleared when the kernel refuses UDP_SEGMENT
 };

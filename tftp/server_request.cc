@@ -86,7 +86,16 @@ bool Server::OpenFile(const Datagram& d, const Request& req, Mode mode,
     }
     *data = std::move(*file);
   }
-  if (mode == Mode::kNetascii) *data = Netascii(*data);
+  if (mode == Mode::kNetascii) {
+    // A conversion is a whole copy in memory: only of files small enough
+    // to be cached. Boot files go in octet mode anyway.
+    if (!(*data)->in_memory()) {
+      Refuse(server_fd_, d, ErrorCode::kAccessViolation, "netascii_too_large",
+             "file too large for netascii, use octet", req.filename);
+      return false;
+    }
+    *data = Netascii(*data);
+  }
   return true;
 }
 
@@ -135,8 +144,7 @@ void Server::StartTransfer(const Datagram& d, const Request& req) {
   if (mtu > kHeaderOverhead + kMinBlksize) {
     limits.max_blksize = std::min(limits.max_blksize, mtu - kHeaderOverhead);
   }
-  absl::StatusOr<Negotiated> neg =
-      Negotiate(req.options, data->bytes().size(), limits);
+  absl::StatusOr<Negotiated> neg = Negotiate(req.options, data->size(), limits);
   if (!neg.ok()) {
     Refuse(server_fd_, d, ErrorCode::kBadOptions, "bad_option",
            std::string(neg.status().message()), req.filename);
@@ -158,8 +166,8 @@ void Server::StartTransfer(const Datagram& d, const Request& req) {
 void Server::AddTransfer(const Datagram& d, const std::string& filename, int fd,
                          std::shared_ptr<const FileData> data, Negotiated neg,
                          int mtu) {
-  SessionParams p{data->bytes().size(), neg.blksize,         neg.windowsize,
-                  !neg.oack.empty(),    config_.max_retries, neg.timeout_ms};
+  SessionParams p{data->size(),      neg.blksize,         neg.windowsize,
+                  !neg.oack.empty(), config_.max_retries, neg.timeout_ms};
   auto t = std::make_unique<Transfer>(p);
   t->id = next_id_++;
   t->fd = fd;
