@@ -35,11 +35,14 @@ ABSL_FLAG(std::string, boot_file_efi_arm64, "",
           "Boot file for ARM64 UEFI PXE firmware (client arch 11). Empty: not "
           "answered (Debian's ipxe package has no ARM64 build).");
 ABSL_FLAG(std::string, http_boot_url, "",
-          "URL offered to UEFI HTTP Boot clients (vendor class HTTPClient), "
-          "e.g. http://10.0.0.5/ipxe.efi. Empty: they are not answered.");
+          "URL offered to x86-64 UEFI HTTP Boot clients (vendor class "
+          "HTTPClient, arch 16), e.g. http://10.0.0.5/ipxe.efi. Empty: they "
+          "are not answered (other architectures never are).");
 ABSL_FLAG(std::string, tftp_server, "",
-          "Next-server (siaddr) in replies: the TFTP server's IPv4 address. "
-          "Empty: our own address on the interface the request came in on.");
+          "Next-server (siaddr) in replies: the TFTP server's IPv4 address "
+          "(UEFI binl offers keep ours: EDK2 asks 4011 there, and the 4011 "
+          "ACK names this server). Empty: our own address on the interface "
+          "the request came in on.");
 ABSL_FLAG(std::string, uefi_strategy, "binl",
           "How UEFI PXE firmware is answered on port 67: 'binl' (no option "
           "43; old EDK2 keeps the offer, new EDK2 asks on port 4011) or "
