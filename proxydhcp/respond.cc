@@ -124,6 +124,66 @@ std::vector<IgnoreReason> AllIgnoreReasons() {
           IgnoreReason::kNoHttpBootUrl,   IgnoreReason::kNoServerAddress};
 }
 
+namespace {
+
+// Which message types a proxy answers on each port.
+std::optional<IgnoreReason> CheckMessageType(uint8_t type,
+                                             const RequestContext& ctx) {
+  if (ctx.dst_port != kPxeBinlPort) {
+    // A REQUEST on 67 is addressed to the real server, never to a proxy.
+    if (type == kRequest) return IgnoreReason::kRequestOnPort67;
+    if (type != kDiscover) return IgnoreReason::kUnhandledMessageType;
+  } else if (type != kRequest && type != kInform) {
+    return IgnoreReason::kUnhandledMessageType;
+  }
+  return std::nullopt;
+}
+
+// op, xid, chaddr... copied; yiaddr 0 is what makes EDK2 and iPXE treat an
+// offer as a proxy offer; on 4011 the ACK repeats the client's own address
+// (PXE 2.1, PROTOCOL.md 3).
+void FillHeader(const DhcpMessage& req, bool binl, wire::Ipv4 siaddr,
+                const std::string& boot_file, DhcpMessage* m) {
+  m->op = kBootReply;
+  m->htype = req.htype;
+  m->hlen = req.hlen;
+  m->xid = req.xid;
+  m->flags = req.flags;
+  m->giaddr = req.giaddr;
+  m->chaddr = req.chaddr;
+  m->yiaddr = binl ? req.ciaddr : 0;
+  m->ciaddr = binl ? req.ciaddr : 0;  // RFC 2131 table 3: ciaddr or 0
+  m->siaddr = siaddr;
+  // file holds at most 127 bytes plus its NUL; a longer URL goes in 67 only.
+  if (boot_file.size() <= 127) m->file = boot_file;
+}
+
+// Broadcast on the interface, unicast to a relay, or back to a 4011 client.
+void SetDestination(const DhcpMessage& req, const RequestContext& ctx,
+                    bool binl, Reply* r) {
+  r->src_ip = ctx.server_ip;
+  if (binl) {
+    // To the request's source ip:port (EDK2 sends from 4011, others from 68);
+    // iPXE accepts a proxy ACK only from source port 4011.
+    r->src_port = kPxeBinlPort;
+    r->dst_port = ctx.src_port;
+    r->dst_ip = ctx.src_ip != 0 ? ctx.src_ip : wire::kIpv4Broadcast;
+    r->broadcast = ctx.src_ip == 0;
+  } else if (req.giaddr != 0) {
+    r->src_port = kDhcpServerPort;
+    r->dst_ip = req.giaddr;
+    r->dst_port = kDhcpServerPort;
+    r->broadcast = false;
+  } else {
+    r->src_port = kDhcpServerPort;
+    r->dst_ip = wire::kIpv4Broadcast;
+    r->dst_port = kDhcpClientPort;
+    r->broadcast = true;
+  }
+}
+
+}  // namespace
+
 Decision Respond(const DhcpMessage& req, const RequestContext& ctx,
                  const ResponderConfig& config) {
   if (req.op != kBootRequest) return Ignore{IgnoreReason::kNotBootRequest};
@@ -131,104 +191,66 @@ Decision Respond(const DhcpMessage& req, const RequestContext& ctx,
   if (!type) return Ignore{IgnoreReason::kNoMessageType};
   std::optional<ClientInfo> client = Classify(req, config.classify);
   if (!client) return Ignore{IgnoreReason::kNotPxeClient};
-
-  const bool binl = ctx.dst_port == kPxeBinlPort;
-  if (!binl) {
-    // A REQUEST on 67 is addressed to the real server, never to a proxy.
-    if (*type == kRequest) return Ignore{IgnoreReason::kRequestOnPort67};
-    if (*type != kDiscover) return Ignore{IgnoreReason::kUnhandledMessageType};
-  } else if (*type != kRequest && *type != kInform) {
-    return Ignore{IgnoreReason::kUnhandledMessageType};
-  }
+  if (auto reason = CheckMessageType(*type, ctx)) return Ignore{*reason};
   if (ctx.server_ip == 0) return Ignore{IgnoreReason::kNoServerAddress};
 
+  const bool binl = ctx.dst_port == kPxeBinlPort;
   const MacRule* rule = FindMacRule(config, req.mac());
-  const wire::Ipv4 tftp_server = config.tftp_server.value_or(ctx.server_ip);
   auto chosen = ChooseBootFile(*client, rule, ctx.server_ip, config);
   if (auto* reason = std::get_if<IgnoreReason>(&chosen)) {
     return Ignore{*reason};
   }
-
-  Reply reply;
-  reply.client = *client;
-  reply.boot_file = std::get<std::string>(chosen);
-  DhcpMessage& m = reply.message;
-  m.op = kBootReply;
-  m.htype = req.htype;
-  m.hlen = req.hlen;
-  m.xid = req.xid;
-  m.flags = req.flags;
-  m.giaddr = req.giaddr;
-  m.chaddr = req.chaddr;
-  // yiaddr 0 is what makes EDK2 and iPXE treat an offer as a proxy offer; on
-  // 4011 the ACK repeats the client's own address (PXE 2.1, PROTOCOL.md 3).
-  m.yiaddr = binl ? req.ciaddr : 0;
-  m.ciaddr = binl ? req.ciaddr : 0;  // RFC 2131 table 3: ciaddr or 0
-  // Always set siaddr: EDK2 falls back to it, iPXE's next-server is siaddr
-  // only, and iPXE drops a proxy reply whose siaddr is 0 (PROTOCOL.md 8).
-  // A UEFI offer without 43 sends EDK2 to siaddr:4011 (PxeBcRetryBinlOffer
-  // prefers siaddr), so there siaddr must be us; the ACK names the TFTP host.
   const UefiStrategy strategy =
       rule && rule->uefi_strategy ? *rule->uefi_strategy : config.uefi_strategy;
   const bool uefi_pxe = client->kind == ClientKind::kPxe &&
                         BootArchOf(client->arch) != BootArch::kBios;
+
+  Reply reply;
+  reply.client = *client;
+  reply.boot_file = std::get<std::string>(chosen);
+  // Always set siaddr: EDK2 falls back to it, iPXE's next-server is siaddr
+  // only, and iPXE drops a proxy reply whose siaddr is 0 (PROTOCOL.md 8).
+  // A UEFI offer without 43 sends EDK2 to siaddr:4011 (PxeBcRetryBinlOffer
+  // prefers siaddr), so there siaddr must be us; the ACK names the TFTP host.
   const bool expects_binl =
       !binl && uefi_pxe && strategy == UefiStrategy::kBinl;
-  m.siaddr = expects_binl ? ctx.server_ip : tftp_server;
-  // file holds at most 127 bytes plus its NUL; a longer URL goes in 67 only.
-  if (reply.boot_file.size() <= 127) m.file = reply.boot_file;
+  FillHeader(
+      req, binl,
+      expects_binl ? ctx.server_ip : config.tftp_server.value_or(ctx.server_ip),
+      reply.boot_file, &reply.message);
 
-  m.options.SetU8(kOptMessageType, binl ? kAck : kOffer);
-  m.options.SetIpv4(kOptServerId, ctx.server_ip);
-  m.options.SetString(kOptVendorClass, client->kind == ClientKind::kHttpBoot
-                                           ? "HTTPClient"
-                                           : "PXEClient");
+  DhcpOptions& o = reply.message.options;
+  o.SetU8(kOptMessageType, binl ? kAck : kOffer);
+  o.SetIpv4(kOptServerId, ctx.server_ip);
+  o.SetString(kOptVendorClass, client->kind == ClientKind::kHttpBoot
+                                   ? "HTTPClient"
+                                   : "PXEClient");
   // NUL-terminated: EDK2 otherwise writes a NUL over the next option's code
   // byte in its cached offer (PxeBcParseDhcp4Packet), and old ROMs read past
   // the end (dnsmasq rfc2131.c: "Some PXE ROMs have bugs").
   std::vector<uint8_t> file67(reply.boot_file.begin(), reply.boot_file.end());
   file67.push_back(0);
-  m.options.Set(kOptBootfileName, std::move(file67));
-  if (client->guid) m.options.Set(kOptClientGuid, *client->guid);
-
+  o.Set(kOptBootfileName, std::move(file67));
+  if (client->guid) o.Set(kOptClientGuid, *client->guid);
   if (binl) {
-    if (auto item = BootItem(req)) m.options.Set(kOptVendorSpecific, *item);
+    if (auto item = BootItem(req)) o.Set(kOptVendorSpecific, *item);
   } else if (client->kind == ClientKind::kPxe) {
     // BIOS: 43 = {6: 8}. UEFI: none by default, since old EDK2 drops the first
     // proxy offer that carries discovery sub-options (edk2#6944).
     if (!uefi_pxe || strategy == UefiStrategy::kBypass) {
-      m.options.Set(kOptVendorSpecific, kDiscoveryControlBootFile);
+      o.Set(kOptVendorSpecific, kDiscoveryControlBootFile);
     }
   }
   // Relay agent information goes back to the relay (RFC 3046 section 2.2).
   if (auto agent = req.options.Get(kOptRelayAgent); agent && req.giaddr != 0) {
-    m.options.Set(kOptRelayAgent, {agent->begin(), agent->end()});
+    o.Set(kOptRelayAgent, {agent->begin(), agent->end()});
   }
   // Never a 43 menu for iPXE: it would enter its PXE menu code instead.
   if (client->kind == ClientKind::kIpxe && config.ipxe_priority != 0) {
-    m.options.Set(kOptIpxeEncap, {kIpxePriority, 1,
-                                  static_cast<uint8_t>(config.ipxe_priority)});
+    o.Set(kOptIpxeEncap,
+          {kIpxePriority, 1, static_cast<uint8_t>(config.ipxe_priority)});
   }
-
-  reply.src_ip = ctx.server_ip;
-  if (binl) {
-    // To the request's source ip:port (EDK2 sends from 4011, others from 68);
-    // iPXE accepts a proxy ACK only from source port 4011.
-    reply.src_port = kPxeBinlPort;
-    reply.dst_port = ctx.src_port;
-    reply.dst_ip = ctx.src_ip != 0 ? ctx.src_ip : wire::kIpv4Broadcast;
-    reply.broadcast = ctx.src_ip == 0;
-  } else if (req.giaddr != 0) {
-    reply.src_port = kDhcpServerPort;
-    reply.dst_ip = req.giaddr;
-    reply.dst_port = kDhcpServerPort;
-    reply.broadcast = false;
-  } else {
-    reply.src_port = kDhcpServerPort;
-    reply.dst_ip = wire::kIpv4Broadcast;
-    reply.dst_port = kDhcpClientPort;
-    reply.broadcast = true;
-  }
+  SetDestination(req, ctx, binl, &reply);
   return reply;
 }
 
