@@ -194,6 +194,18 @@ void TimelineBuilder::AddTftpRequest(const Frame& f, const Packet& p) {
 
 namespace {
 
+void OnData(const Frame& f, uint16_t block, size_t size, TftpTransfer& t) {
+  if (block != static_cast<uint16_t>(t.last_block + 1)) return;
+  t.last_block = block;
+  t.bytes += size;
+  ++t.blocks;
+  if (size < t.blksize && !t.done) {
+    t.done = true;
+    t.end_number = f.number;
+    t.end_time = f.time;
+  }
+}
+
 void OnServerPacket(const Frame& f, const Packet& p, const TftpPacket& tftp,
                     TftpTransfer& t) {
   if (tftp.op == kTftpOack) {
@@ -205,15 +217,15 @@ void OnServerPacket(const Frame& f, const Packet& p, const TftpPacket& tftp,
       if (v > 0 && v <= 65464) t.blksize = v;
     }
   } else if (tftp.op == kTftpData) {
-    if (tftp.block == static_cast<uint16_t>(t.last_block + 1)) {
-      t.last_block = tftp.block;
-      t.bytes += tftp.data_size;
-      ++t.blocks;
-      if (tftp.data_size < t.blksize && !t.done) {
-        t.done = true;
-        t.end_number = f.number;
-        t.end_time = f.time;
-      }
+    // A capture on the sending host sees a UDP GSO window (pxeproxy sends
+    // windows with UDP_SEGMENT) as one datagram before the kernel cuts it
+    // into DATA packets of blksize + 4 bytes, each with its own header.
+    const size_t segment = t.blksize + 4;
+    const size_t wire = tftp.data_size + 4;
+    const size_t count = wire > segment ? (wire + segment - 1) / segment : 1;
+    for (size_t i = 0; i < count; ++i) {
+      OnData(f, static_cast<uint16_t>(tftp.block + i),
+             std::min(segment, wire - i * segment) - 4, t);
     }
   } else if (tftp.op == kTftpError) {
     t.error = true;

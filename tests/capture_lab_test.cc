@@ -28,6 +28,9 @@ TEST(LabRecordings, AreExplained) {
   const LabRow rows[] = {
       {"ovmf-edk2-pxe-to-menu.pcap", 1, true, {}},
       {"seabios-ipxe-rom-to-menu.pcap", 1, true, {}},
+      // Recorded on the bridge after pxeproxy sent windows with UDP GSO: each
+      // window is one datagram of several DATA packets (not "incomplete").
+      {"ovmf-edk2-gso-windows.pcap", 1, true, {}},
       // Relayed: the proxy answers giaddr:67, so no relay_broadcast_reply.
       {"relay-ovmf-serverside.pcap", 1, true, {}},
       {"relay-ovmf-clientside.pcap", 1, true, {}},
