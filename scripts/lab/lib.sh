@@ -24,6 +24,7 @@ OVMF_VARS=${OVMF_VARS:-/usr/share/OVMF/OVMF_VARS_4M.fd}
 
 LAB_PIDS=()        # every background process we started, killed in reverse
 LAB_NAMESPACES=()  # every namespace we created
+LAB_FILES=()       # files outside LAB_WORK (AppArmor-allowed paths), removed
 LAB_VERBOSE=${LAB_VERBOSE:-0}
 lab_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 lab_secs() { printf '%d.%d' $(( $1 / 1000 )) $(( ($1 % 1000) / 100 )); }  # ms -> s.d
@@ -124,6 +125,8 @@ lab_cleanup() {
     [ -n "$pids" ] && lab_kill $pids
   done
   for ns in "${LAB_NAMESPACES[@]}"; do ip netns del "$ns" 2>/dev/null || true; done
+  local f
+  for f in "${LAB_FILES[@]}"; do rm -f "$f"; done
   wait 2>/dev/null
   exit "$rc"
 }
@@ -276,7 +279,13 @@ lab_corp_dnsmasq() {
 
 # The corporate DHCP server as ISC dhcpd. lab_corp_dhcpd [EXTRA CONFIG LINES]
 lab_corp_dhcpd() {
-  local conf=$LAB_WORK/corp-dhcpd.conf
+  # Debian's AppArmor profile for dhcpd lets it read its configuration only
+  # under /etc/dhcp and its leases only as /var/lib/dhcp/dhcpd.leases*: use
+  # per-run names there (removed by lab_cleanup) and no pid file.
+  local conf=/etc/dhcp/pxl$LAB_ID-corp-dhcpd.conf
+  local leases=/var/lib/dhcp/dhcpd.leases.pxl$LAB_ID
+  LAB_FILES+=("$conf" "$leases" "$leases~")
+  mkdir -p /etc/dhcp /var/lib/dhcp
   {
     echo "authoritative;"
     echo "default-lease-time 600; max-lease-time 600;"
@@ -291,10 +300,10 @@ lab_corp_dhcpd() {
     echo "}"
     printf '%s\n' "$@"
   } >"$conf"
-  : >"$LAB_WORK/corp-dhcpd.leases"
+  cp "$conf" "$LAB_WORK/corp-dhcpd.conf"
+  : >"$leases"
   lab_bg "$LAB_WORK/corp-dhcpd.log" "$NS_CORP" \
-    dhcpd -4 -f -d -cf "$conf" -lf "$LAB_WORK/corp-dhcpd.leases" \
-    -pf "$LAB_WORK/corp-dhcpd.pid" eth0
+    dhcpd -4 -f -d -cf "$conf" -lf "$leases" --no-pid eth0
   LAB_CORP_PID=$LAB_LAST_PID
   lab_wait_for 10 "corporate dhcpd on :67" lab_udp_bound "$NS_CORP" 67 dhcpd ||
     die "corporate dhcpd did not start: $(tail -5 "$LAB_WORK/corp-dhcpd.log")"

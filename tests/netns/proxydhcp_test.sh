@@ -25,7 +25,7 @@ cleanup() {
   sleep 0.2
   for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
   for n in $NS_CLI $NS_SRV $NS_BR; do ip netns del $n 2>/dev/null; done
-  rm -rf "$WORK"
+  rm -rf "$WORK" /run/dhclient.pxpi.pid /var/lib/dhcp/dhclient.pxpi.leases
 }
 trap cleanup EXIT
 for n in $NS_CLI $NS_SRV $NS_BR; do ip netns del $n 2>/dev/null; done
@@ -139,8 +139,9 @@ real_client() {  # name, command...
   ip -n $NS_CLI addr flush dev cli0
 }
 real_client udhcpc busybox udhcpc -i cli0 -n -q -f -t 5 -T 2 -s /bin/true
-real_client dhclient dhclient -1 -v -sf /bin/true -pf $WORK/dhclient.pid \
-  -lf $WORK/dhclient.leases cli0
+# Lease and pid where Debian's AppArmor profile for dhclient allows them.
+real_client dhclient dhclient -1 -v -sf /bin/true -pf /run/dhclient.pxpi.pid \
+  -lf /var/lib/dhcp/dhclient.pxpi.leases cli0
 if grep -q "reason=not_pxe_client.*mac=$CLI_MAC\|mac=$CLI_MAC.*not_pxe_client" \
      $WORK/pxeproxy.log ||
    grep "not_pxe_client" $WORK/pxeproxy.log | grep -q "$CLI_MAC"; then
