@@ -15,6 +15,20 @@ bool HasPort(const Packet& p, uint16_t port) {
   return p.src_port == port || p.dst_port == port;
 }
 
+// A proxy's reply: anything on 4011, an OFFER without an address, or an ACK
+// that names itself PXEClient/HTTPClient. An ACK to a DHCPINFORM (Windows
+// asks for WPAD that way) has yiaddr 0 too, and is the corporate server's.
+bool IsProxyReply(const DhcpEvent& e, bool to_inform) {
+  if (e.binl) return true;
+  if (e.msg.yiaddr != 0) return false;
+  if (e.type == proxydhcp::kOffer) return true;
+  if (e.type != proxydhcp::kAck || to_inform) return false;
+  std::string vendor =
+      e.msg.options.GetString(proxydhcp::kOptVendorClass).value_or("");
+  return vendor.rfind("PXEClient", 0) == 0 ||
+         vendor.rfind("HTTPClient", 0) == 0;
+}
+
 }  // namespace
 
 const char* RoleName(Role r) {
@@ -142,8 +156,11 @@ void TimelineBuilder::AddDhcp(const Frame& f, const Packet& p, bool binl) {
     LearnIp(c, e.msg.ciaddr);
     LearnIp(c, e.msg.options.GetIpv4(50).value_or(0));
     if (binl || e.msg.giaddr == 0) LearnIp(c, p.src_ip);
+    if (!binl) last_request_[{c, e.msg.xid}] = e.type;
   } else {
-    const bool proxy = binl || (e.type != proxydhcp::kNak && e.msg.yiaddr == 0);
+    auto asked = last_request_.find({c, e.msg.xid});
+    const bool proxy = IsProxyReply(e, !binl && asked != last_request_.end() &&
+                                           asked->second == proxydhcp::kInform);
     e.role = proxy ? Role::kProxy : Role::kCorporate;
     if (proxy && std::find(t_.proxies.begin(), t_.proxies.end(),
                            e.server_id()) == t_.proxies.end()) {

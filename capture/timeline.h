@@ -21,9 +21,10 @@
 
 namespace capture {
 
-// Who sent a DHCP message. A server reply with yiaddr 0 is a proxy's (that
-// is what EDK2 and iPXE test too); one that hands out an address, or a NAK,
-// is the corporate server's.
+// Who sent a DHCP message. A proxy's reply is one on port 4011, an OFFER
+// with yiaddr 0 (what EDK2 and iPXE test too) or an ACK with option 60
+// PXEClient/HTTPClient, never an ACK to a DHCPINFORM; the rest (addresses,
+// NAKs, INFORM answers) are the corporate server's.
 enum class Role { kClient, kCorporate, kProxy };
 const char* RoleName(Role r);
 
@@ -165,6 +166,8 @@ class TimelineBuilder {
   Timeline t_;
   std::map<wire::MacAddr, size_t> by_mac_;
   std::map<wire::Ipv4, size_t> by_ip_;
+  // (client, xid) -> the type of the client's latest request on port 67.
+  std::map<std::pair<size_t, uint32_t>, uint8_t> last_request_;
   // (client ip, client port) -> the newest transfer using it.
   std::map<std::pair<wire::Ipv4, uint16_t>, TransferRef> transfers_;
 };

@@ -222,5 +222,74 @@ TEST(Describe, PrintableEscapesHostileBytes) {
   EXPECT_EQ(Ip(kPlaceholderSelf), "<this host>");
 }
 
+// Regressions: synthetic variations of a real capture.
+
+capture_test::Frames SeabiosFrames() {
+  absl::StatusOr<capture_test::Frames> frames = capture_test::ReadFrames(
+      capture_test::SourceDir() +
+      "/tests/fixtures/captures/seabios-ipxe-rom.pcap");
+  EXPECT_TRUE(frames.ok());
+  return frames.ok() ? *frames : capture_test::Frames{};
+}
+
+Report Analyze(capture_test::Frames frames) {
+  TimelineBuilder b(LinkType::kEthernet, capture_test::GoldenConfig());
+  int number = 0;
+  for (Frame& f : frames) {
+    f.number = ++number;
+    b.Add(f);
+  }
+  return Diagnose(std::move(b).Finish(), capture_test::GoldenConfig());
+}
+
+bool HasFinding(const Report& r, const std::string& id) {
+  for (const Finding& f : r.segment) {
+    if (f.id == id) return true;
+  }
+  for (const ClientReport& c : r.clients) {
+    for (const Finding& f : c.findings) {
+      if (f.id == id) return true;
+    }
+  }
+  return false;
+}
+
+TEST(Regression, AckToInformIsNotAProxy) {
+  using capture_test::Frames;
+  Frames in = SeabiosFrames();
+  ASSERT_FALSE(in.empty());
+  const Frame& ack = in[capture_test::First(in, [](const Frame& f) {
+    auto m = capture_test::Dhcp(f);
+    return capture_test::CorporateReply()(f) &&
+           m->message_type() == proxydhcp::kAck;
+  })];
+  const wire::Ipv4 address = capture_test::Dhcp(ack)->yiaddr;
+  const Frame& request = in[capture_test::First(
+      in, capture_test::ClientDhcp(proxydhcp::kRequest))];
+  // Windows asks for WPAD with a DHCPINFORM; the corporate server ACKs it
+  // with yiaddr 0.
+  Frame inform = capture_test::EditDhcp(
+      request, [&](proxydhcp::DhcpMessage& m, wire::UdpDatagram& u) {
+        m.xid = 0x77665544;
+        m.ciaddr = address;
+        m.options.SetU8(proxydhcp::kOptMessageType, proxydhcp::kInform);
+        u.src_ip = address;
+      });
+  Frame answer = capture_test::EditDhcp(
+      ack, [&](proxydhcp::DhcpMessage& m, wire::UdpDatagram&) {
+        m.xid = 0x77665544;
+        m.ciaddr = address;
+        m.yiaddr = 0;
+      });
+  Frames out = capture_test::Concat(
+      {in, capture_test::Moved({inform, capture_test::Later(answer, 0.001)}, in,
+                               0.5)});
+  Report with = Analyze(out);
+  EXPECT_EQ(with.proxies, Analyze(in).proxies);
+  EXPECT_EQ(with.proxies.size(), 1u);
+  EXPECT_FALSE(HasFinding(with, "second_proxy"));
+  EXPECT_FALSE(HasFinding(with, "two_proxies"));
+}
+
 }  // namespace
 }  // namespace capture
