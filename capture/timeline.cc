@@ -277,6 +277,12 @@ bool TimelineBuilder::AddTftpTransfer(const Frame& f, const Packet& p) {
   if (it == transfers_.end()) return false;
   ClientTimeline& client = t_.clients[it->second.client];
   TftpTransfer& t = client.transfers[it->second.transfer];
+  if (from_client && t.server_port != 0 && p.dst_port != t.server_port) {
+    // To another TID of the server (tftpd-hpa and dnsmasq answer a
+    // retransmitted RRQ from a new port): the client's ERROR 5 "unknown
+    // transfer ID" there says nothing about the transfer it keeps.
+    return true;
+  }
   if (!from_client) {
     if (!t.reply_ip) {
       t.reply_ip = p.src_ip;

@@ -291,5 +291,77 @@ TEST(Regression, AckToInformIsNotAProxy) {
   EXPECT_FALSE(HasFinding(with, "two_proxies"));
 }
 
+capture_test::Frames Edk2Frames() {
+  absl::StatusOr<capture_test::Frames> frames = capture_test::ReadFrames(
+      capture_test::SourceDir() +
+      "/tests/fixtures/captures/ovmf-edk2-pxe-to-ipxe-efi.pcap");
+  EXPECT_TRUE(frames.ok());
+  return frames.ok() ? *frames : capture_test::Frames{};
+}
+
+std::vector<std::string> FindingIds(const Report& r) {
+  std::vector<std::string> ids;
+  for (const Finding& f : r.segment) ids.push_back(f.id);
+  for (const ClientReport& c : r.clients) {
+    for (const Finding& f : c.findings) ids.push_back(f.id);
+  }
+  return ids;
+}
+
+// The download of snponly.efi (the second RRQ) and its OACK.
+struct Download {
+  size_t rrq;
+  size_t oack;
+};
+
+Download SecondDownload(const capture_test::Frames& in) {
+  using capture_test::First;
+  using capture_test::TftpOp;
+  size_t rrq = First(in, TftpOp(kTftpRrq), First(in, TftpOp(kTftpRrq)) + 1);
+  return {rrq, First(in, TftpOp(kTftpOack), rrq)};
+}
+
+capture_test::Frames Inserted(const capture_test::Frames& in, size_t after,
+                              capture_test::Frames extra) {
+  capture_test::Frames out = capture_test::Slice(in, 0, after + 1);
+  for (Frame& f : extra) f.time = in[after].time + absl::Microseconds(1);
+  out = capture_test::Concat({out, extra});
+  return capture_test::Concat(
+      {out, capture_test::Slice(in, after + 1, in.size())});
+}
+
+TEST(Regression, ClientErrorToAnotherServerPortIsNotTheTransfersError) {
+  capture_test::Frames in = Edk2Frames();
+  ASSERT_FALSE(in.empty());
+  Download d = SecondDownload(in);
+  // The server answered a retransmitted RRQ from a second port; the client
+  // refuses that one with ERROR 5 and goes on with the first.
+  wire::UdpDatagram second = *capture_test::Udp(in[d.oack]);
+  second.src_port = static_cast<uint16_t>(second.src_port + 1);
+  wire::UdpDatagram refuse;
+  refuse.src_mac = second.dst_mac;
+  refuse.dst_mac = second.src_mac;
+  refuse.src_ip = second.dst_ip;
+  refuse.dst_ip = second.src_ip;
+  refuse.src_port = second.dst_port;
+  refuse.dst_port = second.src_port;
+  refuse.payload = capture_test::TftpError(5, "Unknown transfer ID");
+  capture_test::Frames out =
+      Inserted(in, d.oack,
+               {capture_test::WithUdp(in[d.oack], second),
+                capture_test::WithUdp(in[d.oack], refuse)});
+  Report base = Analyze(in);
+  Report with = Analyze(out);
+  EXPECT_EQ(FindingIds(with), FindingIds(base));
+  ASSERT_EQ(with.clients.size(), 1u);
+  EXPECT_EQ(with.clients[0].ok, base.clients[0].ok);
+  for (const TftpTransfer& t : with.clients[0].timeline.transfers) {
+    if (t.filename == "snponly.efi" && t.rrq.options.size() == 2) {
+      EXPECT_TRUE(t.done);
+      EXPECT_FALSE(t.error);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace capture
