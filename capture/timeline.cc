@@ -283,18 +283,18 @@ bool TimelineBuilder::AddTftpTransfer(const Frame& f, const Packet& p) {
     // transfer ID" there says nothing about the transfer it keeps.
     return true;
   }
-  if (!from_client) {
-    if (!t.reply_ip) {
-      t.reply_ip = p.src_ip;
-      t.server_port = p.src_port;
-      t.first_reply_number = f.number;
-      t.first_reply_time = f.time;
-    } else if (p.src_port != t.server_port || p.src_ip != *t.reply_ip) {
-      return false;  // someone else talking to that port
-    }
+  if (!from_client && t.reply_ip &&
+      (p.src_port != t.server_port || p.src_ip != *t.reply_ip)) {
+    return false;  // someone else talking to that port
   }
   absl::StatusOr<TftpPacket> tftp = ParseTftp(p.payload, p.payload_length);
   if (!tftp.ok()) return true;
+  if (!from_client && !t.reply_ip) {  // only a TFTP packet names the TID
+    t.reply_ip = p.src_ip;
+    t.server_port = p.src_port;
+    t.first_reply_number = f.number;
+    t.first_reply_time = f.time;
+  }
   t.last_number = f.number;
   t.last_time = f.time;
   if (from_client) {

@@ -363,5 +363,26 @@ TEST(Regression, ClientErrorToAnotherServerPortIsNotTheTransfersError) {
   }
 }
 
+TEST(Regression, NonTftpToTheClientPortDoesNotTakeTheServerTid) {
+  capture_test::Frames in = Edk2Frames();
+  ASSERT_FALSE(in.empty());
+  Download d = SecondDownload(in);
+  // Before the real OACK, a stray datagram from another port reaches the
+  // client's port: not TFTP (opcode 9), so it must not become the TID.
+  wire::UdpDatagram stray = *capture_test::Udp(in[d.oack]);
+  stray.src_port = 40000;
+  stray.payload = {0, 9, 1, 2, 3};
+  capture_test::Frames out =
+      Inserted(in, d.rrq, {capture_test::WithUdp(in[d.oack], stray)});
+  Report base = Analyze(in);
+  Report with = Analyze(out);
+  EXPECT_EQ(FindingIds(with), FindingIds(base));
+  ASSERT_EQ(with.clients.size(), 1u);
+  EXPECT_EQ(with.clients[0].stage, base.clients[0].stage);
+  for (const TftpTransfer& t : with.clients[0].timeline.transfers) {
+    EXPECT_NE(t.server_port, 40000);
+  }
+}
+
 }  // namespace
 }  // namespace capture
