@@ -250,6 +250,27 @@ TEST_F(ServerTest, SessionCapDropsSilentlyAndDuplicateRrq) {
   EXPECT_EQ(server_->counters().refused.count("max_sessions"), 0u);
 }
 
+TEST_F(ServerTest, AnotherFileFromTheSamePortReplacesTheTransfer) {
+  Start();
+  Client a;
+  a.Send(port_, Rrq("f200k"));
+  auto first = a.Receive();
+  ASSERT_TRUE(first);
+  // The client gave up on f200k and asks for another file from the same
+  // port: it is served at once, not refused until the old timer runs out.
+  a.Send(port_, Rrq("f1000"));
+  std::optional<Reply> r;
+  for (int i = 0; i < 5; ++i) {
+    r = a.Receive(500);
+    if (!r || r->port != first->port) break;  // late retransmits of f200k
+  }
+  ASSERT_TRUE(r) << "the second request was not answered";
+  EXPECT_EQ(r->opcode(), 3);
+  EXPECT_EQ(r->bytes.size(), 4u + 512);
+  Stop();
+  EXPECT_EQ(Dropped("duplicate_rrq"), 0u);
+}
+
 TEST_F(ServerTest, BoundedRetransmission) {
   Start(10, /*timeout_ms=*/100);
   Client c;

@@ -255,9 +255,10 @@ INSTANTIATE_TEST_SUITE_P(
     testing::Values(
         // The default: doubling up to 8 s, bounded by the retry count.
         BackoffCase{"default", 1000, 5, {1000, 2000, 4000, 8000, 8000, 8000}},
-        // A client asking timeout=255 (RFC 2349) gets its timeout once, cut
-        // to the stall budget, instead of 255 x (1+2+4+8+8+8) s.
-        BackoffCase{"client_timeout_255", 255000, 5, {60000}},
+        // A client asking timeout=255 (RFC 2349) waits half the stall budget
+        // twice (one retransmission), instead of 255 x (1+2+4+8+8+8) s.
+        BackoffCase{"client_timeout_255", 255000, 5, {30000, 30000}},
+        BackoffCase{"client_timeout_60", 60000, 5, {30000, 30000}},
         // Above 8 s a timeout is not doubled; the budget ends it.
         BackoffCase{"client_timeout_20", 20000, 5, {20000, 20000, 20000}},
         BackoffCase{"client_timeout_25", 25000, 5, {25000, 25000, 10000}},

@@ -47,12 +47,18 @@ void Server::OnRequest(const Datagram& d, absl::Span<const uint8_t> packet) {
            "read-only server", req->filename);
     return;
   }
-  if (by_peer_.contains(d.peer)) {
-    // The client repeated its RRQ because our first answer was lost or
-    // late; that transfer's timer will resend it. A second transfer from
-    // another port would only earn an ERROR 5 from the client.
-    ++counters_.dropped["duplicate_rrq"];
-    return;
+  if (auto it = by_peer_.find(d.peer); it != by_peer_.end()) {
+    Transfer& old = *transfers_.at(it->second);
+    if (old.filename == req->filename) {
+      // The client repeated its RRQ because our first answer was lost or
+      // late; that transfer's timer will resend it. A second transfer from
+      // another port would only earn an ERROR 5 from the client.
+      ++counters_.dropped["duplicate_rrq"];
+      return;
+    }
+    // Another file from the same port: the client has given up on the old
+    // transfer (its timer would otherwise hold the peer for up to a minute).
+    Finish(old, false, "replaced by a new request from the same port");
   }
   StartTransfer(d, *req);
 }

@@ -21,8 +21,11 @@ Session::Session(const SessionParams& p)
 
 int Session::WaitMs() const {
   int64_t timeout = p_.timeout_ms;
-  int64_t wait = std::min(timeout << std::min(retries_, 16),
-                          std::max(timeout, kMaxBackoffMs));
+  // Half the stall budget at most, so that even a client asking a timeout
+  // as long as the budget (RFC 2349 allows 255 s) gets one retransmission.
+  int64_t wait = std::min({timeout << std::min(retries_, 16),
+                           std::max(timeout, kMaxBackoffMs),
+                           std::max<int64_t>(1, p_.max_stall_ms / 2)});
   // OnTimeout gives up once the budget is spent, so this stays positive.
   return static_cast<int>(
       std::max<int64_t>(1, std::min(wait, p_.max_stall_ms - stalled_ms_)));
