@@ -185,8 +185,12 @@ void TimelineBuilder::AddTftpRequest(const Frame& f, const Packet& p) {
   auto known = transfers_.find(key);
   if (known != transfers_.end() && known->second.client == *c) {
     TftpTransfer& old = client.transfers[known->second.transfer];
-    if (old.filename == tftp->filename && !old.reply_ip) {
-      ++old.rrq_count;  // a retransmission: the server has not answered
+    // A retransmission: the server has not answered, or answered (pxeproxy
+    // resends its OACK from the same port) and nothing moved yet.
+    const bool moving = old.acked_block0 || old.acked_block1 ||
+                        old.blocks > 0 || old.error || old.done;
+    if (old.filename == tftp->filename && (!old.reply_ip || !moving)) {
+      ++old.rrq_count;
       old.last_number = f.number;
       old.last_time = f.time;
       return;

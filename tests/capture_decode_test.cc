@@ -384,5 +384,23 @@ TEST(Regression, NonTftpToTheClientPortDoesNotTakeTheServerTid) {
   }
 }
 
+TEST(Regression, RetransmittedRrqAnsweredFromTheSamePortIsOneTransfer) {
+  capture_test::Frames in = Edk2Frames();
+  ASSERT_FALSE(in.empty());
+  Download d = SecondDownload(in);
+  // The client repeats its RRQ before the OACK's ACK; pxeproxy resends the
+  // OACK from the same port, and the download goes on.
+  capture_test::Frames out = Inserted(in, d.oack, {in[d.rrq], in[d.oack]});
+  Report base = Analyze(in);
+  Report with = Analyze(out);
+  EXPECT_EQ(FindingIds(with), FindingIds(base));
+  ASSERT_EQ(with.clients.size(), 1u);
+  const std::vector<TftpTransfer>& ts = with.clients[0].timeline.transfers;
+  ASSERT_EQ(ts.size(), base.clients[0].timeline.transfers.size());
+  int rrqs = 0;
+  for (const TftpTransfer& t : ts) rrqs += t.rrq_count;
+  EXPECT_EQ(rrqs, static_cast<int>(ts.size()) + 1);
+}
+
 }  // namespace
 }  // namespace capture
