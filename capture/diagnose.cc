@@ -25,18 +25,6 @@ DiagnoseResult Render(const Report& report, const DiagnoseOptions& options,
       std::move(error)};
 }
 
-// Reads what is pending on a live source; false when the stream broke.
-absl::Status Drain(PcapSource& source, TimelineBuilder& builder, int* seen) {
-  Frame frame;
-  for (;;) {
-    absl::StatusOr<bool> got = source.Next(&frame);
-    if (!got.ok()) return got.status();
-    if (!*got) return absl::OkStatus();
-    builder.Add(frame);
-    ++*seen;
-  }
-}
-
 // The live feed on `progress`: each new event of a boot client, one line.
 void PrintNews(const Timeline& t, std::vector<size_t>& printed,
                std::ostream& progress) {
@@ -54,6 +42,21 @@ void PrintNews(const Timeline& t, std::vector<size_t>& printed,
 }
 
 }  // namespace
+
+absl::Status Drain(PcapSource& source, TimelineBuilder& builder, int* seen,
+                   int max_frames, bool* more) {
+  Frame frame;
+  *more = false;
+  for (int n = 0; n < max_frames; ++n) {
+    absl::StatusOr<bool> got = source.Next(&frame);
+    if (!got.ok()) return got.status();
+    if (!*got) return absl::OkStatus();
+    builder.Add(frame);
+    ++*seen;
+  }
+  *more = true;
+  return absl::OkStatus();
+}
 
 bool IsCaptureFile(const std::string& target) {
   struct stat st;
@@ -112,15 +115,17 @@ absl::StatusOr<DiagnoseResult> DiagnoseLive(
   int seen = 0;
   std::vector<size_t> printed;  // events of each client already shown
   absl::Status error;
+  bool more = false;  // the last Drain stopped with frames still pending
   for (;;) {
     absl::Duration left = deadline - absl::Now();
     if (left <= absl::ZeroDuration()) break;
     pollfd fds[2] = {{(*source)->selectable_fd(), POLLIN, 0},
                      {stop_fd, POLLIN, 0}};
-    int wait_ms = static_cast<int>(
-        std::min<int64_t>(absl::ToInt64Milliseconds(left) + 1, 200));
+    int wait_ms = more ? 0
+                       : static_cast<int>(std::min<int64_t>(
+                             absl::ToInt64Milliseconds(left) + 1, 200));
     if (poll(fds, 2, wait_ms) < 0 && errno != EINTR) break;
-    error = Drain(**source, builder, &seen);
+    error = Drain(**source, builder, &seen, kDrainBatch, &more);
     PrintNews(builder.sofar(), printed, progress);
     if (!error.ok() || (fds[1].revents & POLLIN) != 0) break;
   }

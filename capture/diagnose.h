@@ -8,6 +8,8 @@
 
 #include "absl/status/statusor.h"
 #include "capture/diagnosis.h"
+#include "capture/pcap_source.h"
+#include "capture/timeline.h"
 #include "proxydhcp/respond.h"
 
 namespace capture {
@@ -44,6 +46,13 @@ absl::StatusOr<DiagnoseResult> DiagnoseFile(
 absl::StatusOr<DiagnoseResult> DiagnoseLive(
     const DiagnoseOptions& options, const proxydhcp::ResponderConfig& config,
     int stop_fd, std::ostream& progress);
+
+// Reads at most `max_frames` frames pending on a live `source` into
+// `builder`, so that a busy link still lets the caller check Ctrl-C and the
+// deadline between calls; `*more` says it stopped at the limit.
+constexpr int kDrainBatch = 1000;
+absl::Status Drain(PcapSource& source, TimelineBuilder& builder, int* seen,
+                   int max_frames, bool* more);
 
 // The whole mode: prints the report on stdout, errors on stderr; returns the
 // process exit code (0 done, 1 capture error).

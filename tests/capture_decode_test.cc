@@ -2,6 +2,7 @@
 #include "absl/strings/str_cat.h"
 #include "capture/decode.h"
 #include "capture/describe.h"
+#include "capture/diagnose.h"
 #include "capture/diagnosis.h"
 #include "capture/pcap_source.h"
 #include "gtest/gtest.h"
@@ -400,6 +401,25 @@ TEST(Regression, RetransmittedRrqAnsweredFromTheSamePortIsOneTransfer) {
   int rrqs = 0;
   for (const TftpTransfer& t : ts) rrqs += t.rrq_count;
   EXPECT_EQ(rrqs, static_cast<int>(ts.size()) + 1);
+}
+
+TEST(Regression, DrainStopsAfterABatch) {
+  // A file stands in for a link that always has frames pending.
+  absl::StatusOr<std::unique_ptr<PcapSource>> source = PcapSource::OpenFile(
+      capture_test::SourceDir() +
+      "/tests/fixtures/captures/ovmf-edk2-pxe-to-ipxe-efi.pcap");
+  ASSERT_TRUE(source.ok());
+  TimelineBuilder b((*source)->link(), capture_test::GoldenConfig());
+  int seen = 0;
+  bool more = false;
+  ASSERT_TRUE(Drain(**source, b, &seen, 100, &more).ok());
+  EXPECT_EQ(seen, 100);
+  EXPECT_TRUE(more);
+  ASSERT_TRUE(Drain(**source, b, &seen, 100, &more).ok());
+  EXPECT_EQ(seen, 200);
+  while (more) ASSERT_TRUE(Drain(**source, b, &seen, 100, &more).ok());
+  EXPECT_EQ(seen, b.sofar().frames);
+  EXPECT_GT(seen, 200);
 }
 
 }  // namespace
