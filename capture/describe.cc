@@ -1,5 +1,7 @@
 #include "capture/describe.h"
 
+#include <unordered_map>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -211,8 +213,23 @@ std::string DescribeClient(const ClientTimeline& c) {
 
 std::vector<DhcpRef> DhcpEventsOf(const ClientTimeline& c) {
   std::vector<DhcpRef> out;
+  struct PerXid {
+    int request = -1;
+    int cycle_first_reply = -1;
+  };
+  std::unordered_map<uint32_t, PerXid> by_xid;
   for (const Event& e : c.events) {
-    if (auto* d = std::get_if<DhcpEvent>(&e.body)) out.push_back({&e, d});
+    auto* d = std::get_if<DhcpEvent>(&e.body);
+    if (d == nullptr) continue;
+    PerXid& x = by_xid[d->msg.xid];
+    const int i = static_cast<int>(out.size());
+    out.push_back({&e, d, x.request, x.cycle_first_reply});
+    if (d->role == Role::kClient) {
+      x.request = i;
+      if (d->type == proxydhcp::kDiscover) x.cycle_first_reply = -1;
+    } else if (x.cycle_first_reply < 0) {
+      x.cycle_first_reply = i;
+    }
   }
   return out;
 }

@@ -25,9 +25,16 @@ std::string DescribeClient(const ClientTimeline& c);
 std::string ArchLabel(uint16_t arch);
 
 // Iteration helper: the DHCP events of a client with their Event.
+// Indexed once per client, so that the findings stay linear in the number
+// of events (a client looping thousands of DISCOVER cycles).
 struct DhcpRef {
   const Event* event;
   const DhcpEvent* dhcp;
+  // The latest client message before this one with its xid; -1: none.
+  int request = -1;
+  // The first server reply with this xid since the client's latest DISCOVER
+  // with it (both before this one); -1: none.
+  int cycle_first_reply = -1;
 };
 std::vector<DhcpRef> DhcpEventsOf(const ClientTimeline& c);
 

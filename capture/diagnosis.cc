@@ -32,21 +32,8 @@ bool MatchesMenu(const std::string& menu_url, absl::string_view path) {
 
 // iPXE listens for proxy offers for 2 s after the first offer only.
 bool TooLateForIpxe(const std::vector<DhcpRef>& all, size_t i) {
-  size_t from = 0;
-  for (size_t k = 0; k < i; ++k) {
-    if (all[k].dhcp->role == Role::kClient &&
-        all[k].dhcp->type == pd::kDiscover &&
-        all[k].dhcp->msg.xid == all[i].dhcp->msg.xid) {
-      from = k + 1;
-    }
-  }
-  for (size_t j = from; j < i; ++j) {
-    if (all[j].dhcp->role != Role::kClient &&
-        all[j].dhcp->msg.xid == all[i].dhcp->msg.xid) {
-      return all[i].event->time - all[j].event->time > absl::Seconds(2);
-    }
-  }
-  return false;
+  const int j = all[i].cycle_first_reply;
+  return j >= 0 && all[i].event->time - all[j].event->time > absl::Seconds(2);
 }
 
 struct Progress {
@@ -136,9 +123,7 @@ void SegmentFindings(const Report& report, std::vector<Finding>& out) {
   for (const ClientReport& c : report.clients) {
     for (const DhcpRef& r : DhcpEventsOf(c.timeline)) {
       if (r.dhcp->role != Role::kProxy) continue;
-      bool first = true;
-      for (const Evidence& e : f.evidence) first &= e.number != r.event->number;
-      if (first) AddEvidence(f, *r.event);
+      AddEvidence(f, *r.event);  // once per packet
     }
   }
 }
@@ -190,20 +175,12 @@ Finding& Upsert(std::vector<Finding>& out, const std::string& id,
 }
 
 void AddEvidence(Finding& f, int number, absl::Time time) {
-  for (const Evidence& e : f.evidence) {
-    if (e.number == number) return;
-  }
+  if (!f.evidence_numbers.insert(number).second) return;
   f.evidence.push_back({number, time});
 }
 
 const DhcpEvent* RequestOf(const std::vector<DhcpRef>& all, size_t i) {
-  for (size_t j = i; j-- > 0;) {
-    if (all[j].dhcp->role == Role::kClient &&
-        all[j].dhcp->msg.xid == all[i].dhcp->msg.xid) {
-      return all[j].dhcp;
-    }
-  }
-  return nullptr;
+  return all[i].request >= 0 ? all[all[i].request].dhcp : nullptr;
 }
 
 bool FromKind(const std::vector<DhcpRef>& all, size_t i, pd::ClientKind kind) {

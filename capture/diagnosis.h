@@ -4,6 +4,7 @@
 #ifndef PXEPROXY_CAPTURE_DIAGNOSIS_H_
 #define PXEPROXY_CAPTURE_DIAGNOSIS_H_
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,7 @@ struct Finding {
   std::string message;
   std::string fix;
   std::vector<Evidence> evidence;
+  std::set<int> evidence_numbers;  // AddEvidence's de-dup of `evidence`
 };
 
 // How far a client got, in boot order.

@@ -2,6 +2,7 @@
 // the corporate/proxy checks of issue 5).
 #include <algorithm>
 #include <set>
+#include <unordered_map>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -26,31 +27,40 @@ bool IsReply(const DhcpRef& r, Role role) { return r.dhcp->role == role; }
 // 1. EDK2 drops the proxy offer and DISCOVERs again with the same xid.
 void CheckEdk2Drop(const ClientTimeline& c, const std::vector<DhcpRef>& all,
                    std::vector<Finding>& out) {
+  // Per xid, indexed once: corporate offers, and the positions of the
+  // client's DISCOVERs and port 4011 requests (ascending).
+  struct PerXid {
+    bool corporate = false;
+    std::vector<size_t> discovers;
+    size_t last_binl_request = 0;  // + 1; 0: none
+  };
+  std::unordered_map<uint32_t, PerXid> by_xid;
+  for (size_t j = 0; j < all.size(); ++j) {
+    const DhcpEvent& d = *all[j].dhcp;
+    PerXid& x = by_xid[d.msg.xid];
+    if (IsReply(all[j], Role::kCorporate) && d.type == pd::kOffer) {
+      x.corporate = true;
+    }
+    if (IsClient(all[j], pd::kDiscover)) x.discovers.push_back(j);
+    if (d.role == Role::kClient && d.binl) x.last_binl_request = j + 1;
+  }
+  int last_rrq = 0;
+  for (const TftpTransfer& t : c.transfers) {
+    last_rrq = std::max(last_rrq, t.rrq_number);
+  }
   for (size_t i = 0; i < all.size(); ++i) {
     const DhcpEvent& offer = *all[i].dhcp;
     if (!IsReply(all[i], Role::kProxy) || offer.binl ||
         offer.type != pd::kOffer || !FromKind(all, i, ClientKind::kPxe)) {
       continue;
     }
-    bool corporate = false, again = false, progressed = false;
-    const Event* rediscover = nullptr;
-    for (size_t j = 0; j < all.size(); ++j) {
-      const DhcpEvent& d = *all[j].dhcp;
-      if (d.msg.xid != offer.msg.xid) continue;
-      if (IsReply(all[j], Role::kCorporate) && d.type == pd::kOffer) {
-        corporate = true;
-      }
-      if (j <= i) continue;
-      if (IsClient(all[j], pd::kDiscover) && !again) {
-        again = true;
-        rediscover = all[j].event;
-      }
-      if (d.role == Role::kClient && d.binl) progressed = true;
-    }
-    for (const TftpTransfer& t : c.transfers) {
-      progressed |= t.rrq_number > all[i].event->number;
-    }
-    if (!corporate || !again || progressed) continue;
+    const PerXid& x = by_xid[offer.msg.xid];
+    auto next = std::upper_bound(x.discovers.begin(), x.discovers.end(), i);
+    const bool again = next != x.discovers.end();
+    const bool progressed =
+        x.last_binl_request > i + 1 || last_rrq > all[i].event->number;
+    if (!x.corporate || !again || progressed) continue;
+    const Event* rediscover = all[*next].event;
     Finding& f = Upsert(
         out, "edk2_dropped_proxy_offer", Severity::kError,
         absl::StrCat(
@@ -74,15 +84,17 @@ void CheckEdk2Drop(const ClientTimeline& c, const std::vector<DhcpRef>& all,
 
 // 2. A REQUEST on port 4011 that nobody answers: PXE-E55.
 void CheckBinl(const std::vector<DhcpRef>& all, std::vector<Finding>& out) {
+  std::unordered_map<uint32_t, size_t> last_answer;  // xid -> position
+  for (size_t j = 0; j < all.size(); ++j) {
+    if (all[j].dhcp->binl && all[j].dhcp->role == Role::kProxy) {
+      last_answer[all[j].dhcp->msg.xid] = j;
+    }
+  }
   for (size_t i = 0; i < all.size(); ++i) {
     const DhcpEvent& req = *all[i].dhcp;
     if (req.role != Role::kClient || !req.binl) continue;
-    bool answered = false;
-    for (size_t j = i + 1; j < all.size() && !answered; ++j) {
-      answered = all[j].dhcp->binl && all[j].dhcp->role == Role::kProxy &&
-                 all[j].dhcp->msg.xid == req.msg.xid;
-    }
-    if (answered) continue;
+    auto answer = last_answer.find(req.msg.xid);
+    if (answer != last_answer.end() && answer->second > i) continue;
     Finding& f = Upsert(
         out, "binl_unanswered", Severity::kError,
         absl::StrCat("The firmware asked ", Ip(req.dst_ip),

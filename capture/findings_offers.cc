@@ -222,17 +222,8 @@ void CheckIpxeLate(const std::vector<DhcpRef>& all, std::vector<Finding>& out) {
         !FromKind(all, i, ClientKind::kIpxe)) {
       continue;
     }
-    size_t from = 0;
-    for (size_t k = 0; k < i; ++k) {
-      if (all[k].dhcp->role == Role::kClient &&
-          all[k].dhcp->type == pd::kDiscover &&
-          all[k].dhcp->msg.xid == d.msg.xid) {
-        from = k + 1;
-      }
-    }
-    for (size_t j = from; j < i; ++j) {
-      const DhcpEvent& first = *all[j].dhcp;
-      if (first.role == Role::kClient || first.msg.xid != d.msg.xid) continue;
+    if (all[i].cycle_first_reply >= 0) {
+      const size_t j = static_cast<size_t>(all[i].cycle_first_reply);
       absl::Duration late = all[i].event->time - all[j].event->time;
       if (late > absl::Seconds(2)) {
         Finding& f = Upsert(
@@ -247,7 +238,6 @@ void CheckIpxeLate(const std::vector<DhcpRef>& all, std::vector<Finding>& out) {
         AddEvidence(f, *all[j].event);
         AddEvidence(f, *all[i].event);
       }
-      break;
     }
   }
 }

@@ -1,4 +1,6 @@
 // Table-driven tests of the diagnose mode's decoders and small helpers.
+#include <iostream>
+
 #include "absl/strings/str_cat.h"
 #include "capture/decode.h"
 #include "capture/describe.h"
@@ -420,6 +422,45 @@ TEST(Regression, DrainStopsAfterABatch) {
   while (more) ASSERT_TRUE(Drain(**source, b, &seen, 100, &more).ok());
   EXPECT_EQ(seen, b.sofar().frames);
   EXPECT_GT(seen, 200);
+}
+
+TEST(Regression, LongDiscoverLoopIsAnalysedInLinearTime) {
+  capture_test::Frames in = Edk2Frames();
+  ASSERT_FALSE(in.empty());
+  using capture_test::First;
+  const Frame& discover =
+      in[First(in, capture_test::ClientDhcp(proxydhcp::kDiscover))];
+  const Frame& corporate = in[First(in, [](const Frame& f) {
+    return capture_test::CorporateReply()(f) &&
+           capture_test::Dhcp(f)->message_type() == proxydhcp::kOffer;
+  })];
+  const Frame& proxy =
+      in[First(in, capture_test::ProxyReply(proxydhcp::kOffer))];
+  ASSERT_EQ(capture_test::Dhcp(discover)->xid, capture_test::Dhcp(proxy)->xid);
+  // EDK2 dropping every proxy offer: 20000 cycles with the same xid.
+  constexpr int kCycles = 20000;
+  capture_test::Frames loop;
+  for (int i = 0; i < kCycles; ++i) {
+    for (const Frame* f : {&discover, &corporate, &proxy}) {
+      loop.push_back(*f);
+      loop.back().time = discover.time + absl::Milliseconds(4 * i) +
+                         absl::Microseconds(loop.size() % 3);
+    }
+  }
+  const absl::Time start = absl::Now();
+  Report r = Analyze(std::move(loop));
+  std::cout << "analysed " << 3 * kCycles << " frames in "
+            << absl::FormatDuration(absl::Now() - start) << "\n";
+  ASSERT_EQ(r.clients.size(), 1u);
+  EXPECT_EQ(r.clients[0].stage, Stage::kOffered);
+  const Finding* drop = nullptr;
+  for (const Finding& f : r.clients[0].findings) {
+    if (f.id == "edk2_dropped_proxy_offer") drop = &f;
+  }
+  ASSERT_NE(drop, nullptr);
+  // Every offer but the last, and the DISCOVER after it.
+  EXPECT_EQ(drop->evidence.size(), 2u * (kCycles - 1));
+  EXPECT_EQ(drop->evidence.size(), drop->evidence_numbers.size());
 }
 
 }  // namespace
