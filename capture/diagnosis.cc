@@ -192,8 +192,12 @@ const TftpTransfer* Followed(const ClientTimeline& c, const Event& reply,
                              const DhcpEvent& d) {
   const std::string file = BootFileOf(d.msg);
   const wire::Ipv4 next = d.msg.siaddr;
-  for (const TftpTransfer& t : c.transfers) {
-    if (t.rrq_number < reply.number) continue;
+  // Transfers are in capture order: skip those before the reply at once.
+  auto from = std::lower_bound(
+      c.transfers.begin(), c.transfers.end(), reply.number,
+      [](const TftpTransfer& t, int n) { return t.rrq_number < n; });
+  for (auto it = from; it != c.transfers.end(); ++it) {
+    const TftpTransfer& t = *it;
     if ((!file.empty() && t.filename == file) ||
         (next != 0 && next != d.server_id() && t.server_ip == next)) {
       return &t;
