@@ -131,13 +131,7 @@ void Server::Run(int stop_fd) {
           break;
         }
         if (!frame->has_value()) break;
-        if (vlan_tagged) {
-          ++counters_.received;
-          ++counters_.ignored[IgnoreReasonName(IgnoreReason::kVlanTagged)];
-          VLOG(1) << "ignore reason=vlan_tagged if=" << l.name;
-          continue;
-        }
-        HandleFrame(l, **frame);
+        HandleFrame(l, **frame, vlan_tagged);
       }
     }
     if (fds[1].revents != 0 && monitor_->Process()) {
@@ -147,13 +141,18 @@ void Server::Run(int stop_fd) {
   }
 }
 
-void Server::HandleFrame(const Listener& l, absl::Span<const uint8_t> frame) {
+void Server::HandleFrame(const Listener& l, absl::Span<const uint8_t> frame,
+                         bool vlan_tagged) {
   ++counters_.received;
   auto ignore = [&](IgnoreReason r, const std::string& detail) {
     ++counters_.ignored[IgnoreReasonName(r)];
     VLOG(1) << "ignore reason=" << IgnoreReasonName(r) << " if=" << l.name
             << " " << detail;
   };
+  if (vlan_tagged) {
+    ignore(IgnoreReason::kVlanTagged, "");
+    return;
+  }
   absl::StatusOr<wire::UdpDatagram> udp = wire::ParseEthernetUdp(frame);
   if (!udp.ok()) {
     ignore(IgnoreReason::kMalformed, std::string(udp.status().message()));

@@ -42,7 +42,9 @@ class Server {
   };
 
   Server(const ResponderConfig& config) : config_(config) {}
-  void HandleFrame(const Listener& l, absl::Span<const uint8_t> frame);
+  // `vlan_tagged`: the frame belongs to a VLAN below the interface.
+  void HandleFrame(const Listener& l, absl::Span<const uint8_t> frame,
+                   bool vlan_tagged);
   void LogAddresses();
   void Rebind();
 
