@@ -78,7 +78,15 @@ ABSL_FLAG(int, tftp_max_blksize, 65464,
 ABSL_FLAG(int, tftp_max_windowsize, 64,
           "Largest TFTP windowsize (RFC 7440) accepted, 1..65535.");
 ABSL_FLAG(int, tftp_max_sessions, 1000,
-          "Concurrent TFTP transfers at most; further requests get an error.");
+          "Concurrent TFTP transfers at most; further requests are dropped "
+          "(the client retries).");
+ABSL_FLAG(int, tftp_max_sessions_per_host, 32,
+          "Concurrent TFTP transfers from one source address at most, "
+          "1..100000; further requests from it are dropped (clients behind "
+          "one NAT share it).");
+ABSL_FLAG(bool, tftp_listen_all, false,
+          "Answer TFTP requests that arrive on any interface, not only on "
+          "the served ones (and loopback).");
 ABSL_FLAG(bool, tftp_single_port, false,
           "Send TFTP data from port 69 itself rather than a fresh port per "
           "transfer (for clients behind NAT).");
@@ -449,6 +457,13 @@ absl::StatusOr<Config> BuildConfig(const std::vector<std::string>& positional) {
   }
   if (absl::Status s = CheckRange("v", absl::GetFlag(FLAGS_v), 0, 10);
       !s.ok()) {
+  t.max_sessions_per_host = absl::GetFlag(FLAGS_tftp_max_sessions_per_host);
+  if (absl::Status s = CheckRange("tftp_max_sessions_per_host",
+                                  t.max_sessions_per_host, 1, 100000);
+      !s.ok()) {
+    return s;
+  }
+  if (!absl::GetFlag(FLAGS_tftp_listen_all)) t.interfaces = c.interfaces;
     return s;
   }
   return c;

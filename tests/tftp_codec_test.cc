@@ -242,7 +242,7 @@ TEST(Robustness, RandomPacketsThroughParsers) {
     absl::StatusOr<Request> req = ParseRequest(b);
     if (req.ok()) {
       Normalized n;
-      Refusal why;
+      NameRefusal why;
       (void)NormalizeName(req->filename, &n, &why);
       (void)Negotiate(req->options, rng(), NegotiationLimits{});
     }

@@ -133,7 +133,7 @@ TEST_F(PathTest, Table) {
   for (const Row& r : rows) {
     SCOPED_TRACE("name '" + r.name.substr(0, 64) + "'");
     std::string path;
-    Refusal why;
+    NameRefusal why;
     bool ok = policy_->Resolve(r.name, &path, &why);
     if (r.code < 0) {
       ASSERT_TRUE(ok) << why.reason;
@@ -154,7 +154,7 @@ TEST_F(PathTest, Table) {
 TEST_F(PathTest, DeviceNode) {
   if (!have_dev_) GTEST_SKIP() << "mknod needs CAP_MKNOD";
   std::string path;
-  Refusal why;
+  NameRefusal why;
   EXPECT_FALSE(policy_->Resolve("null_dev", &path, &why));
   EXPECT_EQ(why.code, ErrorCode::kAccessViolation);
 }
@@ -259,7 +259,7 @@ TEST_F(PathTest, CacheMemoryIsBounded) {
 
 TEST(Normalize, Mapping) {
   Normalized n;
-  Refusal why;
+  NameRefusal why;
   ASSERT_TRUE(NormalizeName("\\boot\\\\x86/./pxelinux.0", &n, &why));
   EXPECT_EQ(n.relative, "boot/x86/pxelinux.0");
 }

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -15,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "glog/logging.h"
 #include "gtest/gtest.h"
 #include "tftp/packet.h"
 #include "tftp/server.h"
@@ -35,11 +37,12 @@ struct Reply {
 
 class Client {
  public:
-  Client() {
+  // Any 127/8 address is local: 127.0.0.2 is another host to the server.
+  explicit Client(uint32_t address = INADDR_LOOPBACK) {
     fd_ = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     sockaddr_in sa{};
     sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    sa.sin_addr.s_addr = htonl(address);
     bind(fd_, reinterpret_cast<sockaddr*>(&sa), sizeof(sa));
   }
   ~Client() { close(fd_); }
@@ -72,9 +75,10 @@ class Client {
 
 std::vector<uint8_t> Rrq(const std::string& name,
                          std::vector<std::string> options = {},
-                         uint16_t opcode = 1) {
+                         uint16_t opcode = 1,
+                         const std::string& mode = "octet") {
   std::vector<uint8_t> b = {0, static_cast<uint8_t>(opcode)};
-  std::vector<std::string> parts = {name, "octet"};
+  std::vector<std::string> parts = {name, mode};
   parts.insert(parts.end(), options.begin(), options.end());
   for (const std::string& s : parts) {
     b.insert(b.end(), s.begin(), s.end());
@@ -83,20 +87,35 @@ std::vector<uint8_t> Rrq(const std::string& name,
   return b;
 }
 
+// 20000 bytes of lines, CR LF pairs and lone CRs: its netascii form is
+// longer, and block boundaries fall inside CR LF and CR NUL pairs.
+std::string Text() {
+  std::string s;
+  for (int i = 0; s.size() < 20000; ++i) {
+    s += std::string(i % 7, 'a') + (i % 3 == 0   ? "\r\n"
+                                    : i % 3 == 1 ? "\n"
+                                                 : "\r");
+  }
+  return s;
+}
+
 class ServerTest : public testing::Test {
  protected:
   void Start(int max_sessions = 10, int timeout_ms = 1000,
-             uint64_t max_cached_file_bytes = 64ull << 20) {
+             uint64_t max_cached_file_bytes = 64ull << 20,
+             int max_sessions_per_host = 32) {
     char tmpl[] = "/tmp/pxt-server-XXXXXX";
     ASSERT_NE(mkdtemp(tmpl), nullptr);
     dir_ = tmpl;
     std::ofstream(dir_ / "f1000") << std::string(1000, 'x');
     std::ofstream(dir_ / "f200k") << std::string(200000, 'y');
+    std::ofstream(dir_ / "text") << Text();
     Config c;
     c.root = dir_;
     c.symlink_allow = {};
     c.port = 0;  // an ephemeral port: tests run in parallel
     c.max_sessions = max_sessions;
+    c.max_sessions_per_host = max_sessions_per_host;
     c.timeout_ms = timeout_ms;
     c.max_retries = 2;
     c.max_cached_file_bytes = max_cached_file_bytes;
@@ -280,12 +299,13 @@ TEST_F(ServerTest, BoundedRetransmission) {
     EXPECT_EQ(r->u16(2), 1);
     ++data1;
   }
-  // The first send and max_retries = 2 resends, 100 and 200 ms apart; the
-  // transfer is given up 400 ms after the last.
-  EXPECT_EQ(data1, 3);
+  // Nothing was ever acknowledged, so the request may be spoofed (issue 9,
+  // amplification): the first send and one resend 100 ms later, not
+  // max_retries = 2; the transfer is given up 200 ms after it.
+  EXPECT_EQ(data1, 2);
   Stop();
   EXPECT_EQ(server_->counters().transfers_failed, 1u);
-  EXPECT_EQ(server_->counters().retransmits, 2u);
+  EXPECT_EQ(server_->counters().retransmits, 1u);
 }
 
 // Loopback's MTU (65536) allows the largest blocks; a window of them must
@@ -361,6 +381,128 @@ TEST_F(ServerTest, ClientErrorEndsTransfer) {
   EXPECT_FALSE(c.Receive(300));
   Stop();
   EXPECT_EQ(server_->counters().transfers_failed, 1u);
+}
+
+}  // namespace
+}  // namespace tftp
+
+namespace tftp {
+namespace {
+
+// Issue 9, hole 4: one host holding its share of transfers gets nothing
+// more (silently, like a full server), while another host is served at once.
+TEST_F(ServerTest, PerHostCapLeavesRoomForOtherHosts) {
+  Start(/*max_sessions=*/10, 1000, 64ull << 20, /*max_sessions_per_host=*/3);
+  std::vector<std::unique_ptr<Client>> flood;
+  for (int i = 0; i < 6; ++i) {
+    flood.push_back(std::make_unique<Client>());
+    flood.back()->Send(port_, Rrq("f200k", {"timeout", "255"}));
+  }
+  int answered = 0;
+  for (auto& c : flood) answered += c->Receive(300).has_value();
+  EXPECT_EQ(answered, 3);
+  Client other(0x7f000002);  // 127.0.0.2
+  other.Send(port_, Rrq("f1000"));
+  auto d = other.Receive();
+  ASSERT_TRUE(d) << "another host was not served";
+  EXPECT_EQ(d->opcode(), 3);
+  Stop();
+  EXPECT_EQ(Dropped("max_sessions_per_host"), 3u);
+  EXPECT_EQ(Dropped("max_sessions"), 0u);
+}
+
+// Downloads `name` in netascii with `options`, ACKing each window, and once
+// re-ACKing inside a window (RFC 7440: the client lost a block) so part of
+// it is converted and sent again.
+std::string NetasciiDownload(Client& c, uint16_t port, const std::string& name,
+                             std::vector<std::string> options, int window) {
+  c.Send(port, Rrq(name, options, 1, "netascii"));
+  std::string got;
+  uint16_t tid = 0;
+  uint16_t expect = 1;
+  bool resent = false;
+  int in_window = 0;
+  if (!options.empty()) {
+    auto o = c.Receive();
+    if (!o || o->opcode() != 6) return "no OACK";
+    tid = o->port;
+    c.Send(tid, BuildAck(0));
+  }
+  while (true) {
+    auto d = c.Receive();
+    if (!d || d->opcode() != 3) return got + "<no DATA>";
+    tid = d->port;
+    if (d->u16(2) != expect) continue;  // a resent block already held
+    size_t n = d->bytes.size() - 4;
+    got.append(d->bytes.begin() + 4, d->bytes.end());
+    ++expect, ++in_window;
+    bool last = n < 512;
+    if (!resent && expect == 3 && window > 2) {
+      // Pretend block 2 was lost: ACK 1, drop what else the window holds.
+      resent = true;
+      got.resize(got.size() - n);
+      --expect;
+      while (c.Receive(200)) {
+      }
+      c.Send(tid, BuildAck(1));
+      in_window = 0;
+      continue;
+    }
+    if (last || in_window == window) {
+      c.Send(tid, BuildAck(static_cast<uint16_t>(expect - 1)));
+      in_window = 0;
+    }
+    if (last) return got;
+  }
+}
+
+std::string Netascii(const std::string& s) { return ToNetascii(s); }
+
+// Hole 5: netascii is converted per block as it is sent, from the file read
+// per window too (a file over the cache cap was refused before), and the
+// bytes equal the whole-file conversion across windows and resends.
+TEST_F(ServerTest, NetasciiPerBlockFromAStreamedFile) {
+  Start(10, 1000, /*max_cached_file_bytes=*/1000);
+  Client a, b;
+  EXPECT_EQ(NetasciiDownload(a, port_, "text", {}, 1), Netascii(Text()));
+  EXPECT_EQ(
+      NetasciiDownload(b, port_, "text", {"windowsize", "8", "tsize", "0"}, 8),
+      Netascii(Text()));
+  Stop();
+  EXPECT_EQ(server_->counters().transfers_done, 2u);
+  EXPECT_EQ(server_->cache_stats().loads, 0u);  // no copy in memory
+}
+
+class CountingSink : public google::LogSink {
+ public:
+  void send(google::LogSeverity, const char*, const char*, int,
+            const google::LogMessageTime&, const char* message,
+            size_t size) override {
+    std::string m(message, size);
+    if (m.find("tftp: refused") != std::string::npos) ++refused;
+  }
+  std::atomic<int> refused{0};
+};
+
+// Hole 8: a flood of hostile requests writes one log line per reason per
+// interval, and the counter stays exact.
+TEST_F(ServerTest, RefusalLogIsRateLimited) {
+  int v = FLAGS_v;
+  FLAGS_v = 1;
+  CountingSink sink;
+  google::AddLogSink(&sink);
+  Start();
+  Client c;
+  for (int i = 0; i < 200; ++i) {
+    c.Send(port_, Rrq("f1000", {}, /*opcode=*/2));  // WRQ
+    ASSERT_TRUE(c.Receive());
+  }
+  Stop();
+  google::RemoveLogSink(&sink);
+  FLAGS_v = v;
+  EXPECT_EQ(server_->counters().refused.at("write_request"), 200u);
+  EXPECT_LE(sink.refused.load(), 2);
+  EXPECT_GE(sink.refused.load(), 1);
 }
 
 }  // namespace

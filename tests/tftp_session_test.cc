@@ -55,6 +55,11 @@ TEST_P(SessionTable, Sequence) {
 }
 
 const Step kStart1 = {0, Kind::kSendData, 1, 1};
+
+SessionParams SinglePort(SessionParams p) {
+  p.timeout_resends_one_block = true;
+  return p;
+}
 const Step kOack = {0, Kind::kSendOack};
 const Step kDone = {0, Kind::kDone};
 
@@ -116,10 +121,35 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"bounded_retries",
              {5000, 512, 1, false, 2},
              kStart1,
+             {Data(1, 2, 2),
+              {kTimeout, Kind::kSendData, 2, 2},
+              {kTimeout, Kind::kSendData, 2, 2},
+              {kTimeout, Kind::kGiveUp},
+              Ign(2, Ignored::kFinished)}},
+        // Issue 9 (amplification): until the client ACKs anything, the
+        // request may be spoofed; one retransmission, then give up (the
+        // client's own RRQ retransmission starts it again).
+        Case{"unheard_retries_bounded",
+             {5000, 512, 1, false, 5},
+             kStart1,
              {{kTimeout, Kind::kSendData, 1, 1},
-              {kTimeout, Kind::kSendData, 1, 1},
               {kTimeout, Kind::kGiveUp},
               Ign(1, Ignored::kFinished)}},
+        Case{"unheard_oack_retries_bounded",
+             {5000, 512, 4, true, 5},
+             kOack,
+             {{kTimeout, Kind::kSendOack}, {kTimeout, Kind::kGiveUp}}},
+        // Single-port mode: a timeout resends one block, never the window;
+        // a window goes out only in answer to an ACK.
+        Case{"single_port_timeout_resends_one_block",
+             SinglePort({5120, 512, 4, false, 5}),
+             {0, Kind::kSendData, 1, 4},
+             {Data(4, 5, 8),
+              {kTimeout, Kind::kSendData, 5, 5},
+              {kTimeout, Kind::kSendData, 5, 5},
+              Data(4, 5, 8),
+              Data(8, 9, 11),
+              {11, Kind::kDone}}},
         Case{"retries_reset_on_progress",
              {5000, 512, 1, false, 1},
              kStart1,
@@ -237,6 +267,7 @@ TEST_P(Backoff, WaitsThenGivesUp) {
   SessionParams p{5000, 512, 1, false, c.max_retries, c.timeout_ms};
   Session s(p);
   s.Start();
+  s.OnAck(1);  // heard: the full retry budget (unheard_retries_bounded)
   int64_t total = 0;
   for (size_t i = 0; i < c.waits.size(); ++i) {
     SCOPED_TRACE(testing::Message() << "wait " << i);
@@ -268,13 +299,29 @@ INSTANTIATE_TEST_SUITE_P(
 TEST(Session, BackoffResetsOnProgress) {
   Session s({5000, 512, 1, false, 10});
   s.Start();
+  s.OnAck(1);
   s.OnTimeout();
   s.OnTimeout();
   EXPECT_EQ(s.WaitMs(), 4000);
   EXPECT_EQ(s.stalled_ms(), 3000);
-  s.OnAck(1);
+  s.OnAck(2);
   EXPECT_EQ(s.WaitMs(), 1000);
   EXPECT_EQ(s.stalled_ms(), 0);
+}
+
+// netascii: the length is known only when the conversion produces a short
+// block; the window that was meant to go past it stops there.
+TEST(Session, UnknownSizeEndsAtTheShortBlock) {
+  SessionParams p{0, 512, 4, false, 5};
+  p.size_known = false;
+  Session s(p);
+  Action a = s.Start();
+  EXPECT_EQ(a.first, 1u);
+  EXPECT_EQ(a.last, 4u);
+  s.SetLastBlock(2);  // block 2 came out short
+  EXPECT_EQ(s.last_block(), 2u);
+  Action b = s.OnAck(2);
+  EXPECT_EQ(b.kind, Kind::kDone);
 }
 
 TEST(Session, BlockLengths) {

@@ -18,6 +18,13 @@ struct Config {
   int max_blksize = 65464;  // further clamped to the interface MTU minus 32
   int max_windowsize = 64;
   int max_sessions = 1000;
+  // Concurrent transfers from one source address (issue 9: one host must
+  // not take every slot). Clients behind one NAT share it.
+  int max_sessions_per_host = 32;
+  // Requests are served only when they arrive on one of these interfaces
+  // (the receiving interface's index from IP_PKTINFO, looked up again when
+  // an interface is re-created) or on loopback. Empty: every interface.
+  std::vector<std::string> interfaces;
   bool single_port = false;  // reply from port 69 itself (NAT'd setups)
   int timeout_ms = 1000;     // default retransmission timeout
   int max_retries = 5;

@@ -126,18 +126,25 @@ FileCacheStats FileCache::stats() const {
 absl::StatusOr<std::shared_ptr<const FileData>> FileCache::Get(
     const std::string& path) {
   // O_NONBLOCK: a FIFO swapped in after Resolve must not hang the loop.
-  Fd fd(open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
-  if (fd.get() < 0) {
+  int raw = open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (raw < 0) {
     return absl::PermissionDeniedError(
         absl::StrCat("open ", path, ": ", strerror(errno)));
   }
+  return Get(raw, path);
+}
+
+absl::StatusOr<std::shared_ptr<const FileData>> FileCache::Get(
+    int raw, const std::string& path) {
+  Fd fd(raw);
   struct stat st;
   if (fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
     return absl::PermissionDeniedError(
         absl::StrCat(path, ": not a regular file"));
   }
   Key key = KeyOf(st);
-  auto it = entries_.find(path);
+  std::pair<dev_t, ino_t> id(st.st_dev, st.st_ino);
+  auto it = entries_.find(id);
   if (it != entries_.end() && it->second.key == key) {
     ++stats_.hits;
     return it->second.data;
@@ -160,7 +167,7 @@ absl::StatusOr<std::shared_ptr<const FileData>> FileCache::Get(
   }
   std::shared_ptr<const FileData> data =
       std::make_shared<OwnedData>(std::move(bytes), live_bytes_);
-  entries_[path] = Entry{key, data};
+  entries_[id] = Entry{key, data};
   ++stats_.loads;
   return data;
 }

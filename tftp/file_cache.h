@@ -16,30 +16,14 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
+#include "tftp/file_data.h"
 
 namespace tftp {
-
-class FileData {
- public:
-  virtual ~FileData() = default;
-  virtual uint64_t size() const = 0;
-  // False for a file read per window; bytes() is then empty.
-  virtual bool in_memory() const = 0;
-  virtual absl::Span<const uint8_t> bytes() const = 0;
-  // Bytes [offset, offset + length) within size(): a view of the memory, or
-  // read into `scratch` and valid until it changes. Fails if a file read per
-  // window shrank or was rewritten since it was opened (a mix of two
-  // versions would not boot; the client's next RRQ gets the new one).
-  virtual absl::StatusOr<absl::Span<const uint8_t>> Read(
-      uint64_t offset, size_t length, std::vector<uint8_t>* scratch) const = 0;
-};
-
-// Owned bytes (virtual files, netascii conversions).
-std::shared_ptr<const FileData> MakeFileData(std::string bytes);
 
 struct FileCacheStats {
   uint64_t hits = 0;
@@ -63,6 +47,11 @@ class FileCache {
   // `path` is canonical (PathPolicy::Resolve). Opens without following a
   // final symlink, checks it is still a regular file, then hits or loads.
   absl::StatusOr<std::shared_ptr<const FileData>> Get(const std::string& path);
+  // The same for a descriptor already opened (PathPolicy::Open), which the
+  // cache takes over; `path` names it in errors. Entries are keyed by device
+  // and inode, so a file reached by two names is loaded once.
+  absl::StatusOr<std::shared_ptr<const FileData>> Get(int fd,
+                                                      const std::string& path);
   FileCacheStats stats() const;
 
   struct Key {
@@ -83,7 +72,7 @@ class FileCache {
 
   uint64_t max_bytes_;
   uint64_t max_file_bytes_;
-  std::map<std::string, Entry> entries_;
+  std::map<std::pair<dev_t, ino_t>, Entry> entries_;
   // Shared with every loaded FileData, which gives its bytes back when the
   // last transfer holding it ends.
   std::shared_ptr<uint64_t> live_bytes_ = std::make_shared<uint64_t>(0);

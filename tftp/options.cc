@@ -29,7 +29,7 @@ absl::Status Bad(const std::string& name, const std::string& value,
 
 absl::StatusOr<Negotiated> Negotiate(
     const std::vector<std::pair<std::string, std::string>>& options,
-    uint64_t transfer_size, const NegotiationLimits& limits) {
+    std::optional<uint64_t> transfer_size, const NegotiationLimits& limits) {
   Negotiated n;
   n.timeout_ms = limits.default_timeout_ms;
   std::set<std::string> seen;
@@ -52,8 +52,8 @@ absl::StatusOr<Negotiated> Negotiate(
       // the size. Any value is accepted; the answer is always the real size.
       // Except 0: curl (lib/tftp.c, "invalid tsize value in OACK packet")
       // aborts on it, so for an empty file the option is not acknowledged.
-      if (transfer_size == 0) continue;
-      n.oack.emplace_back(name, absl::StrCat(transfer_size));
+      if (!transfer_size || *transfer_size == 0) continue;
+      n.oack.emplace_back(name, absl::StrCat(*transfer_size));
     } else if (name == "timeout") {
       // RFC 2349: 1..255 seconds. Out of range is not an error worth a
       // failed boot: the option is left out of the OACK and our default used.

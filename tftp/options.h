@@ -5,6 +5,7 @@
 #define PXEPROXY_TFTP_OPTIONS_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -38,9 +39,11 @@ struct Negotiated {
 // malformed or below what the RFC allows; values above our limits are lowered
 // (RFC 2348: the server may answer a smaller blksize). Unknown options are
 // ignored, as RFC 2347 asks, and so are repeats of an option already seen.
+// With no `transfer_size` (netascii: only the conversion knows it), tsize is
+// left out of the OACK, which RFC 2349 allows.
 absl::StatusOr<Negotiated> Negotiate(
     const std::vector<std::pair<std::string, std::string>>& options,
-    uint64_t transfer_size, const NegotiationLimits& limits);
+    std::optional<uint64_t> transfer_size, const NegotiationLimits& limits);
 
 }  // namespace tftp
 

@@ -1,10 +1,14 @@
 #include "tftp/path.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <linux/openat2.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -47,13 +51,13 @@ bool IsValidUtf8(absl::string_view s) {
   return true;
 }
 
-Refusal Refuse(ErrorCode code, std::string reason) {
+NameRefusal Refuse(ErrorCode code, std::string reason) {
   return {code, std::move(reason)};
 }
 
 }  // namespace
 
-bool NormalizeName(absl::string_view name, Normalized* out, Refusal* why) {
+bool NormalizeName(absl::string_view name, Normalized* out, NameRefusal* why) {
   if (name.empty()) {
     *why = Refuse(ErrorCode::kAccessViolation, "empty file name");
     return false;
@@ -112,45 +116,126 @@ absl::StatusOr<PathPolicy> PathPolicy::Create(
 }
 
 bool PathPolicy::Allowed(const std::string& real) const {
-  for (const std::string& dir : allow_) {
-    if (dir == "/") return true;
-    if (real.size() > dir.size() && real.compare(0, dir.size(), dir) == 0 &&
-        real[dir.size()] == '/') {
-      return true;
-    }
-  }
-  return false;
+  return !AllowedDir(real).empty();
 }
 
-bool PathPolicy::Resolve(absl::string_view name, std::string* path,
-                         Refusal* why) const {
-  Normalized n;
-  if (!NormalizeName(name, &n, why)) return false;
-  std::string candidate = absl::StrCat(root_, "/", n.relative);
-  char buf[PATH_MAX];
-  if (realpath(candidate.c_str(), buf) == nullptr) {
-    if (errno == ENOENT || errno == ENOTDIR) {
-      *why = Refuse(ErrorCode::kNotFound, "file not found");
-    } else {
-      *why = Refuse(ErrorCode::kAccessViolation, "cannot open file");
+std::string PathPolicy::AllowedDir(const std::string& real) const {
+  for (const std::string& dir : allow_) {
+    if (dir == "/") return dir;
+    if (real.size() > dir.size() && real.compare(0, dir.size(), dir) == 0 &&
+        real[dir.size()] == '/') {
+      return dir;
     }
-    return false;
   }
-  std::string real = buf;
-  if (!Allowed(real)) {
-    *why = Refuse(ErrorCode::kAccessViolation, "outside the tftp root");
-    return false;
+  return "";
+}
+
+namespace {
+
+// `rel` opened beneath `dir`: no "..", absolute symlink or magic link may
+// take the lookup out of it (Linux 5.6). -1 with errno set otherwise.
+int OpenBeneath(const std::string& dir, const std::string& rel) {
+  int dfd = open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0) return -1;
+  open_how how{};
+  how.flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
+  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+  int fd;
+  do {
+    fd = static_cast<int>(
+        syscall(SYS_openat2, dfd, rel.c_str(), &how, sizeof(how)));
+  } while (fd < 0 && errno == EAGAIN);
+  int saved = errno;
+  close(dfd);
+  errno = saved;
+  return fd;
+}
+
+NameRefusal OpenError(int err) {
+  if (err == ENOENT || err == ENOTDIR) {
+    return Refuse(ErrorCode::kNotFound, "file not found");
   }
+  return Refuse(ErrorCode::kAccessViolation, "cannot open file");
+}
+
+// A regular file, or the descriptor is closed and the refusal set.
+bool KeepRegular(int fd, NameRefusal* why) {
   struct stat st;
-  if (stat(real.c_str(), &st) != 0) {
-    *why = Refuse(ErrorCode::kNotFound, "file not found");
-    return false;
-  }
-  if (!S_ISREG(st.st_mode)) {
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    close(fd);
     *why = Refuse(ErrorCode::kAccessViolation, "not a regular file");
     return false;
   }
+  return true;
+}
+
+// The canonical name of what `fd` opened (for logs and the cache's label),
+// read from /proc; `fallback` without /proc.
+std::string FdPath(int fd, std::string fallback) {
+  char buf[PATH_MAX];
+  std::string link = absl::StrCat("/proc/self/fd/", fd);
+  ssize_t n = readlink(link.c_str(), buf, sizeof(buf) - 1);
+  if (n <= 0 || buf[0] != '/') return fallback;
+  return std::string(buf, n);
+}
+
+}  // namespace
+
+// A symlink in the root leads out of it. Where it leads now is read with
+// realpath; that target is then opened beneath the allowed directory that
+// holds it, so whatever changes in between, the file opened is inside an
+// allowed directory.
+bool PathPolicy::OpenOutside(const std::string& candidate, int* fd,
+                             std::string* path, NameRefusal* why) const {
+  char buf[PATH_MAX];
+  if (realpath(candidate.c_str(), buf) == nullptr) {
+    *why = OpenError(errno);
+    return false;
+  }
+  std::string real = buf;
+  std::string dir = AllowedDir(real);
+  if (dir.empty()) {
+    *why = Refuse(ErrorCode::kAccessViolation, "outside the tftp root");
+    return false;
+  }
+  std::string rel = real.substr(dir == "/" ? 1 : dir.size() + 1);
+  int f = OpenBeneath(dir, rel);
+  if (f < 0) {
+    *why = errno == EXDEV
+               ? Refuse(ErrorCode::kAccessViolation, "outside the tftp root")
+               : OpenError(errno);
+    return false;
+  }
+  if (!KeepRegular(f, why)) return false;
+  *fd = f;
   *path = std::move(real);
+  return true;
+}
+
+bool PathPolicy::Open(absl::string_view name, int* fd, std::string* path,
+                      NameRefusal* why) const {
+  Normalized n;
+  if (!NormalizeName(name, &n, why)) return false;
+  std::string candidate = absl::StrCat(root_, "/", n.relative);
+  int f = OpenBeneath(root_, n.relative);
+  if (f < 0 && errno == EXDEV) {
+    return OpenOutside(candidate, fd, path, why);
+  }
+  if (f < 0) {
+    *why = OpenError(errno);
+    return false;
+  }
+  if (!KeepRegular(f, why)) return false;
+  *fd = f;
+  *path = FdPath(f, std::move(candidate));
+  return true;
+}
+
+bool PathPolicy::Resolve(absl::string_view name, std::string* path,
+                         NameRefusal* why) const {
+  int fd = -1;
+  if (!Open(name, &fd, path, why)) return false;
+  close(fd);
   return true;
 }
 

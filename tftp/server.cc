@@ -12,6 +12,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "glog/logging.h"
+#include "tftp/gso.h"
 #include "tftp/options.h"
 
 namespace tftp {
@@ -52,7 +53,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(const Config& config) {
   std::unique_ptr<Server> s(new Server(config, std::move(*policy)));
   for (const auto& [name, text] : config.virtual_files) {
     Normalized n;
-    Refusal why;
+    NameRefusal why;
     if (!NormalizeName(name, &n, &why)) {
       return absl::InvalidArgumentError(
           absl::StrCat("virtual file '", name, "': ", why.reason));
@@ -149,7 +150,12 @@ void Server::OnServerReadable() {
     if (!Receive(server_fd_, absl::MakeSpan(buf_), &d)) return;
     absl::Span<const uint8_t> packet(buf_.data(), d.size);
     if (d.truncated) {
-      ++counters_.dropped["truncated"];
+      Count(Reason::kTruncated);
+      continue;
+    }
+    if (!Served(d)) {
+      // Port 69 answers only on the interfaces pxeproxy serves.
+      Count(Reason::kNotServedInterface);
       continue;
     }
     auto it = config_.single_port ? by_peer_.find(d.peer) : by_peer_.end();
@@ -176,12 +182,12 @@ void Server::OnTransferReadable(uint64_t id) {
     // transfer goes on undisturbed. An ERROR is never answered.
     absl::StatusOr<Opcode> op = PeekOpcode(packet);
     if (op.ok() && *op == Opcode::kError) return;
-    ++counters_.dropped["unknown_tid"];
+    Count(Reason::kUnknownTid);
     SendError(t.fd, d.peer, 0, ErrorCode::kUnknownTid, "unknown transfer ID");
     return;
   }
   if (d.truncated) {
-    ++counters_.dropped["truncated"];
+    Count(Reason::kTruncated);
     return;
   }
   OnPeerPacket(t, packet);
@@ -205,10 +211,10 @@ void Server::OnPeerPacket(Transfer& t, absl::Span<const uint8_t> packet) {
                   : "client error");
     return;
   } else if (op.ok() && *op == Opcode::kRrq) {
-    ++counters_.dropped["duplicate_rrq"];  // single-port mode
+    Count(Reason::kDuplicateRrq);  // single-port mode
     return;
   }
-  ++counters_.dropped["malformed"];
+  Count(Reason::kMalformed);
 }
 
 bool Server::TimerLive(const TimerEntry& e) const {
@@ -243,12 +249,9 @@ void Server::CompactTimers() {
 
 void Server::Apply(Transfer& t, const Action& a) {
   switch (a.kind) {
-    case Action::Kind::kNone: {
-      static constexpr const char* kWhy[] = {"", "duplicate_ack", "stale_ack",
-                                             "future_ack", "after_finish"};
-      ++counters_.dropped[kWhy[static_cast<int>(a.ignored)]];
+    case Action::Kind::kNone:
+      Count(ReasonOf(a.ignored));
       return;
-    }
     case Action::Kind::kSendOack: {
       iovec iov{t.oack.data(), t.oack.size()};
       if (Send(t.fd, t.peer, t.own_fd ? 0 : t.local, {&iov, 1})) {
@@ -260,14 +263,17 @@ void Server::Apply(Transfer& t, const Action& a) {
       ArmTimer(t);
       return;
     }
-    case Action::Kind::kSendData:
+    case Action::Kind::kSendData: {
       if (!SendData(t, a.first, a.last)) return;  // t is gone
-      if (a.retransmit) {
-        counters_.retransmits += a.last - a.first + 1;
-        t.retransmits += a.last - a.first + 1;
+      // A netascii window may stop at the block found to be the last.
+      uint64_t last = std::min(a.last, t.session.last_block());
+      if (a.retransmit && last >= a.first) {
+        counters_.retransmits += last - a.first + 1;
+        t.retransmits += last - a.first + 1;
       }
       ArmTimer(t);
       return;
+    }
     case Action::Kind::kDone:
       Finish(t, true, "done");
       return;
@@ -281,44 +287,98 @@ void Server::Apply(Transfer& t, const Action& a) {
 bool Server::SendData(Transfer& t, uint64_t first, uint64_t last) {
   std::array<std::array<uint8_t, 4>, kMaxBatch> headers;
   std::array<iovec, 2 * kMaxBatch> iov;
+  std::array<absl::Span<const uint8_t>, kMaxBatch> payload;
+  if (t.mode == Mode::kNetascii) t.netascii.Acked(t.session.acked());
   for (uint64_t block = first; block <= last;) {
     // UDP GSO sends at most 64 KiB per call.
     int batch = t.gso
                     ? std::clamp(65000 / (4 + t.options.blksize), 1, kMaxBatch)
                     : kMaxBatch;
     uint64_t batch_last = std::min<uint64_t>(last, block + batch - 1);
-    // The batch's blocks are contiguous in the file: one read for all.
-    uint64_t offset = t.session.BlockOffset(block);
-    uint64_t length = 0;
-    for (uint64_t b = block; b <= batch_last; ++b) {
-      length += t.session.BlockLength(b);
-    }
-    absl::StatusOr<absl::Span<const uint8_t>> bytes =
-        t.data->Read(offset, length, &read_buf_);
-    if (!bytes.ok()) {
-      LOG(WARNING) << "tftp: " << bytes.status();
+    absl::StatusOr<int> ready =
+        t.mode == Mode::kNetascii
+            ? EncodeBatch(t, block, batch_last, payload.data())
+            : ReadBatch(t, block, batch_last, payload.data());
+    if (!ready.ok()) {
+      LOG(WARNING) << "tftp: " << ready.status();
       SendError(t.fd, t.peer, t.own_fd ? 0 : t.local, ErrorCode::kNotDefined,
                 "file changed during the transfer, try again");
-      Finish(t, false, std::string(bytes.status().message()));
+      Finish(t, false, std::string(ready.status().message()));
       return false;
     }
-    int count = 0;
-    uint64_t at = 0;
-    for (; block <= batch_last; ++count, ++block) {
-      headers[count] = DataHeader(Session::WireBlock(block));
-      uint32_t n = t.session.BlockLength(block);
-      iov[2 * count] = {headers[count].data(), headers[count].size()};
-      iov[2 * count + 1] = {const_cast<uint8_t*>(bytes->data()) + at, n};
-      at += n;
-      counters_.data_bytes += n;
+    int count = *ready;
+    for (int i = 0; i < count; ++i) {
+      headers[i] = DataHeader(Session::WireBlock(block + i));
+      iov[2 * i] = {headers[i].data(), headers[i].size()};
+      iov[2 * i + 1] = {const_cast<uint8_t*>(payload[i].data()),
+                        payload[i].size()};
+      counters_.data_bytes += payload[i].size();
     }
     int sent = SendChunk(t, iov.data(), count);
     counters_.packets_sent += sent;
     // A full socket buffer loses the rest of the window like the network
     // would; the timer resends it.
     counters_.send_errors += count - sent;
+    block += count;
+    if (block > t.session.last_block()) break;  // netascii: the end
   }
   return true;
+}
+
+absl::StatusOr<int> Server::ReadBatch(Transfer& t, uint64_t first,
+                                      uint64_t last,
+                                      absl::Span<const uint8_t>* out) {
+  // The batch's blocks are contiguous in the file: one read for all.
+  uint64_t offset = t.session.BlockOffset(first);
+  uint64_t length = 0;
+  for (uint64_t b = first; b <= last; ++b) length += t.session.BlockLength(b);
+  absl::StatusOr<absl::Span<const uint8_t>> bytes =
+      t.data->Read(offset, length, &read_buf_);
+  if (!bytes.ok()) return bytes.status();
+  uint64_t at = 0;
+  int count = 0;
+  for (uint64_t b = first; b <= last; ++b, ++count) {
+    uint32_t n = t.session.BlockLength(b);
+    out[count] = bytes->subspan(at, n);
+    at += n;
+  }
+  return count;
+}
+
+// Each block converted from the cursor where it starts (kept for the
+// unacknowledged window), reading at most one block of the file: the work
+// per DATA packet is the same as for octet, whatever the file's size.
+absl::StatusOr<int> Server::EncodeBatch(Transfer& t, uint64_t first,
+                                        uint64_t last,
+                                        absl::Span<const uint8_t>* out) {
+  size_t blksize = static_cast<size_t>(t.options.blksize);
+  encode_buf_.clear();
+  // Reserved up front: `out` points into it while it grows.
+  encode_buf_.reserve((last - first + 1) * blksize);
+  int count = 0;
+  for (uint64_t b = first; b <= last; ++b, ++count) {
+    std::optional<NetasciiCursor> at = t.netascii.Start(b);
+    if (!at) {
+      return absl::InternalError(
+          absl::StrCat("netascii: no cursor for block ", b));
+    }
+    uint64_t left = t.data->size() - std::min(at->src, t.data->size());
+    absl::StatusOr<absl::Span<const uint8_t>> src = t.data->Read(
+        at->src, static_cast<size_t>(std::min<uint64_t>(left, blksize)),
+        &read_buf_);
+    if (!src.ok()) return src.status();
+    size_t before = encode_buf_.size();
+    NetasciiCursor next = EncodeNetascii(*at, *src, blksize, &encode_buf_);
+    size_t n = encode_buf_.size() - before;
+    out[count] = {reinterpret_cast<const uint8_t*>(encode_buf_.data()) + before,
+                  n};
+    t.netascii.SetStart(b + 1, next);
+    if (n < blksize) {
+      t.session.SetLastBlock(b);
+      return count + 1;
+    }
+  }
+  return count;
 }
 
 // A window as one UDP_SEGMENT send when the transfer may use GSO, else
@@ -328,11 +388,27 @@ int Server::SendChunk(Transfer& t, const iovec* iov, int count) {
   if (t.gso && gso_works_ && count > 1) {
     if (SendSegmented(t.fd, t.peer, local, iov, 2 * count,
                       static_cast<uint16_t>(4 + t.options.blksize))) {
+      gso_worked_ = true;
       return count;
     }
-    if (errno == EAGAIN || errno == ENOBUFS) return 0;
-    PLOG(WARNING) << "tftp: UDP GSO refused; using sendmmsg from now on";
-    gso_works_ = false;
+    int err = errno;
+    switch (GsoAfterError(err, gso_worked_)) {
+      case GsoFallback::kRetryLater:
+        return 0;
+      case GsoFallback::kEverywhere:
+        LOG(WARNING) << "tftp: UDP GSO refused (" << strerror(err)
+                     << "); using sendmmsg from now on";
+        gso_works_ = false;
+        break;
+      case GsoFallback::kThisTransfer:
+        if (auto more = LogSlot("gso_error")) {
+          LOG(WARNING) << "tftp: UDP GSO send to " << FormatEndpoint(t.peer)
+                       << " failed (" << strerror(err)
+                       << "); this transfer goes on with sendmmsg" << *more;
+        }
+        t.gso = false;
+        break;
+    }
   }
   return SendBatch(t.fd, t.peer, local, iov, count);
 }
@@ -356,28 +432,26 @@ void Server::Finish(Transfer& t, bool ok, const std::string& how) {
               << "ms retransmits=" << t.retransmits;
   } else {
     ++counters_.transfers_failed;
-    VLOG(1) << "tftp: '" << absl::CEscape(t.filename) << "' to "
-            << FormatEndpoint(t.peer) << " ended after " << ms << "ms, block "
-            << t.session.acked() << "/" << t.session.last_block() << ": "
-            << how;
+    // A spoofed RRQ ends here too: one line per interval.
+    if (VLOG_IS_ON(1)) {
+      if (auto more = LogSlot("transfer_failed")) {
+        VLOG(1) << "tftp: '" << absl::CEscape(t.filename) << "' to "
+                << FormatEndpoint(t.peer) << " ended after " << ms
+                << "ms, block " << t.session.acked() << "/"
+                << t.session.last_block() << ": " << how << *more;
+      }
+    }
   }
   if (t.own_fd) {
     epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, t.fd, nullptr);
     close(t.fd);
   }
   by_peer_.erase(t.peer);
+  if (auto h = per_host_.find(t.peer.ip); h != per_host_.end()) {
+    if (--h->second == 0) per_host_.erase(h);
+  }
   uint64_t id = t.id;
   transfers_.erase(id);  // destroys t
-}
-
-void Server::Refuse(int fd, const Datagram& d, ErrorCode code,
-                    const std::string& reason, const std::string& text,
-                    const std::string& detail) {
-  ++counters_.refused[reason];
-  VLOG(1) << "tftp: refused " << FormatEndpoint(d.peer) << " (" << reason
-          << "): " << text
-          << (detail.empty() ? "" : ": '" + absl::CEscape(detail) + "'");
-  SendError(fd, d.peer, d.local, code, text);
 }
 
 void Server::SendError(int fd, const Endpoint& to, wire::Ipv4 local,

@@ -16,14 +16,18 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
+#include "tftp/admit.h"
 #include "tftp/config.h"
 #include "tftp/file_cache.h"
+#include "tftp/netascii.h"
 #include "tftp/options.h"
 #include "tftp/packet.h"
 #include "tftp/path.h"
 #include "tftp/session.h"
 #include "tftp/udp.h"
+#include "wire/log_limiter.h"
 
 namespace tftp {
 
@@ -36,8 +40,10 @@ struct Counters {
   uint64_t packets_sent = 0;
   uint64_t retransmits = 0;
   uint64_t send_errors = 0;
-  std::map<std::string, uint64_t> refused;  // requests answered with ERROR
-  std::map<std::string, uint64_t> dropped;  // packets that changed nothing
+  // By ReasonName: requests answered with ERROR, packets that changed
+  // nothing.
+  std::map<std::string, uint64_t> refused;
+  std::map<std::string, uint64_t> dropped;
 };
 
 class Server {
@@ -65,7 +71,9 @@ class Server {
     Endpoint peer;
     wire::Ipv4 local = 0;
     std::string filename;
+    Mode mode = Mode::kOctet;
     std::shared_ptr<const FileData> data;
+    NetasciiBlocks netascii;  // netascii: where each unacked block starts
     std::vector<uint8_t> oack;
     Negotiated options;
     Session session;
@@ -75,17 +83,14 @@ class Server {
     bool gso = false;  // windows go out as one UDP_SEGMENT send
   };
 
+  class Lookup;
   explicit Server(const Config& config, PathPolicy policy);
   void OnServerReadable();
+  // False when the datagram came in on an interface we do not serve.
+  bool Served(const Datagram& d);
+  int Mtu(int ifindex);
   void OnRequest(const Datagram& d, absl::Span<const uint8_t> packet);
-  void StartTransfer(const Datagram& d, const Request& req);
-  void AddTransfer(const Datagram& d, const std::string& filename, int fd,
-                   std::shared_ptr<const FileData> data, Negotiated neg,
-                   int mtu);
-  bool OpenFile(const Datagram& d, const Request& req, Mode mode,
-                std::shared_ptr<const FileData>* data);
-  std::shared_ptr<const FileData> Netascii(
-      const std::shared_ptr<const FileData>& octets);
+  void AddTransfer(const Datagram& d, int fd, Plan plan);
   void OnTransferReadable(uint64_t id);
   void OnPeerPacket(Transfer& t, absl::Span<const uint8_t> packet);
   void OnTimers();
@@ -93,19 +98,26 @@ class Server {
   // False when the file could not be read: the transfer is then finished
   // and `t` destroyed.
   bool SendData(Transfer& t, uint64_t first, uint64_t last);
+  // The payload of blocks first..last (one batch) into `out`: views of the
+  // file, or netascii converted into encode_buf_. Returns how many blocks
+  // (fewer when netascii reaches the end).
+  absl::StatusOr<int> ReadBatch(Transfer& t, uint64_t first, uint64_t last,
+                                absl::Span<const uint8_t>* out);
+  absl::StatusOr<int> EncodeBatch(Transfer& t, uint64_t first, uint64_t last,
+                                  absl::Span<const uint8_t>* out);
   int SendChunk(Transfer& t, const iovec* iov, int count);
   void ArmTimer(Transfer& t);
   bool TimerLive(const TimerEntry& e) const;
   void CompactTimers();
   void Finish(Transfer& t, bool ok, const std::string& how);
-  // Answers ERROR `code` with `text`, counts `reason`, logs `detail` at
-  // VLOG(1): hostile input is not an error of ours (STYLE.md).
-  void Refuse(int fd, const Datagram& d, ErrorCode code,
-              const std::string& reason, const std::string& text,
-              const std::string& detail);
-  // Counts `reason` and logs at VLOG(1), sending nothing.
-  void Drop(const Datagram& d, const std::string& reason,
-            const std::string& filename);
+  // Counts the refusal by its reason, logs it at VLOG(1) (hostile input is
+  // not an error of ours, STYLE.md), at most one line per reason per
+  // interval, and answers ERROR when it says so.
+  void Refuse(const Datagram& d, const Refusal& r);
+  // Counts a dropped packet by reason, nothing logged.
+  void Count(Reason r) { ++counters_.dropped[ReasonName(r)]; }
+  // nullopt: stay silent; else the " (N more suppressed)" suffix.
+  std::optional<std::string> LogSlot(const std::string& key);
   void SendError(int fd, const Endpoint& to, wire::Ipv4 local, ErrorCode code,
                  const std::string& text);
   int EpollTimeoutMs() const;
@@ -118,13 +130,19 @@ class Server {
   int server_fd_ = -1;
   uint16_t port_ = 0;
   uint64_t next_id_ = 16;
-  struct NetasciiEntry {
-    std::shared_ptr<const FileData> octets;
-    std::weak_ptr<const FileData> converted;
-  };
-  absl::flat_hash_map<const FileData*, NetasciiEntry> netascii_;
   absl::flat_hash_map<uint64_t, std::unique_ptr<Transfer>> transfers_;
   absl::flat_hash_map<Endpoint, uint64_t> by_peer_;
+  absl::flat_hash_map<wire::Ipv4, size_t> per_host_;  // transfers per address
+  // Indexes of the served interfaces, looked up by name again (at most
+  // once a second) when a datagram comes from an index not in the set.
+  absl::flat_hash_set<int> served_;
+  Clock::time_point served_lookup_;
+  struct MtuEntry {
+    int mtu = 0;
+    Clock::time_point at;
+  };
+  absl::flat_hash_map<int, MtuEntry> mtu_;  // by ifindex, a second at most
+  wire::LogLimiter log_limit_;
   // Deadlines in a min-heap with lazy deletion: re-arming pushes a new
   // entry and leaves the old one, skipped when it comes up because the
   // transfer's deadline moved (no search, no allocation per ACK).
@@ -134,8 +152,10 @@ class Server {
   // DATA payload of files read per window, reused by every send: at most
   // one batch (64 blocks) at a time.
   std::vector<uint8_t> read_buf_;
+  std::string encode_buf_;  // one batch of netascii blocks
   Counters counters_;
-  bool gso_works_ = true;  // cleared when the kernel refuses UDP_SEGMENT
+  bool gso_works_ = true;    // cleared when the kernel cannot UDP_SEGMENT
+  bool gso_worked_ = false;  // a GSO send succeeded
 };
 
 }  // namespace tftp

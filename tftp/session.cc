@@ -7,12 +7,15 @@ namespace {
 
 // Backoff stops doubling here (or at the timeout itself, if longer).
 constexpr int64_t kMaxBackoffMs = 8000;
+// Block numbers are 64-bit here; no file reaches this many blocks.
+constexpr uint64_t kUnknownLastBlock = uint64_t{1} << 62;
 
 }  // namespace
 
 Session::Session(const SessionParams& p)
     : p_(p),
-      last_block_(p.size / static_cast<uint64_t>(p.blksize) + 1),
+      last_block_(p.size_known ? p.size / static_cast<uint64_t>(p.blksize) + 1
+                               : kUnknownLastBlock),
       oack_pending_(p.oack) {
   p_.windowsize = std::clamp(p_.windowsize, 1, 65535);
   p_.timeout_ms = std::max(p_.timeout_ms, 1);
@@ -31,7 +34,13 @@ int Session::WaitMs() const {
       std::max<int64_t>(1, std::min(wait, p_.max_stall_ms - stalled_ms_)));
 }
 
+void Session::SetLastBlock(uint64_t block) {
+  last_block_ = std::max<uint64_t>(block, 1);
+  sent_ = std::min(sent_, last_block_);
+}
+
 void Session::Progress(uint64_t acked) {
+  heard_ = true;
   // An ACK short of what was sent means the client lost the block after
   // it; the window resent from there answers that ACK value once.
   loss_resent_ = acked < sent_;
@@ -68,6 +77,7 @@ Action Session::OnAck(uint16_t block) {
     // RFC 2347: the client confirms the OACK with an ACK of block 0.
     if (block != 0) return Action::None(Action::Ignored::kFutureAck);
     oack_pending_ = false;
+    heard_ = true;
     retries_ = 0;
     stalled_ms_ = 0;
     return SendWindow(1, false);
@@ -108,7 +118,10 @@ Action Session::OnAck(uint16_t block) {
 Action Session::OnTimeout() {
   if (finished_) return Action::None(Action::Ignored::kFinished);
   stalled_ms_ += WaitMs();
-  if (++retries_ > p_.max_retries || stalled_ms_ >= p_.max_stall_ms) {
+  int max_retries = heard_
+                        ? p_.max_retries
+                        : std::min(p_.max_retries, p_.max_retries_before_ack);
+  if (++retries_ > max_retries || stalled_ms_ >= p_.max_stall_ms) {
     finished_ = true;
     return {Action::Kind::kGiveUp};
   }
@@ -116,6 +129,9 @@ Action Session::OnTimeout() {
     Action a{Action::Kind::kSendOack};
     a.retransmit = true;
     return a;
+  }
+  if (p_.timeout_resends_one_block) {
+    return {Action::Kind::kSendData, acked_ + 1, acked_ + 1, true};
   }
   return SendWindow(acked_ + 1, true);
 }

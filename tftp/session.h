@@ -26,6 +26,20 @@ struct SessionParams {
   // an hour.
   int max_stall_ms = kMaxStallMs;
   static constexpr int kMaxStallMs = 60000;
+  // Timer retransmissions while the client has not acknowledged anything:
+  // the request may be spoofed, and each one sent to a victim is traffic
+  // nobody asked for (issue 9, amplification). A real client whose first
+  // answer was lost repeats its RRQ, and is served once this gives up.
+  int max_retries_before_ack = kMaxRetriesBeforeAck;
+  static constexpr int kMaxRetriesBeforeAck = 1;
+  // A timeout resends only the first unacknowledged block, not the window:
+  // with --tftp_single_port an attacker can ACK blindly (the port is 69), so
+  // a window goes out only in answer to an ACK. An RFC 7440 client that lost
+  // part of a window re-ACKs on its own timer and gets the window then.
+  bool timeout_resends_one_block = false;
+  // False for a netascii transfer, whose length only the conversion tells:
+  // the sender calls SetLastBlock when it produces a short block.
+  bool size_known = true;
 };
 
 struct Action {
@@ -60,6 +74,12 @@ class Session {
   // The block count: size / blksize + 1, since a transfer ends with a block
   // shorter than blksize, even an empty one (RFC 1350 section 6).
   uint64_t last_block() const { return last_block_; }
+  // For a transfer of unknown size: `block` turned out shorter than blksize
+  // and is the last. Blocks after it that a window meant to send are not
+  // sent (the caller stops there).
+  void SetLastBlock(uint64_t block);
+  // Whether the client has acknowledged anything yet.
+  bool heard() const { return heard_; }
   // Bytes [offset, offset + length) of the file that DATA `block` carries.
   uint64_t BlockOffset(uint64_t block) const;
   uint32_t BlockLength(uint64_t block) const;
@@ -93,6 +113,7 @@ class Session {
   // duplicates are ignored, so a burst of them cannot start a resend storm.
   bool loss_resent_ = false;
   bool finished_ = false;
+  bool heard_ = false;  // an ACK was accepted
 };
 
 }  // namespace tftp

@@ -72,10 +72,6 @@ void SetSource(msghdr* msg, PktinfoCmsg* cbuf, wire::Ipv4 local) {
 
 }  // namespace
 
-std::string FormatEndpoint(const Endpoint& e) {
-  return absl::StrCat(wire::FormatIpv4(e.ip), ":", e.port);
-}
-
 absl::StatusOr<int> OpenServerSocket(uint16_t port) {
   absl::StatusOr<int> fd = OpenUdp();
   if (!fd.ok()) return fd;

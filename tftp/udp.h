@@ -12,20 +12,10 @@
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
+#include "tftp/endpoint.h"
 #include "wire/addr.h"
 
 namespace tftp {
-
-struct Endpoint {
-  wire::Ipv4 ip = 0;  // host byte order
-  uint16_t port = 0;
-  bool operator==(const Endpoint&) const = default;
-  template <typename H>
-  friend H AbslHashValue(H h, const Endpoint& e) {
-    return H::combine(std::move(h), e.ip, e.port);
-  }
-};
-std::string FormatEndpoint(const Endpoint& e);
 
 struct Datagram {
   Endpoint peer;
