@@ -1,16 +1,24 @@
 #include "proxydhcp/interfaces.h"
 
 #include <arpa/inet.h>
+#include <linux/if_addr.h>
+#include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <netlink/addr.h>
 #include <netlink/cache.h>
 #include <netlink/netlink.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
+#include <netlink/route/route.h>
+#include <netlink/socket.h>
 #include <string.h>
+#include <sys/socket.h>
+
+#include <algorithm>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "glog/logging.h"
 
 namespace proxydhcp {
 namespace {
@@ -21,6 +29,29 @@ absl::Status NlError(absl::string_view what, int err) {
 
 void OnChange(nl_cache*, nl_object*, int, void* changed) {
   *static_cast<bool*>(changed) = true;
+}
+
+// A burst of address changes (a container host, a DHCP client flapping)
+// arrives faster than one poll round: a deep queue keeps most of it. What
+// still overflows is recovered by Resync. FORCE needs CAP_NET_ADMIN (we are
+// still root here); without it the kernel caps at net.core.rmem_max.
+void DeepenQueue(int fd) {
+  int size = 4 << 20;
+  if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) != 0) {
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+  }
+}
+
+wire::Ipv4 AddrOf(nl_addr* a) {
+  if (a == nullptr || nl_addr_get_len(a) != 4) return 0;
+  uint32_t be;
+  memcpy(&be, nl_addr_get_binary_addr(a), 4);
+  return ntohl(be);
+}
+
+void AddNexthop(rtnl_nexthop* nh, void* arg) {
+  auto* r = static_cast<Route*>(arg);
+  r->oifs.push_back(rtnl_route_nh_get_ifindex(nh));
 }
 
 }  // namespace
@@ -36,25 +67,57 @@ absl::StatusOr<std::unique_ptr<InterfaceMonitor>> InterfaceMonitor::Create() {
   err = nl_cache_mngr_add(m->mngr_, "route/addr", OnChange, &m->changed_,
                           &m->addrs_);
   if (err < 0) return NlError("netlink address cache", err);
+  err = nl_cache_mngr_add(m->mngr_, "route/route", OnChange, &m->changed_,
+                          &m->routes_);
+  if (err < 0) return NlError("netlink route cache", err);
+  DeepenQueue(m->fd());
+  m->sync_sock_ = nl_socket_alloc();
+  if (m->sync_sock_ == nullptr) return absl::InternalError("nl_socket_alloc");
+  err = nl_connect(m->sync_sock_, NETLINK_ROUTE);
+  if (err < 0) return NlError("netlink socket", err);
   m->Rebuild();
   return m;
 }
 
 InterfaceMonitor::~InterfaceMonitor() {
   if (mngr_ != nullptr) nl_cache_mngr_free(mngr_);
+  if (sync_sock_ != nullptr) nl_socket_free(sync_sock_);
 }
 
 int InterfaceMonitor::fd() const { return nl_cache_mngr_get_fd(mngr_); }
 
 bool InterfaceMonitor::Process() {
   changed_ = false;
-  nl_cache_mngr_data_ready(mngr_);
+  // Negative: the socket overflowed (ENOBUFS, NLE_NOMEM) or a message could
+  // not be read. Notifications were lost, and the caches may now hold an
+  // address deleted long ago: read everything again.
+  int err = nl_cache_mngr_data_ready(mngr_);
+  if (err < 0) {
+    LOG(WARNING) << "netlink: " << nl_geterror(err)
+                 << "; notifications lost, reading interfaces, addresses and "
+                    "routes again";
+    if (Resync()) changed_ = true;
+  }
   if (changed_) Rebuild();
   return changed_;
 }
 
+bool InterfaceMonitor::Resync() {
+  ++resyncs_;
+  bool ok = true;
+  for (nl_cache* c : {links_, addrs_, routes_}) {
+    int err = nl_cache_refill(sync_sock_, c);
+    if (err < 0) {
+      LOG(ERROR) << "netlink: re-reading a cache failed: " << nl_geterror(err);
+      ok = false;
+    }
+  }
+  return ok;
+}
+
 void InterfaceMonitor::Rebuild() {
-  InterfaceSnapshot snap;
+  NetSnapshot net;
+  InterfaceSnapshot& snap = net.interfaces;
   for (nl_object* o = nl_cache_get_first(links_); o != nullptr;
        o = nl_cache_get_next(o)) {
     auto* link = reinterpret_cast<rtnl_link*>(o);
@@ -78,38 +141,49 @@ void InterfaceMonitor::Rebuild() {
     if (local == nullptr || nl_addr_get_len(local) != 4) continue;
     auto it = snap.find(rtnl_addr_get_ifindex(addr));
     if (it == snap.end()) continue;
-    uint32_t be;
-    memcpy(&be, nl_addr_get_binary_addr(local), 4);
-    it->second.ipv4.emplace_back(ntohl(be), rtnl_addr_get_prefixlen(addr));
+    it->second.ipv4.push_back(
+        IfAddr{AddrOf(local), static_cast<int>(rtnl_addr_get_prefixlen(addr)),
+               (rtnl_addr_get_flags(addr) & IFA_F_SECONDARY) != 0});
   }
-  snapshot_ = std::move(snap);
+  for (auto& [index, info] : snap) {
+    // Primaries first: they answer a broadcast that says nothing of its
+    // subnet, as the kernel picks a primary for a source address.
+    std::stable_partition(info.ipv4.begin(), info.ipv4.end(),
+                          [](const IfAddr& a) { return !a.secondary; });
+  }
+  std::vector<Route> routes;
+  for (nl_object* o = nl_cache_get_first(routes_); o != nullptr;
+       o = nl_cache_get_next(o)) {
+    auto* route = reinterpret_cast<rtnl_route*>(o);
+    if (rtnl_route_get_family(route) != AF_INET ||
+        rtnl_route_get_table(route) != RT_TABLE_MAIN) {
+      continue;
+    }
+    const uint8_t type = rtnl_route_get_type(route);
+    Route r;
+    nl_addr* dst = rtnl_route_get_dst(route);
+    r.dst = AddrOf(dst);
+    r.prefix_len =
+        dst != nullptr ? static_cast<int>(nl_addr_get_prefixlen(dst)) : 0;
+    r.priority = rtnl_route_get_priority(route);
+    r.reachable = type == RTN_UNICAST;
+    if (type != RTN_UNICAST && type != RTN_BLACKHOLE &&
+        type != RTN_UNREACHABLE && type != RTN_PROHIBIT) {
+      continue;
+    }
+    rtnl_route_foreach_nexthop(route, AddNexthop, &r);
+    routes.push_back(std::move(r));
+  }
+  net.routes = RouteTable(routes);
+  net_ = std::move(net);
 }
 
 std::optional<InterfaceInfo> InterfaceMonitor::ByName(
     const std::string& name) const {
-  for (const auto& [index, info] : snapshot_) {
+  for (const auto& [index, info] : net_.interfaces) {
     if (info.name == name) return info;
   }
   return std::nullopt;
-}
-
-std::optional<wire::Ipv4> AddressFacing(const InterfaceInfo& info,
-                                        wire::Ipv4 peer) {
-  if (info.ipv4.empty()) return std::nullopt;
-  for (const auto& [ip, len] : info.ipv4) {
-    uint32_t mask = len == 0 ? 0 : ~uint32_t{0} << (32 - len);
-    if (peer != 0 && (ip & mask) == (peer & mask)) return ip;
-  }
-  return info.ipv4.front().first;
-}
-
-bool HasAddress(const InterfaceSnapshot& snap, wire::Ipv4 ip) {
-  for (const auto& [index, info] : snap) {
-    for (const auto& [addr, len] : info.ipv4) {
-      if (addr == ip) return true;
-    }
-  }
-  return false;
 }
 
 }  // namespace proxydhcp

@@ -1,33 +1,23 @@
-// Interface facts (index, MAC, MTU, IPv4 addresses) from libnl, kept current
-// by netlink notifications through a cache manager: address changes need no
-// restart. The reply path reads a snapshot; it never queries netlink.
+// Interface facts (index, MAC, MTU, IPv4 addresses) and the main routing
+// table from libnl, kept current by netlink notifications through a cache
+// manager: address changes need no restart. The reply path reads a snapshot
+// (netstate.h); it never queries netlink.
 #ifndef PXEPROXY_PROXYDHCP_INTERFACES_H_
 #define PXEPROXY_PROXYDHCP_INTERFACES_H_
 
-#include <map>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
-#include <vector>
 
 #include "absl/status/statusor.h"
-#include "wire/addr.h"
+#include "proxydhcp/netstate.h"
 
 struct nl_cache_mngr;
 struct nl_cache;
+struct nl_sock;
 
 namespace proxydhcp {
-
-struct InterfaceInfo {
-  int index = 0;
-  std::string name;
-  wire::MacAddr mac{};
-  int mtu = 1500;
-  bool up = false;
-  std::vector<std::pair<wire::Ipv4, int>> ipv4;  // address, prefix length
-};
-
-using InterfaceSnapshot = std::map<int, InterfaceInfo>;  // by index
 
 class InterfaceMonitor {
  public:
@@ -37,27 +27,29 @@ class InterfaceMonitor {
   InterfaceMonitor& operator=(const InterfaceMonitor&) = delete;
 
   int fd() const;
-  // Reads pending notifications; true when the snapshot changed.
+  // Reads pending notifications; true when the snapshot changed. When the
+  // kernel dropped notifications (the socket overflowed: ENOBUFS), every
+  // link, address and route is read again in full, so nothing stays stale.
   bool Process();
-  const InterfaceSnapshot& snapshot() const { return snapshot_; }
+  const NetSnapshot& net() const { return net_; }
+  const InterfaceSnapshot& snapshot() const { return net_.interfaces; }
   std::optional<InterfaceInfo> ByName(const std::string& name) const;
+  uint64_t resyncs() const { return resyncs_; }
 
  private:
   InterfaceMonitor() = default;
   void Rebuild();
+  bool Resync();
 
   nl_cache_mngr* mngr_ = nullptr;
+  nl_sock* sync_sock_ = nullptr;  // for full re-reads after an overflow
   nl_cache* links_ = nullptr;
   nl_cache* addrs_ = nullptr;
-  InterfaceSnapshot snapshot_;
+  nl_cache* routes_ = nullptr;
+  NetSnapshot net_;
   bool changed_ = false;  // set by the cache callbacks
+  uint64_t resyncs_ = 0;
 };
-
-// Our address to use toward `peer` on this interface: one in the same subnet
-// if any, else the first. nullopt when the interface has no IPv4 address.
-std::optional<wire::Ipv4> AddressFacing(const InterfaceInfo& info,
-                                        wire::Ipv4 peer);
-bool HasAddress(const InterfaceSnapshot& snap, wire::Ipv4 ip);
 
 }  // namespace proxydhcp
 

@@ -80,6 +80,17 @@ PacketSocket::~PacketSocket() { close(fd_); }
 
 absl::StatusOr<std::optional<std::vector<uint8_t>>> PacketSocket::Receive(
     bool* vlan_tagged) {
+  ReceiveMeta meta;
+  absl::StatusOr<std::optional<absl::Span<const uint8_t>>> f =
+      ReceiveFrame(&meta);
+  if (!f.ok()) return f.status();
+  if (!f->has_value()) return std::nullopt;
+  if (vlan_tagged != nullptr) *vlan_tagged = meta.vlan_tagged;
+  return std::vector<uint8_t>((*f)->begin(), (*f)->end());
+}
+
+absl::StatusOr<std::optional<absl::Span<const uint8_t>>>
+PacketSocket::ReceiveFrame(ReceiveMeta* meta) {
   for (;;) {
     sockaddr_ll from{};
     iovec iov{buffer_.data(), buffer_.size()};
@@ -98,21 +109,37 @@ absl::StatusOr<std::optional<std::vector<uint8_t>>> PacketSocket::Receive(
       return Errno("recvmsg(AF_PACKET)");
     }
     if (from.sll_pkttype == PACKET_OUTGOING) continue;  // our own replies
-    if (vlan_tagged != nullptr) {
-      *vlan_tagged = false;
-      for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr;
-           c = CMSG_NXTHDR(&msg, c)) {
-        if (c->cmsg_level != SOL_PACKET || c->cmsg_type != PACKET_AUXDATA) {
-          continue;
-        }
-        tpacket_auxdata aux;
-        memcpy(&aux, CMSG_DATA(c), sizeof(aux));
-        // ISC dhcpd's lpf.c does the same: a tag means another segment.
-        *vlan_tagged = (aux.tp_status & TP_STATUS_VLAN_VALID) != 0;
+    *meta = ReceiveMeta{};
+    meta->ifindex = from.sll_ifindex != 0 ? from.sll_ifindex : ifindex_;
+    meta->other_host = from.sll_pkttype == PACKET_OTHERHOST;
+    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr;
+         c = CMSG_NXTHDR(&msg, c)) {
+      if (c->cmsg_level != SOL_PACKET || c->cmsg_type != PACKET_AUXDATA) {
+        continue;
       }
+      tpacket_auxdata aux;
+      memcpy(&aux, CMSG_DATA(c), sizeof(aux));
+      // ISC dhcpd's lpf.c does the same: a tag means another segment.
+      meta->vlan_tagged = (aux.tp_status & TP_STATUS_VLAN_VALID) != 0;
+      // A frame from a local sender (a veth peer, a VM's tap) before
+      // checksum offload completes it; or one the NIC already verified.
+      meta->csum_not_ready = (aux.tp_status & TP_STATUS_CSUMNOTREADY) != 0;
+      meta->csum_valid = (aux.tp_status & TP_STATUS_CSUM_VALID) != 0;
     }
-    return std::vector<uint8_t>(buffer_.begin(), buffer_.begin() + n);
+    return absl::MakeConstSpan(buffer_.data(), static_cast<size_t>(n));
   }
+}
+
+absl::Status PacketSocket::Rebind(int ifindex) {
+  sockaddr_ll sll{};
+  sll.sll_family = AF_PACKET;
+  sll.sll_protocol = htons(ETH_P_IP);
+  sll.sll_ifindex = ifindex;
+  if (bind(fd_, reinterpret_cast<sockaddr*>(&sll), sizeof(sll)) != 0) {
+    return Errno("bind(AF_PACKET)");
+  }
+  ifindex_ = ifindex;
+  return absl::OkStatus();
 }
 
 absl::Status PacketSocket::Send(absl::Span<const uint8_t> frame) {
@@ -140,10 +167,14 @@ absl::StatusOr<std::unique_ptr<RawIpSender>> RawIpSender::Open() {
 RawIpSender::~RawIpSender() { close(fd_); }
 
 absl::Status RawIpSender::Send(const wire::UdpDatagram& d) {
-  std::vector<uint8_t> packet = wire::BuildIpv4Udp(d);
+  return Send(wire::BuildIpv4Udp(d), d.dst_ip);
+}
+
+absl::Status RawIpSender::Send(absl::Span<const uint8_t> packet,
+                               wire::Ipv4 dst) {
   sockaddr_in to{};
   to.sin_family = AF_INET;
-  to.sin_addr.s_addr = htonl(d.dst_ip);
+  to.sin_addr.s_addr = htonl(dst);
   ssize_t n = sendto(fd_, packet.data(), packet.size(), 0,
                      reinterpret_cast<sockaddr*>(&to), sizeof(to));
   if (n < 0) return Errno("sendto(raw ip)");

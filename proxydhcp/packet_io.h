@@ -15,6 +15,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
+#include "proxydhcp/decide.h"
 #include "wire/udp_frame.h"
 
 namespace proxydhcp {
@@ -41,7 +42,16 @@ class PacketSocket {
   // eth0 also sees eth0.N's traffic, which belongs to another segment.
   absl::StatusOr<std::optional<std::vector<uint8_t>>> Receive(
       bool* vlan_tagged = nullptr);
+  // The same without a copy: the frame stays valid until the next call.
+  // `meta` receives the interface, the VLAN flag, PACKET_OTHERHOST and the
+  // checksum status from PACKET_AUXDATA (Decide reads them).
+  absl::StatusOr<std::optional<absl::Span<const uint8_t>>> ReceiveFrame(
+      ReceiveMeta* meta);
   absl::Status Send(absl::Span<const uint8_t> frame);
+  // Moves the socket to another interface (one deleted and created again
+  // has a new index). The socket keeps its filter and its receive buffer,
+  // which could not be made as deep again once root is dropped.
+  absl::Status Rebind(int ifindex);
 
  private:
   PacketSocket(int fd, int ifindex) : fd_(fd), ifindex_(ifindex) {}
@@ -57,6 +67,8 @@ class RawIpSender {
   static absl::StatusOr<std::unique_ptr<RawIpSender>> Open();
   ~RawIpSender();
   absl::Status Send(const wire::UdpDatagram& d);
+  // An IPv4 packet already built (Decide's Reply::bytes), routed to `dst`.
+  absl::Status Send(absl::Span<const uint8_t> packet, wire::Ipv4 dst);
 
  private:
   explicit RawIpSender(int fd) : fd_(fd) {}

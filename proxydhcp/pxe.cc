@@ -157,7 +157,11 @@ std::optional<ClientInfo> Classify(const DhcpMessage& msg,
   } else if (auto from_vc = ArchFromVendorClass(*vc)) {
     info.arch = *from_vc;
   }
-  if (auto g = msg.options.Get(kOptClientGuid)) {
+  // Option 97 is echoed in replies (PXE 2.1 table 2-2), so only a
+  // well-formed one: type 0 and a 16-byte UUID (RFC 4578 2.5). Anything
+  // else would let a request choose up to 255 bytes of our reply.
+  if (auto g = msg.options.Get(kOptClientGuid);
+      g && g->size() == kClientGuidSize && (*g)[0] == 0) {
     info.guid = std::vector<uint8_t>(g->begin(), g->end());
   }
   // Option 175 is the strong iPXE signal (dnsmasq: dhcp-match=set:ipxe,175).

@@ -56,6 +56,9 @@ enum : uint8_t {
 std::optional<std::map<uint8_t, std::vector<uint8_t>>> ParseSubOptions(
     absl::Span<const uint8_t> data);
 
+// Option 97: type 0 and a 16-byte UUID (RFC 4578 section 2.5).
+constexpr size_t kClientGuidSize = 17;
+
 struct ClientInfo {
   ClientKind kind = ClientKind::kPxe;
   std::string vendor_class;   // option 60 as sent
@@ -64,7 +67,7 @@ struct ClientInfo {
   bool arch_from_option = false;
   bool ipxe_has_175 = false;
   bool ipxe_http = false;                    // 175 feature HTTP (or HTTPS)
-  std::optional<std::vector<uint8_t>> guid;  // option 97 verbatim
+  std::optional<std::vector<uint8_t>> guid;  // option 97 when well-formed (17 bytes, type 0)
 };
 
 struct ClassifyConfig {

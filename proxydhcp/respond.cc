@@ -111,6 +111,16 @@ const char* IgnoreReasonName(IgnoreReason r) {
       return "no_http_boot_url";
     case IgnoreReason::kNoServerAddress:
       return "no_server_address";
+    case IgnoreReason::kBadChecksum:
+      return "bad_checksum";
+    case IgnoreReason::kBadSource:
+      return "bad_source";
+    case IgnoreReason::kBadRelayAddress:
+      return "bad_relay_address";
+    case IgnoreReason::kReversePath:
+      return "reverse_path";
+    case IgnoreReason::kReplyTooLarge:
+      return "reply_too_large";
   }
   return "unknown";
 }
@@ -121,7 +131,10 @@ std::vector<IgnoreReason> AllIgnoreReasons() {
           IgnoreReason::kNoMessageType,   IgnoreReason::kNotPxeClient,
           IgnoreReason::kRequestOnPort67, IgnoreReason::kUnhandledMessageType,
           IgnoreReason::kUnsupportedArch, IgnoreReason::kNoBootFileForArch,
-          IgnoreReason::kNoHttpBootUrl,   IgnoreReason::kNoServerAddress};
+          IgnoreReason::kNoHttpBootUrl,   IgnoreReason::kNoServerAddress,
+          IgnoreReason::kBadChecksum,     IgnoreReason::kBadSource,
+          IgnoreReason::kBadRelayAddress, IgnoreReason::kReversePath,
+          IgnoreReason::kReplyTooLarge};
 }
 
 namespace {
@@ -241,8 +254,10 @@ Decision Respond(const DhcpMessage& req, const RequestContext& ctx,
       o.Set(kOptVendorSpecific, kDiscoveryControlBootFile);
     }
   }
-  // Relay agent information goes back to the relay (RFC 3046 section 2.2).
-  if (auto agent = req.options.Get(kOptRelayAgent); agent && req.giaddr != 0) {
+  // Relay agent information goes back to the relay (RFC 3046 section 2.2),
+  // and to a snooping switch that inserted it with giaddr 0 (RFC 3046 2.1:
+  // it strips 82 from the reply and may drop a reply without it).
+  if (auto agent = req.options.Get(kOptRelayAgent)) {
     o.Set(kOptRelayAgent, {agent->begin(), agent->end()});
   }
   // Never a 43 menu for iPXE: it would enter its PXE menu code instead.

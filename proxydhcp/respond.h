@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "proxydhcp/dhcp_message.h"
+#include "proxydhcp/netstate.h"
 #include "proxydhcp/pxe.h"
 #include "wire/addr.h"
 
@@ -51,6 +52,8 @@ struct ResponderConfig {
   // 175.1 (iPXE settings priority) in replies to iPXE, so that iPXE prefers
   // our filename over a corporate server's (PROTOCOL.md section 4). 0: omit.
   int8_t ipxe_priority = 1;
+  // How a 4011 source and a relay's giaddr must route back (Decide).
+  ReversePath reverse_path = ReversePath::kStrict;
 };
 
 struct RequestContext {
@@ -74,12 +77,24 @@ enum class IgnoreReason {
   kNoBootFileForArch,     // the arch's boot file flag is empty
   kNoHttpBootUrl,         // HTTPClient without --http_boot_url
   kNoServerAddress,       // the interface has no IPv4 address
+  // Decide's refusals (hostile LAN, issue 9):
+  kBadChecksum,      // IPv4 header or non-zero UDP checksum does not verify
+  kBadSource,        // IP source martian or ours; 4011 from 0.0.0.0
+  kBadRelayAddress,  // giaddr martian or ours
+  kReversePath,      // source (4011) or giaddr does not route back (rp_filter)
+  kReplyTooLarge,    // reply above 576 bytes / option 57 / the MTU
 };
 const char* IgnoreReasonName(IgnoreReason r);
 std::vector<IgnoreReason> AllIgnoreReasons();
 
 struct Ignore {
   IgnoreReason reason;
+  // For the log line (filled by Decide): the offending or source address,
+  // the client's MAC and xid when the DHCP message parsed, parse detail.
+  wire::Ipv4 address = 0;
+  std::optional<wire::MacAddr> mac;
+  uint32_t xid = 0;
+  std::string detail;
 };
 
 struct Reply {
@@ -93,6 +108,11 @@ struct Reply {
   bool broadcast = true;
   ClientInfo client;
   std::string boot_file;  // what went into file and option 67
+  // Filled by Decide: what to send, and the receiving interface. With
+  // `broadcast`, an Ethernet frame for that interface; otherwise an IPv4
+  // packet for the raw socket.
+  int ifindex = 0;
+  std::vector<uint8_t> bytes;
 };
 
 using Decision = std::variant<Reply, Ignore>;

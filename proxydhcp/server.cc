@@ -63,8 +63,9 @@ void Server::LogAddresses() {
                           "until one is added");
     } else {
       std::vector<std::string> addrs;
-      for (const auto& [ip, len] : info->ipv4) {
-        addrs.push_back(absl::StrCat(wire::FormatIpv4(ip), "/", len));
+      for (const IfAddr& a : info->ipv4) {
+        addrs.push_back(
+            absl::StrCat(wire::FormatIpv4(a.ip), "/", a.prefix_len));
       }
       line = absl::StrCat("serving ", l.name, " ", absl::StrJoin(addrs, ", "),
                           " mac ", wire::FormatMac(info->mac));
@@ -82,35 +83,54 @@ void Server::LogAddresses() {
 
 void Server::Rebind() {
   // An interface deleted and created again (a bridge or libvirt restart) has
-  // a new index: the old socket is bound to a dead one.
+  // a new index: the socket is bound to a dead one. Re-binding the same
+  // socket keeps its 4 MiB queue (SO_RCVBUFFORCE needs CAP_NET_ADMIN, gone
+  // after the privilege drop) and its filter.
   for (Listener& l : listeners_) {
     std::optional<InterfaceInfo> info = monitor_->ByName(l.name);
     if (!info || info->index == l.socket->ifindex()) continue;
-    absl::StatusOr<std::unique_ptr<PacketSocket>> sock =
-        PacketSocket::Open(info->index, filter_);
-    if (!sock.ok()) {
-      LOG(ERROR) << l.name << ": cannot listen again: " << sock.status();
+    if (absl::Status s = l.socket->Rebind(info->index); !s.ok()) {
+      LOG(ERROR) << l.name << ": cannot listen again: " << s;
       continue;
     }
     LOG(INFO) << l.name << " came back as index " << info->index
               << ": listening again";
-    l.socket = std::move(*sock);
   }
+}
+
+namespace {
+// How long netlink must stay quiet before the address line is logged.
+constexpr auto kSettle = std::chrono::milliseconds(300);
+}  // namespace
+
+void Server::OnNetlink() {
+  if (!monitor_->Process()) return;
+  counters_.netlink_resyncs = monitor_->resyncs();
+  Rebind();
+  settle_since_ = wire::LogLimiter::Clock::now();
+}
+
+int Server::PollTimeoutMs() const {
+  if (!settle_since_) return -1;
+  auto left = *settle_since_ + kSettle - wire::LogLimiter::Clock::now();
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(left).count();
+  return ms < 0 ? 0 : static_cast<int>(ms) + 1;
 }
 
 void Server::Run(int stop_fd) {
   // A flood on one interface must not starve the others, netlink or the stop
   // signal: each listener gets at most this many frames per round.
   constexpr int kBatch = 256;
+  std::vector<pollfd> fds;
   for (;;) {
-    std::vector<pollfd> fds;
+    fds.clear();
     fds.push_back({stop_fd, POLLIN, 0});
     fds.push_back({monitor_->fd(), POLLIN, 0});
     fds.push_back({sink_4011_ ? sink_4011_->fd() : -1, POLLIN, 0});
     for (const Listener& l : listeners_) {
       fds.push_back({l.socket->fd(), POLLIN, 0});
     }
-    int n = poll(fds.data(), fds.size(), -1);
+    int n = poll(fds.data(), fds.size(), PollTimeoutMs());
     if (n < 0) {
       if (errno == EINTR) continue;
       PLOG(ERROR) << "poll";
@@ -122,99 +142,93 @@ void Server::Run(int stop_fd) {
       if (fds[i].revents == 0) continue;
       const Listener& l = listeners_[i - 3];
       for (int k = 0; k < kBatch; ++k) {
-        bool vlan_tagged = false;
-        absl::StatusOr<std::optional<std::vector<uint8_t>>> frame =
-            l.socket->Receive(&vlan_tagged);
+        ReceiveMeta meta;
+        absl::StatusOr<std::optional<absl::Span<const uint8_t>>> frame =
+            l.socket->ReceiveFrame(&meta);
         if (!frame.ok()) {
           ++counters_.receive_errors;
-          LOG(ERROR) << l.name << ": " << frame.status();
+          if (auto n = log_limiter_.Admit("receive_error",
+                                          wire::LogLimiter::Clock::now())) {
+            LOG(ERROR) << l.name << ": " << frame.status()
+                       << wire::LogLimiter::Suffix(*n);
+          }
           break;
         }
         if (!frame->has_value()) break;
-        HandleFrame(l, **frame, vlan_tagged);
+        HandleFrame(l, **frame, meta);
       }
     }
-    if (fds[1].revents != 0 && monitor_->Process()) {
+    if (fds[1].revents != 0) OnNetlink();
+    if (settle_since_ &&
+        wire::LogLimiter::Clock::now() - *settle_since_ >= kSettle) {
+      settle_since_.reset();
       LogAddresses();
-      Rebind();
     }
   }
 }
 
-void Server::HandleFrame(const Listener& l, absl::Span<const uint8_t> frame,
-                         bool vlan_tagged) {
-  ++counters_.received;
-  auto ignore = [&](IgnoreReason r, const std::string& detail) {
-    ++counters_.ignored[IgnoreReasonName(r)];
-    VLOG(1) << "ignore reason=" << IgnoreReasonName(r) << " if=" << l.name
-            << " " << detail;
-  };
-  if (vlan_tagged) {
-    ignore(IgnoreReason::kVlanTagged, "");
-    return;
-  }
-  absl::StatusOr<wire::UdpDatagram> udp = wire::ParseEthernetUdp(frame);
-  if (!udp.ok()) {
-    ignore(IgnoreReason::kMalformed, std::string(udp.status().message()));
-    return;
-  }
-  absl::StatusOr<DhcpMessage> req = ParseDhcp(udp->payload);
-  if (!req.ok()) {
-    ignore(IgnoreReason::kMalformed,
-           absl::StrCat("src=", wire::FormatIpv4(udp->src_ip), " ",
-                        req.status().message()));
-    return;
-  }
-  const std::string who = absl::StrFormat(
-      "mac=%s xid=0x%08x", wire::FormatMac(req->mac()), req->xid);
-  const InterfaceSnapshot& snap = monitor_->snapshot();
-  auto info = snap.find(l.socket->ifindex());
-  RequestContext ctx;
-  ctx.dst_port = udp->dst_port;
-  ctx.src_ip = udp->src_ip;
-  ctx.src_port = udp->src_port;
-  if (udp->dst_ip != wire::kIpv4Broadcast) {
-    if (!HasAddress(snap, udp->dst_ip)) {
-      ignore(IgnoreReason::kNotAddressedToUs,
-             absl::StrCat(who, " dst=", wire::FormatIpv4(udp->dst_ip)));
-      return;
+void Server::LogIgnore(const Listener& l, const Ignore& ig) {
+  const char* reason = IgnoreReasonName(ig.reason);
+  ++counters_.ignored[reason];
+  auto describe = [&] {
+    std::string who;
+    if (ig.mac) {
+      who = absl::StrFormat("mac=%s xid=0x%08x ", wire::FormatMac(*ig.mac),
+                            ig.xid);
     }
-    ctx.server_ip = udp->dst_ip;  // the address the relay or client chose
-  } else if (info != snap.end()) {
-    ctx.server_ip =
-        AddressFacing(info->second, req->giaddr ? req->giaddr : req->ciaddr)
-            .value_or(0);
-  }
-  Decision d = Respond(*req, ctx, config_);
-  if (auto* ig = std::get_if<Ignore>(&d)) {
-    ignore(ig->reason, who);
+    if (ig.address != 0) {
+      absl::StrAppend(&who, "addr=", wire::FormatIpv4(ig.address), " ");
+    }
+    if (!ig.detail.empty()) absl::StrAppend(&who, ig.detail, " ");
+    return who;
+  };
+  // Frames a hostile or broken sender chose: one line per reason per 10 s
+  // (with how many were suppressed); the counters stay exact. Ordinary
+  // silence (a non-PXE client, a REQUEST for the real server) only at -v 1.
+  const bool hostile = ig.reason == IgnoreReason::kBadChecksum ||
+                       ig.reason == IgnoreReason::kBadSource ||
+                       ig.reason == IgnoreReason::kBadRelayAddress ||
+                       ig.reason == IgnoreReason::kReversePath ||
+                       ig.reason == IgnoreReason::kReplyTooLarge;
+  if (hostile) {
+    if (auto n = log_limiter_.Admit(reason, wire::LogLimiter::Clock::now())) {
+      LOG(WARNING) << "ignore reason=" << reason << " if=" << l.name << " "
+                   << describe() << wire::LogLimiter::Suffix(*n);
+    }
     return;
   }
-  Reply& reply = std::get<Reply>(d);
-  wire::UdpDatagram out;
-  out.src_ip = reply.src_ip;
-  out.dst_ip = reply.dst_ip;
-  out.src_port = reply.src_port;
-  out.dst_port = reply.dst_port;
-  out.payload = SerializeDhcp(reply.message);
-  absl::Status sent;
-  if (reply.broadcast) {
-    out.dst_mac = wire::kMacBroadcast;
-    if (info != snap.end()) out.src_mac = info->second.mac;
-    sent = l.socket->Send(wire::BuildEthernetUdp(out));
-  } else {
-    sent = raw_->Send(out);
+  VLOG(1) << "ignore reason=" << reason << " if=" << l.name << " "
+          << describe();
+}
+
+void Server::HandleFrame(const Listener& l, absl::Span<const uint8_t> frame,
+                         const ReceiveMeta& meta) {
+  ++counters_.received;
+  Decision d = Decide(frame, meta, monitor_->net(), config_);
+  if (auto* ig = std::get_if<Ignore>(&d)) {
+    LogIgnore(l, *ig);
+    return;
   }
+  const Reply& reply = std::get<Reply>(d);
+  absl::Status sent = reply.broadcast ? l.socket->Send(reply.bytes)
+                                      : raw_->Send(reply.bytes, reply.dst_ip);
+  const std::string who =
+      absl::StrFormat("mac=%s xid=0x%08x", wire::FormatMac(reply.message.mac()),
+                      reply.message.xid);
   if (!sent.ok()) {
     ++counters_.send_errors;
-    LOG(ERROR) << "send failed " << who << " if=" << l.name << ": " << sent;
+    if (auto n =
+            log_limiter_.Admit("send_error", wire::LogLimiter::Clock::now())) {
+      LOG(ERROR) << "send failed " << who << " if=" << l.name << ": " << sent
+                 << wire::LogLimiter::Suffix(*n);
+    }
     return;
   }
   ++counters_.replied;
   LOG(INFO) << MessageTypeName(*reply.message.message_type()) << " " << who
             << " if=" << l.name << " arch=" << ArchName(reply.client.arch)
             << " client=" << ClientKindName(reply.client.kind)
-            << " file=" << reply.boot_file << " port=" << ctx.dst_port
+            << " file=" << reply.boot_file << " port=" << reply.src_port
             << " to=" << wire::FormatIpv4(reply.dst_ip) << ":"
             << reply.dst_port;
 }

@@ -5,13 +5,16 @@
 #include <atomic>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "proxydhcp/decide.h"
 #include "proxydhcp/interfaces.h"
 #include "proxydhcp/packet_io.h"
 #include "proxydhcp/respond.h"
+#include "wire/log_limiter.h"
 
 namespace proxydhcp {
 
@@ -20,6 +23,7 @@ struct Counters {
   uint64_t replied = 0;
   uint64_t send_errors = 0;
   uint64_t receive_errors = 0;
+  uint64_t netlink_resyncs = 0;  // full re-reads after lost notifications
   std::map<std::string, uint64_t> ignored;  // by reason name
 };
 
@@ -41,12 +45,17 @@ class Server {
     std::unique_ptr<PacketSocket> socket;
   };
 
-  Server(const ResponderConfig& config) : config_(config) {}
-  // `vlan_tagged`: the frame belongs to a VLAN below the interface.
+  explicit Server(const ResponderConfig& config) : config_(config) {}
+  // Decide, then send what it built, count and log.
   void HandleFrame(const Listener& l, absl::Span<const uint8_t> frame,
-                   bool vlan_tagged);
+                   const ReceiveMeta& meta);
+  void LogIgnore(const Listener& l, const Ignore& ig);
   void LogAddresses();
   void Rebind();
+  // Netlink changes: the snapshot is current at once; the log line waits
+  // until the changes settle (a burst of 4000 events is one line, not 4000).
+  void OnNetlink();
+  int PollTimeoutMs() const;
 
   ResponderConfig config_;
   std::unique_ptr<InterfaceMonitor> monitor_;
@@ -56,6 +65,9 @@ class Server {
   std::unique_ptr<PortSink> sink_4011_;
   Counters counters_;
   std::map<std::string, std::string> logged_;  // last address line per iface
+  // When the last netlink change arrived, while its log line is pending.
+  std::optional<wire::LogLimiter::Clock::time_point> settle_since_;
+  wire::LogLimiter log_limiter_;  // hostile input and send errors
 };
 
 }  // namespace proxydhcp

@@ -1,6 +1,7 @@
 // Golden tests over real firmware captures (tests/fixtures/captures, copied
 // from shared/captures): each DHCP/4011 frame decoded to stable text, and for
-// each client packet the decision Respond makes. PXEPROXY_REGENERATE_GOLDEN=1
+// each client packet the decision of Decide (the daemon's one entry), on an
+// interface holding the capture's proxy address. PXEPROXY_REGENERATE_GOLDEN=1
 // rewrites the golden files.
 #include <cstdlib>
 #include <fstream>
@@ -11,8 +12,8 @@
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 #include "pcap_frames.h"
+#include "proxydhcp/decide.h"
 #include "proxydhcp/describe.h"
-#include "proxydhcp/respond.h"
 #include "wire/udp_frame.h"
 
 namespace proxydhcp {
@@ -27,6 +28,20 @@ ResponderConfig GoldenConfig() {
   return c;
 }
 
+// The host the captures were taken beside: 10.231.0.1/24 on eth0 (index
+// 2), with its connected route and a default route.
+NetSnapshot GoldenNet() {
+  NetSnapshot net;
+  InterfaceInfo& eth = net.interfaces[2];
+  eth.index = 2;
+  eth.name = "eth0";
+  eth.mac = {0x42, 0x64, 0xbd, 0xdc, 0x90, 0x37};
+  eth.ipv4.push_back({wire::ParseIpv4("10.231.0.1").value(), 24});
+  net.routes = RouteTable(
+      {{wire::ParseIpv4("10.231.0.0").value(), 24, {2}}, {0, 0, {2}}});
+  return net;
+}
+
 bool IsDhcpPort(uint16_t p) {
   return p == kDhcpServerPort || p == kDhcpClientPort || p == kPxeBinlPort;
 }
@@ -38,6 +53,9 @@ std::string Render(const std::string& capture) {
   EXPECT_TRUE(err.empty()) << err;
   EXPECT_FALSE(frames.empty());
   const ResponderConfig config = GoldenConfig();
+  const NetSnapshot net = GoldenNet();
+  ReceiveMeta meta;
+  meta.ifindex = 2;
   std::string out;
   const double t0 = frames.empty() ? 0 : frames[0].time;
   for (size_t i = 0; i < frames.size(); ++i) {
@@ -56,10 +74,9 @@ std::string Render(const std::string& capture) {
     }
     absl::StrAppend(&out, DescribeMessage(*msg));
     if (msg->op == kBootRequest) {
-      RequestContext ctx{udp->dst_port, udp->src_ip, udp->src_port,
-                         wire::ParseIpv4("10.231.0.1").value()};
-      absl::StrAppend(&out, "=> ",
-                      DescribeDecision(Respond(*msg, ctx, config)));
+      absl::StrAppend(
+          &out, "=> ",
+          DescribeDecision(Decide(frames[i].bytes, meta, net, config)));
     }
     out += "\n";
   }

@@ -1,12 +1,12 @@
-// The parsers and Respond on hostile input: every prefix of the real captures,
+// The parsers and Decide on hostile input: every prefix of the real captures,
 // and 100k random and mutated packets. Nothing may crash, hang or trip
 // ASan/UBSan (scripts/test runs this under both); replies stay well-formed.
 #include <random>
 
 #include "gtest/gtest.h"
 #include "pcap_frames.h"
+#include "proxydhcp/decide.h"
 #include "proxydhcp/describe.h"
-#include "proxydhcp/respond.h"
 #include "wire/udp_frame.h"
 
 namespace proxydhcp {
@@ -37,23 +37,61 @@ ResponderConfig Config() {
   return c;
 }
 
-// Runs one frame through the whole receive path; checks what a reply must be.
+// The captures' host: 10.231.0.1/24 on index 2, a default route through it.
+NetSnapshot Net() {
+  NetSnapshot net;
+  InterfaceInfo& eth = net.interfaces[2];
+  eth.index = 2;
+  eth.ipv4.push_back({0x0ae70001, 24});
+  net.routes = RouteTable({{0x0ae70000, 24, {2}}, {0, 0, {2}}});
+  return net;
+}
+
+// Runs one frame through the daemon's entry (Decide); checks what a reply
+// must be: bytes that parse back to the message, within the size limit,
+// never to a martian address.
 void Exercise(absl::Span<const uint8_t> frame, const ResponderConfig& config) {
+  static const NetSnapshot net = Net();
+  ReceiveMeta meta;
+  meta.ifindex = 2;
   auto udp = wire::ParseEthernetUdp(frame);
-  if (!udp.ok()) return;
-  auto msg = ParseDhcp(udp->payload);
-  if (!msg.ok()) return;
-  (void)DescribeMessage(*msg);
-  RequestContext ctx{udp->dst_port, udp->src_ip, udp->src_port, 0x0a000001};
-  Decision d = Respond(*msg, ctx, config);
+  if (udp.ok()) {
+    if (auto msg = ParseDhcp(udp->payload); msg.ok()) {
+      (void)DescribeMessage(*msg);
+    }
+  }
+  Decision d = Decide(frame, meta, net, config);
   if (auto* r = std::get_if<Reply>(&d)) {
-    std::vector<uint8_t> out = SerializeDhcp(r->message);
-    ASSERT_GE(out.size(), kMinMessageSize);
-    auto back = ParseDhcp(out);
+    absl::StatusOr<wire::UdpDatagram> sent =
+        r->broadcast ? wire::ParseEthernetUdp(r->bytes)
+                     : wire::ParseIpv4Udp(r->bytes);
+    ASSERT_TRUE(sent.ok()) << sent.status();
+    ASSERT_TRUE(sent->ip_checksum_ok && sent->udp_checksum_ok);
+    ASSERT_LE(sent->payload.size() + 28, 1500u);
+    ASSERT_TRUE(r->broadcast || !IsMartian(sent->dst_ip));
+    ASSERT_GE(sent->payload.size(), kMinMessageSize);
+    auto back = ParseDhcp(sent->payload);
     ASSERT_TRUE(back.ok()) << back.status();
     ASSERT_EQ(back->options.all(), r->message.options.all());
     ASSERT_FALSE(r->message.options.Has(kOptLeaseTime));
+    auto request = ParseDhcp(udp->payload);
+    ASSERT_TRUE(request.ok());
+    ASSERT_LE(sent->payload.size() + 28, MaxReplyIpSize(*request, 1500));
   }
+}
+
+// A mutated frame would mostly stop at the checksum check: make it pass
+// (UDP checksum 0 means none; the IPv4 header checksum recomputed) so the
+// mutation reaches the DHCP parser and Respond.
+void FixChecksums(std::vector<uint8_t>& f) {
+  if (f.size() < 14 + 20 + 8 || f[12] != 0x08 || f[13] != 0x00) return;
+  size_t ihl = static_cast<size_t>(f[14] & 0x0f) * 4;
+  if (ihl < 20 || f.size() < 14 + ihl + 8) return;
+  f[14 + ihl + 6] = f[14 + ihl + 7] = 0;
+  f[14 + 10] = f[14 + 11] = 0;
+  uint16_t c = wire::InternetChecksum(absl::MakeConstSpan(f).subspan(14, ihl));
+  f[14 + 10] = static_cast<uint8_t>(c >> 8);
+  f[14 + 11] = static_cast<uint8_t>(c);
 }
 
 TEST(Robustness, EveryPrefixOfEveryCapturedPacket) {
@@ -76,6 +114,7 @@ TEST(Robustness, HundredThousandRandomAndMutatedPackets) {
   const ResponderConfig config = Config();
   auto seeds = Seeds();
   std::mt19937 rng(20261126);
+  int replies = 0;
   for (int i = 0; i < 100000; ++i) {
     std::vector<uint8_t> p;
     if (i % 4 == 0) {
@@ -91,12 +130,23 @@ TEST(Robustness, HundredThousandRandomAndMutatedPackets) {
         p[at] = static_cast<uint8_t>(rng());
       }
       if (rng() % 3 == 0) p.resize(rng() % (p.size() + 1));
+      if (rng() % 3 != 0) FixChecksums(p);
     }
     Exercise(p, config);
+    replies += std::holds_alternative<Reply>(Decide(
+        p,
+        [] {
+          ReceiveMeta m;
+          m.ifindex = 2;
+          return m;
+        }(),
+        Net(), config));
     // Also straight into the DHCP parser, without framing.
     auto m = ParseDhcp(p);
     if (m.ok()) (void)Classify(*m, config.classify);
   }
+  // The mutations must reach Respond, not all stop at a checksum.
+  EXPECT_GT(replies, 1000);
 }
 
 }  // namespace

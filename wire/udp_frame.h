@@ -26,6 +26,12 @@ struct UdpDatagram {
   uint16_t dst_port = 0;
   uint8_t ttl = 64;
   std::vector<uint8_t> payload;  // owned: never points into a receive buffer
+  // Set by the parsers (ignored by the builders): whether the IPv4 header
+  // checksum verifies, the UDP checksum field (0: the sender computed none,
+  // RFC 768) and whether a non-zero one verifies over the pseudo header.
+  bool ip_checksum_ok = true;
+  uint16_t udp_checksum = 0;
+  bool udp_checksum_ok = true;
 };
 
 // An Ethernet II frame (one 802.1Q tag is skipped) carrying IPv4/UDP.

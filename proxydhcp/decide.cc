@@ -1,0 +1,153 @@
+#include "proxydhcp/decide.h"
+
+#include <algorithm>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "wire/udp_frame.h"
+
+namespace proxydhcp {
+namespace {
+
+constexpr size_t kIpUdpHeaders = 28;
+constexpr size_t kMinMaxMessageSize = 576;  // RFC 2132 9.10
+
+Ignore Refuse(IgnoreReason reason, const DhcpMessage* req = nullptr,
+              wire::Ipv4 address = 0, std::string detail = "") {
+  Ignore ig{reason};
+  ig.address = address;
+  ig.detail = std::move(detail);
+  if (req != nullptr) {
+    ig.mac = req->mac();
+    ig.xid = req->xid;
+  }
+  return ig;
+}
+
+// A source we may answer (4011) or a relay we may send to (giaddr): a
+// unicast address that is not ours and routes back through the interface
+// the request came in on (PROTOCOL.md "hostile LAN"; RFC 3704).
+std::optional<IgnoreReason> CheckPeer(wire::Ipv4 addr, IgnoreReason bad,
+                                      const ReceiveMeta& meta,
+                                      const NetSnapshot& net,
+                                      const ResponderConfig& config) {
+  if (IsMartian(addr) || HasAddress(net.interfaces, addr)) return bad;
+  if (!ReversePathOk(net.routes, addr, meta.ifindex, config.reverse_path)) {
+    return IgnoreReason::kReversePath;
+  }
+  return std::nullopt;
+}
+
+// The address on the receiving interface a broadcast request is answered
+// from: the one whose subnet holds the relay, the client's address, the IP
+// source or the address it asks for (option 50), else the primary.
+wire::Ipv4 ServerAddress(const DhcpMessage& req, const wire::UdpDatagram& udp,
+                         const InterfaceInfo& info) {
+  wire::Ipv4 hint = req.giaddr;
+  if (hint == 0) hint = req.ciaddr;
+  if (hint == 0) hint = udp.src_ip;
+  if (hint == 0) hint = req.options.GetIpv4(50).value_or(0);
+  return AddressFacing(info, hint).value_or(0);
+}
+
+}  // namespace
+
+size_t MaxReplyIpSize(const DhcpMessage& request, int mtu) {
+  size_t limit = kMinMaxMessageSize;
+  if (auto m = request.options.GetU16(kOptMaxMessageSize)) {
+    limit = std::max<size_t>(limit, *m);
+  }
+  if (mtu > 0) limit = std::min<size_t>(limit, static_cast<size_t>(mtu));
+  return limit;
+}
+
+Decision Decide(absl::Span<const uint8_t> frame, const ReceiveMeta& meta,
+                const NetSnapshot& net, const ResponderConfig& config) {
+  if (meta.vlan_tagged) return Refuse(IgnoreReason::kVlanTagged);
+  if (meta.other_host) return Refuse(IgnoreReason::kNotAddressedToUs);
+  absl::StatusOr<wire::UdpDatagram> udp = wire::ParseEthernetUdp(frame);
+  if (!udp.ok()) {
+    return Refuse(IgnoreReason::kMalformed, nullptr, 0,
+                  std::string(udp.status().message()));
+  }
+  // The kernel verifies both before a socket sees a datagram; AF_PACKET
+  // sees the frame first. A frame sent from this host may carry a partial
+  // UDP checksum (offload): tp_status says so, and it is not checked then.
+  if (!udp->ip_checksum_ok) {
+    return Refuse(IgnoreReason::kBadChecksum, nullptr, udp->src_ip, "ipv4");
+  }
+  if (!udp->udp_checksum_ok && !meta.csum_not_ready && !meta.csum_valid) {
+    return Refuse(IgnoreReason::kBadChecksum, nullptr, udp->src_ip, "udp");
+  }
+  absl::StatusOr<DhcpMessage> req = ParseDhcp(udp->payload);
+  if (!req.ok()) {
+    return Refuse(IgnoreReason::kMalformed, nullptr, udp->src_ip,
+                  std::string(req.status().message()));
+  }
+  const bool unicast = udp->dst_ip != wire::kIpv4Broadcast;
+  if (unicast && !HasAddress(net.interfaces, udp->dst_ip)) {
+    return Refuse(IgnoreReason::kNotAddressedToUs, &*req, udp->dst_ip);
+  }
+  // AF_PACKET bypasses the kernel's martian-source checks: a frame "from"
+  // 127.0.0.1:5514 would otherwise make us send a reply into this host.
+  if (udp->src_ip != 0 &&
+      (IsMartian(udp->src_ip) || HasAddress(net.interfaces, udp->src_ip))) {
+    return Refuse(IgnoreReason::kBadSource, &*req, udp->src_ip);
+  }
+  if (udp->dst_port == kPxeBinlPort) {
+    // The 4011 ACK goes back to the source: it must be a real peer.
+    if (udp->src_ip == 0) {
+      return Refuse(IgnoreReason::kBadSource, &*req, udp->src_ip);
+    }
+    if (auto bad = CheckPeer(udp->src_ip, IgnoreReason::kBadSource, meta, net,
+                             config)) {
+      return Refuse(*bad, &*req, udp->src_ip);
+    }
+  }
+  if (req->giaddr != 0) {
+    // A reply on 67 goes to giaddr:67; 127.0.0.1 would be a DHCP server on
+    // this very host.
+    if (auto bad = CheckPeer(req->giaddr, IgnoreReason::kBadRelayAddress, meta,
+                             net, config)) {
+      return Refuse(*bad, &*req, req->giaddr);
+    }
+  }
+
+  auto info = net.interfaces.find(meta.ifindex);
+  RequestContext ctx;
+  ctx.dst_port = udp->dst_port;
+  ctx.src_ip = udp->src_ip;
+  ctx.src_port = udp->src_port;
+  if (unicast) {
+    ctx.server_ip = udp->dst_ip;  // the address the relay or client chose
+  } else if (info != net.interfaces.end()) {
+    ctx.server_ip = ServerAddress(*req, *udp, info->second);
+  }
+  Decision d = Respond(*req, ctx, config);
+  if (auto* ig = std::get_if<Ignore>(&d)) {
+    return Refuse(ig->reason, &*req, udp->src_ip);
+  }
+  Reply& reply = std::get<Reply>(d);
+  wire::UdpDatagram out;
+  out.src_ip = reply.src_ip;
+  out.dst_ip = reply.dst_ip;
+  out.src_port = reply.src_port;
+  out.dst_port = reply.dst_port;
+  out.payload = SerializeDhcp(reply.message);
+  const int mtu = info != net.interfaces.end() ? info->second.mtu : 0;
+  if (out.payload.size() + kIpUdpHeaders > MaxReplyIpSize(*req, mtu)) {
+    return Refuse(IgnoreReason::kReplyTooLarge, &*req, 0,
+                  absl::StrCat(out.payload.size() + kIpUdpHeaders, " bytes"));
+  }
+  reply.ifindex = meta.ifindex;
+  if (reply.broadcast) {
+    out.dst_mac = wire::kMacBroadcast;
+    if (info != net.interfaces.end()) out.src_mac = info->second.mac;
+    reply.bytes = wire::BuildEthernetUdp(out);
+  } else {
+    reply.bytes = wire::BuildIpv4Udp(out);
+  }
+  return d;
+}
+
+}  // namespace proxydhcp
