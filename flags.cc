@@ -47,6 +47,11 @@ ABSL_FLAG(std::string, uefi_strategy, "binl",
           "How UEFI PXE firmware is answered on port 67: 'binl' (no option "
           "43; old EDK2 keeps the offer, new EDK2 asks on port 4011) or "
           "'bypass' (43 = {6: 8}; new EDK2 goes straight to TFTP).");
+ABSL_FLAG(std::string, reverse_path, "strict",
+          "Reverse-path check of a port-4011 source and of a relay's giaddr "
+          "before a reply is sent there: 'strict' (the route back leaves "
+          "through the interface the request came in on, as rp_filter=1) or "
+          "'loose' (some route back exists, for asymmetric routing).");
 ABSL_FLAG(std::vector<std::string>, vendor_class_prefixes,
           std::vector<std::string>({"PXEClient", "HTTPClient"}),
           "Comma-separated option 60 prefixes that mark a network-boot client; "
@@ -380,6 +385,10 @@ absl::StatusOr<Config> BuildConfig(const std::vector<std::string>& positional) {
       ParseStrategy("uefi_strategy", absl::GetFlag(FLAGS_uefi_strategy));
   if (!strategy.ok()) return strategy.status();
   r.uefi_strategy = *strategy;
+  const std::string rp = absl::GetFlag(FLAGS_reverse_path);
+  std::optional<proxydhcp::ReversePath> reverse = proxydhcp::ParseReversePath(rp);
+  if (!reverse) return Bad("reverse_path", rp, "want strict or loose");
+  r.reverse_path = *reverse;
 
   r.classify.vendor_class_prefixes.clear();
   for (const std::string& p : absl::GetFlag(FLAGS_vendor_class_prefixes)) {

@@ -93,9 +93,10 @@ bool InterfaceMonitor::Process() {
   // address deleted long ago: read everything again.
   int err = nl_cache_mngr_data_ready(mngr_);
   if (err < 0) {
+    // libnl reports the kernel's ENOBUFS as "Out of memory" (NLE_NOMEM).
     LOG(WARNING) << "netlink: " << nl_geterror(err)
-                 << "; notifications lost, reading interfaces, addresses and "
-                    "routes again";
+                 << " (receive queue overflowed?); notifications lost, "
+                    "reading interfaces, addresses and routes again";
     if (Resync()) changed_ = true;
   }
   if (changed_) Rebuild();

@@ -171,16 +171,16 @@ void Server::LogIgnore(const Listener& l, const Ignore& ig) {
   const char* reason = IgnoreReasonName(ig.reason);
   ++counters_.ignored[reason];
   auto describe = [&] {
-    std::string who;
+    std::vector<std::string> parts;
     if (ig.mac) {
-      who = absl::StrFormat("mac=%s xid=0x%08x ", wire::FormatMac(*ig.mac),
-                            ig.xid);
+      parts.push_back(absl::StrFormat("mac=%s xid=0x%08x",
+                                      wire::FormatMac(*ig.mac), ig.xid));
     }
     if (ig.address != 0) {
-      absl::StrAppend(&who, "addr=", wire::FormatIpv4(ig.address), " ");
+      parts.push_back(absl::StrCat("addr=", wire::FormatIpv4(ig.address)));
     }
-    if (!ig.detail.empty()) absl::StrAppend(&who, ig.detail, " ");
-    return who;
+    if (!ig.detail.empty()) parts.push_back(ig.detail);
+    return absl::StrJoin(parts, " ");
   };
   // Frames a hostile or broken sender chose: one line per reason per 10 s
   // (with how many were suppressed); the counters stay exact. Ordinary
