@@ -457,6 +457,13 @@ absl::StatusOr<Config> BuildConfig(const std::vector<std::string>& positional) {
       !s.ok()) {
     return s;
   }
+  t.max_sessions_per_host = absl::GetFlag(FLAGS_tftp_max_sessions_per_host);
+  if (absl::Status s = CheckRange("tftp_max_sessions_per_host",
+                                  t.max_sessions_per_host, 1, 100000);
+      !s.ok()) {
+    return s;
+  }
+  if (!absl::GetFlag(FLAGS_tftp_listen_all)) t.interfaces = c.interfaces;
   t.single_port = absl::GetFlag(FLAGS_tftp_single_port);
   if (r.menu_url.empty() && !c.tftp_enabled) {
     return absl::InvalidArgumentError(
@@ -466,13 +473,6 @@ absl::StatusOr<Config> BuildConfig(const std::vector<std::string>& positional) {
   }
   if (absl::Status s = CheckRange("v", absl::GetFlag(FLAGS_v), 0, 10);
       !s.ok()) {
-  t.max_sessions_per_host = absl::GetFlag(FLAGS_tftp_max_sessions_per_host);
-  if (absl::Status s = CheckRange("tftp_max_sessions_per_host",
-                                  t.max_sessions_per_host, 1, 100000);
-      !s.ok()) {
-    return s;
-  }
-  if (!absl::GetFlag(FLAGS_tftp_listen_all)) t.interfaces = c.interfaces;
     return s;
   }
   return c;
