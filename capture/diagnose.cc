@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "capture/describe.h"
 #include "capture/pcap_source.h"
@@ -88,7 +89,7 @@ absl::StatusOr<DiagnoseResult> DiagnoseFile(
     const DiagnoseOptions& options, const proxydhcp::ResponderConfig& config) {
   absl::Status error;
   absl::StatusOr<Report> report =
-      AnalyzeFile(options.target, AnalyzerConfig{config, 0}, &error);
+      AnalyzeFile(options.target, AnalyzerConfig{config, {}}, &error);
   if (!report.ok()) return report.status();
   return Render(*report, options, std::move(error));
 }
@@ -99,11 +100,17 @@ absl::StatusOr<DiagnoseResult> DiagnoseLive(
   absl::StatusOr<std::unique_ptr<PcapSource>> source =
       PcapSource::OpenLive(options.target, options.write_file);
   if (!source.ok()) return source.status();
-  std::optional<wire::Ipv4> self = InterfaceIpv4(options.target);
-  AnalyzerConfig analyzer{config, self.value_or(0)};
+  std::vector<proxydhcp::IfAddr> self = InterfaceIpv4(options.target);
+  AnalyzerConfig analyzer{config, self};
   TimelineBuilder builder((*source)->link(), analyzer);
   progress << "watching " << options.target << " ("
-           << (self ? wire::FormatIpv4(*self) : "no IPv4 address")
+           << (self.empty() ? "no IPv4 address"
+                            : absl::StrJoin(self, ", ",
+                                            [](std::string* out,
+                                               const proxydhcp::IfAddr& a) {
+                                              absl::StrAppend(
+                                                  out, wire::FormatIpv4(a.ip));
+                                            }))
            << ") for DHCP, PXE 4011, TFTP and HTTP requests; "
            << (options.seconds > 0
                    ? absl::StrCat("for ", options.seconds, " s or ")

@@ -157,18 +157,22 @@ void PcapSource::Flush() {
   if (dumper_ != nullptr) pcap_dump_flush(dumper_);
 }
 
-std::optional<wire::Ipv4> InterfaceIpv4(const std::string& iface) {
+std::vector<proxydhcp::IfAddr> InterfaceIpv4(const std::string& iface) {
   char err[PCAP_ERRBUF_SIZE] = "";
   pcap_if_t* all = nullptr;
-  if (pcap_findalldevs(&all, err) != 0) return std::nullopt;
-  std::optional<wire::Ipv4> found;
-  for (pcap_if_t* d = all; d != nullptr && !found; d = d->next) {
+  std::vector<proxydhcp::IfAddr> found;
+  if (pcap_findalldevs(&all, err) != 0) return found;
+  for (pcap_if_t* d = all; d != nullptr; d = d->next) {
     if (iface != d->name) continue;
     for (pcap_addr_t* a = d->addresses; a != nullptr; a = a->next) {
-      if (a->addr != nullptr && a->addr->sa_family == AF_INET) {
-        found = ntohl(reinterpret_cast<sockaddr_in*>(a->addr)->sin_addr.s_addr);
-        break;
+      if (a->addr == nullptr || a->addr->sa_family != AF_INET) continue;
+      proxydhcp::IfAddr addr;
+      addr.ip = ntohl(reinterpret_cast<sockaddr_in*>(a->addr)->sin_addr.s_addr);
+      if (a->netmask != nullptr && a->netmask->sa_family == AF_INET) {
+        addr.prefix_len = __builtin_popcount(
+            reinterpret_cast<sockaddr_in*>(a->netmask)->sin_addr.s_addr);
       }
+      found.push_back(addr);
     }
   }
   pcap_freealldevs(all);

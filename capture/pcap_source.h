@@ -9,6 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "capture/decode.h"
+#include "proxydhcp/netstate.h"
 #include "wire/addr.h"
 
 struct pcap;
@@ -53,8 +54,10 @@ class PcapSource {
   int count_ = 0;
 };
 
-// The interface's first IPv4 address, as libpcap lists it.
-std::optional<wire::Ipv4> InterfaceIpv4(const std::string& iface);
+// The interface's IPv4 addresses and prefix lengths, as libpcap lists them
+// (the kernel's order: primaries first). The dry run answers from the one
+// the daemon would (proxydhcp::Decide).
+std::vector<proxydhcp::IfAddr> InterfaceIpv4(const std::string& iface);
 
 }  // namespace capture
 

@@ -64,7 +64,7 @@ set +e
 SRV_MAC=$(ip -n $NS_SRV -o link show srv0 | grep -o 'link/ether [0-9a-f:]*' | cut -d' ' -f2)
 
 mkdir -p $WORK/tftp
-ip netns exec $NS_SRV "$PXEPROXY" --user= --tftp=false \
+ip netns exec $NS_SRV "$PXEPROXY" --user=nobody --tftp=false \
   --menu_url=http://$SERVER/menu.ipxe srv0 >$WORK/pxeproxy.log 2>&1 &
 PXE_PID=$!
 PIDS+=($PXE_PID)
@@ -191,6 +191,27 @@ serving=$(($(grep -c "serving srv0" $WORK/pxeproxy.log) - serving_before))
 grep -q "notifications lost" $WORK/pxeproxy.log &&
   pass "the overflow was noticed and everything re-read" ||
   echo "NOTE: the netlink socket did not overflow on this run (deep queue)"
+
+# --- 10. a re-created interface keeps the deep receive queue ---
+# After the privilege drop SO_RCVBUFFORCE is refused: a new socket would get
+# net.core.rmem_max; the same socket, bound again, keeps its 4 MiB.
+ip -n $NS_SRV link del srv0
+ip -n $NS_SRV link add srv0 type veth peer name cli0 netns $NS_CLI
+ip -n $NS_SRV addr add 10.77.2.9/24 dev srv0
+ip -n $NS_SRV link set srv0 up
+ip -n $NS_CLI addr add 10.77.2.50/24 dev cli0
+ip -n $NS_CLI link set cli0 up
+for _ in $(seq 30); do grep -q "listening again" $WORK/pxeproxy.log && break; sleep 0.1; done
+sleep 0.5
+rb=$(ip netns exec $NS_SRV ss -0 -m -p | grep pxeproxy | grep -o 'rb[0-9]*' | head -1 | tr -d rb)
+if [ "${rb:-0}" -ge 4194304 ]; then
+  pass "re-created srv0: the socket still has a ${rb}-byte receive queue"
+else
+  fail "re-created srv0: receive queue ${rb:-unknown} bytes"
+fi
+out=$(inject 8)
+echo "$out" | grep -q "replies=1.*server_id=10.77.2.9 " &&
+  pass "re-created srv0 is served ($out)" || fail "re-created srv0: $out"
 
 # --- clean stop: counters ---
 kill -TERM $PXE_PID
