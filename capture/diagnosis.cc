@@ -188,22 +188,39 @@ bool FromKind(const std::vector<DhcpRef>& all, size_t i, pd::ClientKind kind) {
   return req != nullptr && req->client && req->client->kind == kind;
 }
 
-const TftpTransfer* Followed(const ClientTimeline& c, const Event& reply,
-                             const DhcpEvent& d) {
+TransferIndex::TransferIndex(const ClientTimeline& c) : c_(c) {
+  for (size_t i = 0; i < c.transfers.size(); ++i) {
+    by_file_[c.transfers[i].filename].push_back(i);
+    by_server_[c.transfers[i].server_ip].push_back(i);
+  }
+}
+
+size_t TransferIndex::FirstFrom(const std::vector<size_t>* positions,
+                                int number) const {
+  if (positions == nullptr) return std::string::npos;
+  // Transfers are in capture order, so their RRQ numbers ascend.
+  auto it = std::lower_bound(
+      positions->begin(), positions->end(), number,
+      [this](size_t i, int n) { return c_.transfers[i].rrq_number < n; });
+  return it == positions->end() ? std::string::npos : *it;
+}
+
+const TftpTransfer* TransferIndex::Followed(const Event& reply,
+                                            const DhcpEvent& d) const {
   const std::string file = BootFileOf(d.msg);
   const wire::Ipv4 next = d.msg.siaddr;
-  // Transfers are in capture order: skip those before the reply at once.
-  auto from = std::lower_bound(
-      c.transfers.begin(), c.transfers.end(), reply.number,
-      [](const TftpTransfer& t, int n) { return t.rrq_number < n; });
-  for (auto it = from; it != c.transfers.end(); ++it) {
-    const TftpTransfer& t = *it;
-    if ((!file.empty() && t.filename == file) ||
-        (next != 0 && next != d.server_id() && t.server_ip == next)) {
-      return &t;
-    }
+  auto positions = [](const auto& index,
+                      const auto& key) -> const std::vector<size_t>* {
+    auto it = index.find(key);
+    return it == index.end() ? nullptr : &it->second;
+  };
+  size_t first = std::string::npos;
+  if (!file.empty()) first = FirstFrom(positions(by_file_, file), reply.number);
+  if (next != 0 && next != d.server_id()) {
+    first =
+        std::min(first, FirstFrom(positions(by_server_, next), reply.number));
   }
-  return nullptr;
+  return first == std::string::npos ? nullptr : &c_.transfers[first];
 }
 
 bool IpxeIgnores(const pd::DhcpMessage& m) {

@@ -166,7 +166,8 @@ std::vector<std::string> BootInfoOf(const DhcpEvent& d) {
 
 // 4. The corporate server already sends boot information: a warning, an
 // error once the client follows it.
-void CheckCorporate(const ClientTimeline& c, const std::vector<DhcpRef>& all,
+void CheckCorporate(const TransferIndex& transfers,
+                    const std::vector<DhcpRef>& all,
                     std::vector<Finding>& out) {
   for (const DhcpRef& r : all) {
     const DhcpEvent& d = *r.dhcp;
@@ -187,7 +188,7 @@ void CheckCorporate(const ClientTimeline& c, const std::vector<DhcpRef>& all,
           "'dhcp-boot'. pxeproxy's --ipxe_priority (175.1) helps iPXE prefer "
           "the proxy's menu.");
       AddEvidence(f, *r.event);
-      const TftpTransfer* followed = Followed(c, *r.event, d);
+      const TftpTransfer* followed = transfers.Followed(*r.event, d);
       if (followed != nullptr && f.severity == Severity::kWarning) {
         f.severity = Severity::kError;
         f.message += " The client followed it and asked for '" +
@@ -230,14 +231,15 @@ void CheckNak(const std::vector<DhcpRef>& all, std::vector<Finding>& out) {
 std::vector<Finding> DhcpFindings(const ClientTimeline& c,
                                   const AnalyzerConfig& config) {
   std::vector<DhcpRef> all = DhcpEventsOf(c);
+  const TransferIndex transfers(c);
   std::vector<Finding> out;
   CheckEdk2Drop(c, all, out);
   CheckBinl(all, out);
   CheckTwoProxies(all, out);
-  CheckCorporate(c, all, out);
+  CheckCorporate(transfers, all, out);
   CheckNak(all, out);
   CheckOffers(c, all, config, out);
-  CheckIpxe(c, all, config, out);
+  CheckIpxe(transfers, all, config, out);
   CheckRelay(all, out);
   return out;
 }

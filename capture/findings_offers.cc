@@ -148,7 +148,8 @@ const DhcpEvent* ProxyReplyWithoutPriority(const std::vector<DhcpRef>& all) {
 
 // 5. An iPXE binary offered to iPXE: the chainload loop. Also the replies
 // iPXE drops for lack of siaddr.
-void CheckIpxeReplies(const ClientTimeline& c, const std::vector<DhcpRef>& all,
+void CheckIpxeReplies(const TransferIndex& transfers,
+                      const std::vector<DhcpRef>& all,
                       const AnalyzerConfig& config, std::vector<Finding>& out) {
   std::set<uint32_t> rounds;
   bool corporate_loop = false;
@@ -166,7 +167,7 @@ void CheckIpxeReplies(const ClientTimeline& c, const std::vector<DhcpRef>& all,
     // iPXE takes it over the proxy's menu (175.1 decides: tests/e2e).
     std::string file = BootFileOf(d.msg);
     if (!file.empty() && LooksLikeIpxeBinary(file, config.responder) &&
-        (d.role == Role::kProxy || Followed(c, *all[i].event, d))) {
+        (d.role == Role::kProxy || transfers.Followed(*all[i].event, d))) {
       Finding& f = Upsert(
           out, "ipxe_chainload_loop", Severity::kError,
           absl::StrCat("iPXE was offered '", Printable(file), "' by ",
@@ -244,9 +245,9 @@ void CheckIpxeLate(const std::vector<DhcpRef>& all, std::vector<Finding>& out) {
 
 }  // namespace
 
-void CheckIpxe(const ClientTimeline& c, const std::vector<DhcpRef>& all,
+void CheckIpxe(const TransferIndex& transfers, const std::vector<DhcpRef>& all,
                const AnalyzerConfig& config, std::vector<Finding>& out) {
-  CheckIpxeReplies(c, all, config, out);
+  CheckIpxeReplies(transfers, all, config, out);
   CheckIpxeLate(all, out);
 }
 

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "capture/describe.h"
 #include "capture/diagnosis.h"
 
@@ -29,15 +30,30 @@ bool FromKind(const std::vector<DhcpRef>& all, size_t i,
 // (iPXE dhcp_has_pxeopts(), PROTOCOL.md section 8).
 bool IpxeIgnores(const proxydhcp::DhcpMessage& proxy_reply);
 
-// The client's first TFTP request after `reply` for the file it carried
-// or to the next-server it named (another host than the server itself).
-const TftpTransfer* Followed(const ClientTimeline& c, const Event& reply,
-                             const DhcpEvent& d);
+// A client's transfers by file name and by server address, built once per
+// client so that each reply's lookup is a binary search: one MAC can have
+// thousands of replies and transfers in a capture.
+class TransferIndex {
+ public:
+  explicit TransferIndex(const ClientTimeline& c);
+  // The client's first TFTP request after `reply` for the file it carried
+  // or to the next-server it named (another host than the server itself).
+  const TftpTransfer* Followed(const Event& reply, const DhcpEvent& d) const;
+
+ private:
+  // The first of `positions` (ascending) whose RRQ is at or after `number`;
+  // npos: none.
+  size_t FirstFrom(const std::vector<size_t>* positions, int number) const;
+
+  const ClientTimeline& c_;
+  absl::flat_hash_map<std::string, std::vector<size_t>> by_file_;
+  absl::flat_hash_map<wire::Ipv4, std::vector<size_t>> by_server_;
+};
 
 // findings_offers.cc
 void CheckOffers(const ClientTimeline& c, const std::vector<DhcpRef>& all,
                  const AnalyzerConfig& config, std::vector<Finding>& out);
-void CheckIpxe(const ClientTimeline& c, const std::vector<DhcpRef>& all,
+void CheckIpxe(const TransferIndex& transfers, const std::vector<DhcpRef>& all,
                const AnalyzerConfig& config, std::vector<Finding>& out);
 void CheckRelay(const std::vector<DhcpRef>& all, std::vector<Finding>& out);
 

@@ -96,8 +96,9 @@ std::optional<size_t> TimelineBuilder::ClientByIp(wire::Ipv4 ip) const {
 void TimelineBuilder::LearnIp(size_t client, wire::Ipv4 ip) {
   if (ip == 0 || ip == wire::kIpv4Broadcast) return;
   by_ip_[ip] = client;
-  std::vector<wire::Ipv4>& ips = t_.clients[client].ips;
-  if (std::find(ips.begin(), ips.end(), ip) == ips.end()) ips.push_back(ip);
+  if (known_ips_.insert({client, ip}).second) {
+    t_.clients[client].ips.push_back(ip);
+  }
 }
 
 DryRun TimelineBuilder::RunDry(const DhcpEvent& e) const {
@@ -162,8 +163,7 @@ void TimelineBuilder::AddDhcp(const Frame& f, const Packet& p, bool binl) {
     const bool proxy = IsProxyReply(e, !binl && asked != last_request_.end() &&
                                            asked->second == proxydhcp::kInform);
     e.role = proxy ? Role::kProxy : Role::kCorporate;
-    if (proxy && std::find(t_.proxies.begin(), t_.proxies.end(),
-                           e.server_id()) == t_.proxies.end()) {
+    if (proxy && known_proxies_.insert(e.server_id()).second) {
       t_.proxies.push_back(e.server_id());
     }
     if (!binl) LearnIp(c, e.msg.yiaddr);
@@ -206,6 +206,7 @@ void TimelineBuilder::AddTftpRequest(const Frame& f, const Packet& p) {
   t.filename = tftp->filename;
   t.rrq = *tftp;
   transfers_[key] = {*c, client.transfers.size()};
+  by_source_[{*c, t.server_ip}].insert(client.transfers.size());
   client.transfers.push_back(std::move(t));
   client.events.push_back(Event{
       f.number, f.time,
@@ -294,6 +295,10 @@ bool TimelineBuilder::AddTftpTransfer(const Frame& f, const Packet& p) {
   absl::StatusOr<TftpPacket> tftp = ParseTftp(p.payload, p.payload_length);
   if (!tftp.ok()) return true;
   if (!from_client && !t.reply_ip) {  // only a TFTP packet names the TID
+    if (p.src_ip != t.server_ip) {
+      by_source_[{it->second.client, t.server_ip}].erase(it->second.transfer);
+      by_source_[{it->second.client, p.src_ip}].insert(it->second.transfer);
+    }
     t.reply_ip = p.src_ip;
     t.server_port = p.src_port;
     t.first_reply_number = f.number;
@@ -318,18 +323,16 @@ bool TimelineBuilder::AddTftpTransfer(const Frame& f, const Packet& p) {
 void TimelineBuilder::AddFragment(const Frame& f, const Packet& p) {
   std::optional<size_t> c = ClientByIp(p.dst_ip);
   if (!c) return;
-  for (auto it = t_.clients[*c].transfers.rbegin();
-       it != t_.clients[*c].transfers.rend(); ++it) {
-    if (it->reply_ip.value_or(it->server_ip) == p.src_ip) {
-      if (it->fragments++ == 0) {
-        it->first_fragment_number = f.number;
-        it->first_fragment_time = f.time;
-      }
-      it->last_number = f.number;
-      it->last_time = f.time;
-      return;
-    }
+  // The client's newest transfer whose packets come from that address.
+  auto from = by_source_.find({*c, p.src_ip});
+  if (from == by_source_.end() || from->second.empty()) return;
+  TftpTransfer& t = t_.clients[*c].transfers[*from->second.rbegin()];
+  if (t.fragments++ == 0) {
+    t.first_fragment_number = f.number;
+    t.first_fragment_time = f.time;
   }
+  t.last_number = f.number;
+  t.last_time = f.time;
 }
 
 void TimelineBuilder::AddHttp(const Frame& f, const Packet& p) {

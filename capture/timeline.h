@@ -8,10 +8,12 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <variant>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/time/time.h"
 #include "capture/decode.h"
 #include "proxydhcp/dhcp_message.h"
@@ -170,6 +172,14 @@ class TimelineBuilder {
   std::map<std::pair<size_t, uint32_t>, uint8_t> last_request_;
   // (client ip, client port) -> the newest transfer using it.
   std::map<std::pair<wire::Ipv4, uint16_t>, TransferRef> transfers_;
+  // Indexes that keep every frame's work logarithmic however many addresses,
+  // transfers or proxies a capture holds (a hostile host can make many):
+  // (client, ip) already in the client's `ips`; the proxies already listed;
+  // (client, the address a transfer's packets come from: reply_ip, else
+  // server_ip) -> its transfers, for matching IPv4 fragments.
+  absl::flat_hash_set<std::pair<size_t, wire::Ipv4>> known_ips_;
+  absl::flat_hash_set<wire::Ipv4> known_proxies_;
+  std::map<std::pair<size_t, wire::Ipv4>, std::set<size_t>> by_source_;
 };
 
 }  // namespace capture
