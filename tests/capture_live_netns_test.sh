@@ -4,29 +4,32 @@
 # broken scenario (4011 unanswered) are replayed into one end while pxeproxy
 # watches the other. The live report must name both, and the capture saved
 # with --diagnose_write must read back offline to the same summary.
+# The namespace is named per run (tests/netns/lib.sh): runs at once do not
+# meet.
 # Usage: capture_live_netns_test.sh PXEPROXY CAPTURE_REPLAY SOURCE_DIR
 set -u
 PXEPROXY=$1 REPLAY=$2 SRC=$3
-NS=pxd-diag
+. "$(dirname "$0")/netns/lib.sh"
 
 if [ "$(id -u)" -ne 0 ]; then
   echo "SKIPPED: needs root to create a network namespace"; exit 77
 fi
 command -v ip >/dev/null || { echo "SKIPPED: ip is not installed"; exit 77; }
 
-WORK=$(mktemp -d /tmp/pxd-diag.XXXXXX)
+ns_init pxd
+NS=$NS_RUN-diag
+WORK=$(mktemp -d "/tmp/$NS_RUN.XXXXXX")
 WATCH_PID=
 cleanup() {
-  [ -n "$WATCH_PID" ] && kill "$WATCH_PID" 2>/dev/null
-  ip netns del $NS 2>/dev/null
+  # shellcheck disable=SC2046
+  ns_stop $(jobs -p)  # our background jobs still running, by PID
+  ns_cleanup
   rm -rf "$WORK"
 }
 trap cleanup EXIT
-ip netns del $NS 2>/dev/null
 
 set -e
-ip netns add $NS
-ip -n $NS link set lo up
+ns_add $NS
 ip -n $NS link add pxd-watch type veth peer name pxd-wire
 ip -n $NS addr add 10.77.6.1/24 dev pxd-watch
 ip -n $NS addr add 10.77.6.2/24 dev pxd-wire

@@ -2,7 +2,8 @@
 # Started as root with --user=USER, pxeproxy must open its sockets, then run
 # as USER with only CAP_NET_RAW (read from /proc/PID/status, every thread)
 # and still answer a PXE DISCOVER. Runs in two network namespaces of its own
-# (pxk-*, 10.77.5.0/24); needs root, else exit 77 (ctest: skipped).
+# (pxk<run>-*, 10.77.5.0/24, tests/netns/lib.sh); needs root, else exit 77
+# (ctest: skipped).
 #   tests/privdrop_netns_test.sh PXEPROXY_BINARY [USER]
 # USER defaults to nobody; 'default' gives no --user at all and expects the
 # flag's default, _pxeproxy (the installed package's user).
@@ -19,26 +20,25 @@ command -v busybox >/dev/null || skip "needs busybox (udhcpc as the PXE client)"
 getent passwd "$user" >/dev/null || skip "needs the user $user"
 [ -x "$bin" ] || { echo "FAIL: no binary at $bin"; exit 1; }
 
-id=$$
-srv=pxk-pds$id
-cli=pxk-pdc$id
+. "$(dirname "$0")/netns/lib.sh"
+ns_init pxk
+srv=$NS_RUN-pds
+cli=$NS_RUN-pdc
 tmp=$(mktemp -d)
 pid=
 cleanup() {
-  [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-  ip netns del "$srv" 2>/dev/null || true
-  ip netns del "$cli" 2>/dev/null || true
+  [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
+  ns_cleanup  # anything else still running in them, then the namespaces
   rm -rf "$tmp"
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-ip netns add "$srv" || skip "cannot create network namespaces here"
-ip netns add "$cli"
+ns_add "$srv" || skip "cannot create network namespaces here"
+ns_add "$cli"
 ip link add pxkpd0 netns "$srv" type veth peer name pxkpd1 netns "$cli"
 ip -n "$srv" addr add 10.77.5.1/24 dev pxkpd0
 ip -n "$cli" addr add 10.77.5.2/24 dev pxkpd1
-for ns in "$srv" "$cli"; do ip -n "$ns" link set lo up; done
 ip -n "$srv" link set pxkpd0 up
 ip -n "$cli" link set pxkpd1 up
 

@@ -20,22 +20,26 @@ for tool in ip curl tftp atftp busybox sha256sum; do
   command -v "$tool" >/dev/null || skip "$tool is not installed"
 done
 
-S=pxts$$ C=pxtc$$ VS=pxv$$s VC=pxv$$c
+# Namespaces named per run (tests/netns/lib.sh), processes stopped by PID
+# and by namespace at the end.
+. "$(dirname "$0")/netns/lib.sh"
+ns_init pxt
+S=$NS_RUN-s C=$NS_RUN-c VS=pxv$$s VC=pxv$$c
 SIP=10.77.2.1 SIP2=10.77.2.10 CIP=10.77.2.2
-WORK=$(mktemp -d /tmp/pxt-tftp-XXXXXX)
+WORK=$(mktemp -d "/tmp/$NS_RUN.XXXXXX")
 ROOT=$WORK/root OUT=$WORK/out
 PIDS=()
 cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+  # shellcheck disable=SC2046
+  ns_stop $(jobs -p)  # our background jobs still running, by PID
   wait 2>/dev/null
-  ip netns del "$S" 2>/dev/null
-  ip netns del "$C" 2>/dev/null
+  ns_cleanup
   rm -rf "$WORK"
 }
 trap cleanup EXIT
 
-ip netns add "$S" 2>/dev/null || skip "cannot create network namespaces"
-ip netns add "$C"
+ns_add "$S" 2>/dev/null || skip "cannot create network namespaces"
+ns_add "$C"
 ip link add "$VS" netns "$S" type veth peer name "$VC" netns "$C" ||
   skip "cannot create a veth pair"
 ip -n "$S" addr add "$SIP/24" dev "$VS"

@@ -5,11 +5,14 @@
 #   from a client namespace and the replies checked field by field; a real
 #   busybox udhcpc and ISC dhclient get addresses from dnsmasq and never a
 #   packet from pxeproxy.
+#   Namespaces and files are named per run (tests/netns/lib.sh), so that runs
+#   at once do not meet; every process started, dhclient's background one
+#   included, is stopped at the end.
 # Usage: proxydhcp_test.sh PXEPROXY DHCP_PROBE CAPTURES_DIR
 set -u
 PXEPROXY=$1 PROBE=$2 CAPS=$3
-NS_BR=pxpi-br NS_SRV=pxpi-srv NS_CLI=pxpi-cli
 SERVER=10.77.1.1
+. "$(dirname "$0")/lib.sh"
 
 if [ "$(id -u)" -ne 0 ]; then
   echo "SKIPPED: needs root to create network namespaces"; exit 77
@@ -18,17 +21,19 @@ for t in ip dnsmasq busybox dhclient tcpdump; do
   command -v $t >/dev/null || { echo "SKIPPED: $t is not installed"; exit 77; }
 done
 
-WORK=$(mktemp -d /tmp/pxpi.XXXXXX)
-PIDS=()
+ns_init pxpi
+NS_BR=$NS_RUN-br NS_SRV=$NS_RUN-srv NS_CLI=$NS_RUN-cli
+# Where Debian's AppArmor profile for dhclient allows its pid and leases.
+DHCLIENT_PID=/run/dhclient.$NS_RUN.pid
+DHCLIENT_LEASES=/var/lib/dhcp/dhclient.$NS_RUN.leases
+WORK=$(mktemp -d "/tmp/$NS_RUN.XXXXXX")
 cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-  sleep 0.2
-  for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
-  for n in $NS_CLI $NS_SRV $NS_BR; do ip netns del $n 2>/dev/null; done
-  rm -rf "$WORK" /run/dhclient.pxpi.pid /var/lib/dhcp/dhclient.pxpi.leases
+  # shellcheck disable=SC2046
+  ns_stop $(jobs -p)  # our background jobs still running, by PID
+  ns_cleanup
+  rm -rf "$WORK" "$DHCLIENT_PID" "$DHCLIENT_LEASES"
 }
 trap cleanup EXIT
-for n in $NS_CLI $NS_SRV $NS_BR; do ip netns del $n 2>/dev/null; done
 
 FAILS=0
 pass() { echo "PASS: $*"; }
@@ -36,7 +41,7 @@ fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
 
 # --- topology: a bridge namespace, a server and a client namespace ---
 set -e
-for n in $NS_BR $NS_SRV $NS_CLI; do ip netns add $n; ip -n $n link set lo up; done
+for n in $NS_BR $NS_SRV $NS_CLI; do ns_add $n; done
 ip -n $NS_BR link add br0 type bridge
 ip -n $NS_BR link set br0 up
 ip -n $NS_SRV link add srv0 type veth peer name p-srv netns $NS_BR
@@ -54,13 +59,11 @@ ip netns exec $NS_SRV dnsmasq --no-daemon --conf-file=/dev/null --port=0 \
   --dhcp-authoritative --dhcp-leasefile=$WORK/leases --log-dhcp \
   --log-facility=$WORK/dnsmasq.log &
 DNSMASQ_PID=$!
-PIDS+=($DNSMASQ_PID)
 mkdir -p $WORK/tftp
 ip netns exec $NS_SRV "$PXEPROXY" --v=1 --user=nobody --tftp_root=$WORK/tftp \
   --menu_url=http://$SERVER/menu.ipxe --http_boot_url=http://$SERVER/ipxe.efi \
   srv0 >$WORK/pxeproxy.log 2>&1 &
 PXE_PID=$!
-PIDS+=($PXE_PID)
 for _ in $(seq 50); do grep -q "ready" $WORK/pxeproxy.log && break; sleep 0.1; done
 if ! grep -q "ready" $WORK/pxeproxy.log; then
   cat $WORK/pxeproxy.log; echo "FAIL: pxeproxy did not start"; exit 1
@@ -139,9 +142,11 @@ real_client() {  # name, command...
   ip -n $NS_CLI addr flush dev cli0
 }
 real_client udhcpc busybox udhcpc -i cli0 -n -q -f -t 5 -T 2 -s /bin/true
-# Lease and pid where Debian's AppArmor profile for dhclient allows them.
-real_client dhclient dhclient -1 -v -sf /bin/true -pf /run/dhclient.pxpi.pid \
-  -lf /var/lib/dhcp/dhclient.pxpi.leases cli0
+# dhclient -1 goes to the background once it has its lease: stopped here
+# from its pid file (ns_cleanup would end it too).
+real_client dhclient dhclient -1 -v -sf /bin/true -pf "$DHCLIENT_PID" \
+  -lf "$DHCLIENT_LEASES" cli0
+[ -s "$DHCLIENT_PID" ] && ns_stop "$(cat "$DHCLIENT_PID")"
 if grep -q "reason=not_pxe_client.*mac=$CLI_MAC\|mac=$CLI_MAC.*not_pxe_client" \
      $WORK/pxeproxy.log ||
    grep "not_pxe_client" $WORK/pxeproxy.log | grep -q "$CLI_MAC"; then
