@@ -58,8 +58,30 @@ lab_require() {
 lab_init() {
   LAB_NAME=$1
   LAB_ART=$(mkdir -p "$2" && cd "$2" && pwd)
-  LAB_ID=$(printf '%04x' $((RANDOM % 65536)))
-  LAB_WORK=$LAB_ART/$LAB_NAME.d
+  trap lab_cleanup EXIT
+  # The ID is reserved by creating its first namespace: `ip netns add` fails
+  # on a name that exists, so two runs at once never share one.
+  local try
+  for try in $(seq 50); do
+    LAB_ID=$(printf "%04x" $(( (RANDOM ^ ($$ << try)) & 0xffff )))
+    ip netns add "pxl${LAB_ID}-br" 2>/dev/null && break
+    LAB_ID=
+  done
+  [ -n "$LAB_ID" ] || { echo "RESULT: $LAB_NAME FAILED (no free lab ID)"; exit 1; }
+  LAB_NAMESPACES+=("pxl${LAB_ID}-br")
+  # Artifacts: LAB_STEM.d/, LAB_STEM.pcap. A run of the same case into the
+  # same directory at the same time (its lock, created atomically, names a
+  # live process) gets names of its own, with the ID.
+  LAB_STEM=$LAB_ART/$LAB_NAME
+  LAB_LOCK=$LAB_STEM.lock
+  if ! (set -o noclobber; echo $$ >"$LAB_LOCK") 2>/dev/null; then
+    if kill -0 "$(cat "$LAB_LOCK" 2>/dev/null)" 2>/dev/null; then
+      LAB_STEM=$LAB_ART/$LAB_NAME.$LAB_ID LAB_LOCK=
+    else
+      echo $$ >"$LAB_LOCK"  # left by a run that was killed
+    fi
+  fi
+  LAB_WORK=$LAB_STEM.d
   rm -rf "$LAB_WORK"
   mkdir -p "$LAB_WORK"
   chmod 755 "$LAB_ART" "$LAB_WORK"
@@ -69,7 +91,6 @@ lab_init() {
   NS_WEB=pxl${LAB_ID}-web   # nginx (and the RA sender)
   NS_RELAY=pxl${LAB_ID}-rl  # dhcrelay between br0 and br1
   NS_CLIENT=pxl${LAB_ID}-cl # dhclient / udhcpc
-  trap lab_cleanup EXIT
   trap 'log "interrupted"; exit 130' INT
   trap 'log "watchdog: time limit reached"; exit 124' TERM
 }
@@ -127,13 +148,16 @@ lab_cleanup() {
   for ns in "${LAB_NAMESPACES[@]}"; do ip netns del "$ns" 2>/dev/null || true; done
   local f
   for f in "${LAB_FILES[@]}"; do rm -f "$f"; done
+  [ -n "${LAB_LOCK:-}" ] && rm -f "$LAB_LOCK"
   wait 2>/dev/null
   exit "$rc"
 }
 
-lab_ns() {  # lab_ns NAME: create a namespace with lo up
-  ip netns add "$1"
-  LAB_NAMESPACES+=("$1")
+lab_ns() {  # lab_ns NAME: create a namespace with lo up (or set up NS_BR)
+  if [[ " ${LAB_NAMESPACES[*]} " != *" $1 "* ]]; then
+    ip netns add "$1"
+    LAB_NAMESPACES+=("$1")
+  fi
   ip -n "$1" link set lo up
   ip netns exec "$1" sysctl -qw net.ipv6.conf.default.accept_dad=0
   ip netns exec "$1" sysctl -qw net.ipv6.conf.all.accept_dad=0
