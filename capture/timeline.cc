@@ -4,6 +4,8 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "proxydhcp/decide.h"
+#include "wire/udp_frame.h"
 
 namespace capture {
 namespace {
@@ -101,20 +103,43 @@ void TimelineBuilder::LearnIp(size_t client, wire::Ipv4 ip) {
   }
 }
 
-DryRun TimelineBuilder::RunDry(const DhcpEvent& e) const {
-  proxydhcp::RequestContext ctx;
-  ctx.dst_port = e.dst_port;
-  ctx.src_ip = e.src_ip;
-  ctx.src_port = e.src_port;
-  ctx.server_ip = config_.self_ip != 0 ? config_.self_ip : kPlaceholderSelf;
-  proxydhcp::Decision d = proxydhcp::Respond(e.msg, ctx, config_.responder);
+// The daemon's own entry, proxydhcp::Decide, on the request rebuilt as a
+// frame, received on an interface that holds our addresses (live: the
+// watched interface's; a file: 192.0.2.1) with a route back through it. A
+// unicast request is taken as sent to us (the address facing its source),
+// so the dry run answers "what if the relay or client asked pxeproxy".
+// Checksums are taken as verified: a capture made on the sending host holds
+// offloaded, unfinished ones.
+DryRun TimelineBuilder::RunDry(const DhcpEvent& e, const Packet& p) const {
+  constexpr int kIf = 1;
+  proxydhcp::NetSnapshot net;
+  proxydhcp::InterfaceInfo& info = net.interfaces[kIf];
+  info.index = kIf;
+  info.ipv4 = config_.self_addresses;
+  if (info.ipv4.empty()) info.ipv4.push_back({kPlaceholderSelf, 0});
+  net.routes = proxydhcp::RouteTable({{0, 0, {kIf}}});
+  wire::UdpDatagram d;
+  d.src_mac = p.src_mac;
+  d.dst_mac = p.has_macs ? p.dst_mac : wire::kMacBroadcast;
+  d.src_ip = e.src_ip;
+  d.dst_ip = e.dst_ip == wire::kIpv4Broadcast
+                 ? e.dst_ip
+                 : proxydhcp::AddressFacing(info, e.src_ip).value_or(0);
+  d.src_port = e.src_port;
+  d.dst_port = e.dst_port;
+  d.payload = p.payload;
+  proxydhcp::ReceiveMeta meta;
+  meta.ifindex = kIf;
+  meta.csum_valid = true;
+  proxydhcp::Decision decision = proxydhcp::Decide(
+      wire::BuildEthernetUdp(d), meta, net, config_.responder);
   DryRun out;
-  if (auto* reply = std::get_if<proxydhcp::Reply>(&d)) {
+  if (auto* reply = std::get_if<proxydhcp::Reply>(&decision)) {
     out.answers = true;
     out.reply = std::move(*reply);
   } else {
-    out.ignore_reason =
-        proxydhcp::IgnoreReasonName(std::get<proxydhcp::Ignore>(d).reason);
+    out.ignore_reason = proxydhcp::IgnoreReasonName(
+        std::get<proxydhcp::Ignore>(decision).reason);
   }
   return out;
 }
@@ -152,7 +177,7 @@ void TimelineBuilder::AddDhcp(const Frame& f, const Packet& p, bool binl) {
     if (e.client) t_.clients[c].boot_client = true;
     const bool to_binl = binl && p.dst_port == proxydhcp::kPxeBinlPort;
     if (e.client && (to_binl || e.type == proxydhcp::kDiscover)) {
-      e.dry_run = RunDry(e);
+      e.dry_run = RunDry(e, p);
     }
     LearnIp(c, e.msg.ciaddr);
     LearnIp(c, e.msg.options.GetIpv4(50).value_or(0));

@@ -18,6 +18,7 @@
 #include "capture/decode.h"
 #include "proxydhcp/dhcp_message.h"
 #include "proxydhcp/pxe.h"
+#include "proxydhcp/netstate.h"
 #include "proxydhcp/respond.h"
 #include "wire/addr.h"
 
@@ -132,9 +133,10 @@ struct Timeline {
 
 struct AnalyzerConfig {
   proxydhcp::ResponderConfig responder;
-  // pxeproxy's own address for the dry run (live: the interface's). 0: a
-  // documentation address (192.0.2.1) that the output shows as "<this host>".
-  wire::Ipv4 self_ip = 0;
+  // pxeproxy's own addresses for the dry run (live: the watched
+  // interface's, primaries first). Empty: a documentation address
+  // (192.0.2.1) that the output shows as "<this host>".
+  std::vector<proxydhcp::IfAddr> self_addresses;
 };
 
 constexpr wire::Ipv4 kPlaceholderSelf = 0xc0000201;  // 192.0.2.1, RFC 5737
@@ -161,7 +163,7 @@ class TimelineBuilder {
   std::optional<size_t> ClientByIp(wire::Ipv4 ip) const;
   size_t ClientFor(const wire::MacAddr& mac);
   void LearnIp(size_t client, wire::Ipv4 ip);
-  DryRun RunDry(const DhcpEvent& e) const;
+  DryRun RunDry(const DhcpEvent& e, const Packet& p) const;
 
   LinkType link_;
   AnalyzerConfig config_;
