@@ -18,6 +18,9 @@ ABSL_DECLARE_FLAG(int, ipxe_priority);
 ABSL_DECLARE_FLAG(int, tftp_max_blksize);
 ABSL_DECLARE_FLAG(int, tftp_port);
 ABSL_DECLARE_FLAG(std::vector<std::string>, vendor_class_prefixes);
+ABSL_DECLARE_FLAG(std::string, reverse_path);
+ABSL_DECLARE_FLAG(int, tftp_max_sessions_per_host);
+ABSL_DECLARE_FLAG(bool, tftp_listen_all);
 
 namespace pxeproxy {
 namespace {
@@ -47,6 +50,37 @@ TEST_F(Flags, DefaultsAreValid) {
   EXPECT_EQ(c->responder.uefi_strategy, proxydhcp::UefiStrategy::kBinl);
   EXPECT_EQ(c->responder.classify.vendor_class_prefixes,
             (std::vector<std::string>{"PXEClient", "HTTPClient"}));
+}
+
+// Issue 9: the hostile-LAN flags reach the cores, and bad values are named.
+TEST_F(Flags, HostileLanDefaults) {
+  absl::StatusOr<Config> c = BuildConfig({"eth0", "eth1"});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->responder.reverse_path, proxydhcp::ReversePath::kStrict);
+  EXPECT_EQ(c->tftp.max_sessions_per_host, 32);
+  // TFTP answers only on the served interfaces unless told otherwise.
+  EXPECT_EQ(c->tftp.interfaces, (std::vector<std::string>{"eth0", "eth1"}));
+}
+
+TEST_F(Flags, HostileLanFlagsReachTheConfig) {
+  absl::SetFlag(&FLAGS_reverse_path, "loose");
+  absl::SetFlag(&FLAGS_tftp_max_sessions_per_host, 4);
+  absl::SetFlag(&FLAGS_tftp_listen_all, true);
+  absl::StatusOr<Config> c = BuildConfig({"eth0"});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->responder.reverse_path, proxydhcp::ReversePath::kLoose);
+  EXPECT_EQ(c->tftp.max_sessions_per_host, 4);
+  EXPECT_TRUE(c->tftp.interfaces.empty());
+}
+
+TEST_F(Flags, RejectsBadReversePath) {
+  absl::SetFlag(&FLAGS_reverse_path, "off");
+  ExpectError("--reverse_path='off'");
+}
+
+TEST_F(Flags, RejectsBadSessionsPerHost) {
+  absl::SetFlag(&FLAGS_tftp_max_sessions_per_host, 0);
+  ExpectError("tftp_max_sessions_per_host");
 }
 
 TEST_F(Flags, NeedsAnInterface) {
