@@ -208,6 +208,11 @@ absl::StatusOr<DhcpMessage> ParseDhcp(absl::Span<const uint8_t> data) {
   } else {
     m.sname = CString(sname);
   }
+  // Option 52 belongs in the options field only (RFC 2131 4.1): one found
+  // in file or sname was appended to it above; the overload in effect is
+  // the one read first (else the message would not serialize and parse
+  // back, found by tests/fuzz/fuzz_dhcp).
+  if (overload != 0) m.options.SetU8(kOptOverload, overload);
   return m;
 }
 

@@ -25,7 +25,9 @@ bool Lower(const std::string& s) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   absl::Span<const uint8_t> in(data, size);
   absl::StatusOr<tftp::Opcode> op = tftp::PeekOpcode(in);
-  FUZZ_CHECK(op.ok() == (size >= 2));
+  // Two bytes, opcode 1..6.
+  FUZZ_CHECK(op.ok() == (size >= 2 && data[0] == 0 && data[1] >= 1 &&
+                         data[1] <= 6));
 
   absl::StatusOr<tftp::Ack> ack = tftp::ParseAck(in);
   if (ack.ok()) {

@@ -107,24 +107,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   while (!in.empty() && !client_error) {
     uint8_t e = in.U8();
     Action a;
+    int ack = -1;  // the block number ACKed by this event, if any
     switch (e % 8) {
       case 0:
       case 1: {  // an ACK inside what was sent (the usual case)
         uint64_t span = m.sent - m.acked;
         uint64_t blk = m.acked + (span ? 1 + in.U8() % span : 0);
         if (p.oack && !m.oack_acked) blk = 0;
-        a = s.OnAck(Session::WireBlock(blk));
-        if (p.oack && !m.oack_acked && blk == 0) m.oack_acked = true;
+        ack = Session::WireBlock(blk);
         break;
       }
       case 2:  // the last ACK again
-        a = s.OnAck(Session::WireBlock(m.acked));
+        ack = Session::WireBlock(m.acked);
         break;
       case 3:  // any block number (stale, future, wrapped)
-        a = s.OnAck(in.U16());
-        if (p.oack && !m.oack_acked && a.kind == Action::Kind::kSendData) {
-          m.oack_acked = true;
-        }
+        ack = in.U16();
         break;
       case 4:
       case 5:
@@ -134,9 +131,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         client_error = true;
         continue;
       case 7:  // the whole window
-        a = s.OnAck(Session::WireBlock(m.sent));
-        if (p.oack && !m.oack_acked && m.sent == 0) m.oack_acked = true;
+        ack = Session::WireBlock(m.sent);
         break;
+    }
+    if (ack >= 0) {
+      a = s.OnAck(static_cast<uint16_t>(ack));
+      // RFC 2347: ACK 0 confirms the OACK; then DATA 1 may go.
+      if (p.oack && !m.oack_acked && ack == 0 && !m.done) {
+        FUZZ_CHECK(a.kind == Action::Kind::kSendData);
+        m.oack_acked = true;
+      }
     }
     check(a);
   }

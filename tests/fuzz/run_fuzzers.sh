@@ -44,7 +44,7 @@ run_one() {
   local rc=$?
   # The last status line: "#N DONE cov: C ft: F corp: ... exec/s: E".
   local stats
-  stats="$(grep -E '^#[0-9]+ +(DONE|pulse|NEW|REDUCE|INITED)' "$log" | tail -1)"
+  stats="$(grep -E '^#[0-9]+[[:space:]]+(DONE|pulse|NEW|REDUCE|INITED)' "$log" | tail -1)"
   local execs
   execs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")"
   local eps
