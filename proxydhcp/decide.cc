@@ -31,7 +31,10 @@ std::optional<IgnoreReason> CheckPeer(wire::Ipv4 addr, IgnoreReason bad,
                                       const ReceiveMeta& meta,
                                       const NetSnapshot& net,
                                       const ResponderConfig& config) {
-  if (IsMartian(addr) || HasAddress(net.interfaces, addr)) return bad;
+  if (IsMartian(addr) || HasAddress(net.interfaces, addr) ||
+      IsOurSubnetBroadcast(net.interfaces, addr)) {
+    return bad;
+  }
   if (!ReversePathOk(net.routes, addr, meta.ifindex, config.reverse_path)) {
     return IgnoreReason::kReversePath;
   }
@@ -84,8 +87,17 @@ Decision Decide(absl::Span<const uint8_t> frame, const ReceiveMeta& meta,
     return Refuse(IgnoreReason::kMalformed, nullptr, udp->src_ip,
                   std::string(req.status().message()));
   }
+  // A unicast request must be for an address of the receiving interface
+  // (the strong host model; with --reverse_path=loose, any of ours, for
+  // asymmetric routing), never a martian one: a request "to" 127.0.0.1 or
+  // to a management address elsewhere would be answered from it, and tell
+  // the LAN what addresses this host has.
   const bool unicast = udp->dst_ip != wire::kIpv4Broadcast;
-  if (unicast && !HasAddress(net.interfaces, udp->dst_ip)) {
+  if (unicast &&
+      (IsMartian(udp->dst_ip) ||
+       !(config.reverse_path == ReversePath::kLoose
+             ? HasAddress(net.interfaces, udp->dst_ip)
+             : IsAddressOf(net.interfaces, meta.ifindex, udp->dst_ip)))) {
     return Refuse(IgnoreReason::kNotAddressedToUs, &*req, udp->dst_ip);
   }
   // AF_PACKET bypasses the kernel's martian-source checks: a frame "from"

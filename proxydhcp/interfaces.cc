@@ -1,6 +1,7 @@
 #include "proxydhcp/interfaces.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <linux/if_addr.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
@@ -27,8 +28,32 @@ absl::Status NlError(absl::string_view what, int err) {
   return absl::InternalError(absl::StrCat(what, ": ", nl_geterror(err)));
 }
 
-void OnChange(nl_cache*, nl_object*, int, void* changed) {
+// IPv6 addresses and routes (router advertisements a LAN host can send)
+// change nothing pxeproxy uses: no rebuild for them.
+void OnChange(nl_cache*, nl_object* o, int, void* changed) {
+  const char* type = nl_object_get_type(o);
+  if (type != nullptr && strcmp(type, "route/addr") == 0 &&
+      rtnl_addr_get_family(reinterpret_cast<rtnl_addr*>(o)) != AF_INET) {
+    return;
+  }
+  if (type != nullptr && strcmp(type, "route/route") == 0 &&
+      rtnl_route_get_family(reinterpret_cast<rtnl_route*>(o)) != AF_INET) {
+    return;
+  }
   *static_cast<bool*>(changed) = true;
+}
+
+// After ENOBUFS the socket still holds the notifications queued before the
+// overflow: applied after a fresh dump they would bring back an address
+// deleted since (a replayed add) or remove a current one (a replayed
+// delete). Discard them; the dump that follows is the truth.
+void DiscardQueued(int fd) {
+  char buf[65536];
+  for (int i = 0; i < 1000000; ++i) {
+    ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+    if (n < 0 && errno == ENOBUFS) continue;  // overflowed again meanwhile
+    if (n <= 0) return;
+  }
 }
 
 // A burst of address changes (a container host, a DHCP client flapping)
@@ -86,21 +111,42 @@ InterfaceMonitor::~InterfaceMonitor() {
 
 int InterfaceMonitor::fd() const { return nl_cache_mngr_get_fd(mngr_); }
 
-bool InterfaceMonitor::Process() {
+bool InterfaceMonitor::Process(Clock::time_point now) {
   changed_ = false;
-  // Negative: the socket overflowed (ENOBUFS, NLE_NOMEM) or a message could
-  // not be read. Notifications were lost, and the caches may now hold an
-  // address deleted long ago: read everything again.
+  // Negative: the socket overflowed (ENOBUFS, which libnl reports as "Out
+  // of memory") or a message could not be read. Notifications were lost,
+  // and the caches may hold an address deleted long ago: read everything
+  // again, at most once a second (a sustained flood of changes must not
+  // turn into a dump per poll round); until then the snapshot stays as is.
   int err = nl_cache_mngr_data_ready(mngr_);
   if (err < 0) {
-    // libnl reports the kernel's ENOBUFS as "Out of memory" (NLE_NOMEM).
-    LOG(WARNING) << "netlink: " << nl_geterror(err)
-                 << " (receive queue overflowed?); notifications lost, "
-                    "reading interfaces, addresses and routes again";
-    if (Resync()) changed_ = true;
+    ++overflows_;
+    resync_pending_ = true;
+  }
+  if (resync_pending_ && (resyncs_ == 0 || now - last_resync_ >= kResyncGap)) {
+    last_resync_ = now;
+    DiscardQueued(fd());
+    if (Resync()) {
+      resync_pending_ = false;
+      changed_ = true;
+      if (auto n = log_limiter_.Admit("resync", now)) {
+        LOG(WARNING) << "netlink: notifications lost (" << overflows_
+                     << " overflows so far); re-read interfaces, addresses "
+                        "and routes"
+                     << wire::LogLimiter::Suffix(*n);
+      }
+    }
   }
   if (changed_) Rebuild();
   return changed_;
+}
+
+int InterfaceMonitor::TimeoutMs(Clock::time_point now) const {
+  if (!resync_pending_) return -1;
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                  last_resync_ + kResyncGap - now)
+                  .count();
+  return left < 0 ? 0 : static_cast<int>(left) + 1;
 }
 
 bool InterfaceMonitor::Resync() {
@@ -109,6 +155,7 @@ bool InterfaceMonitor::Resync() {
   for (nl_cache* c : {links_, addrs_, routes_}) {
     int err = nl_cache_refill(sync_sock_, c);
     if (err < 0) {
+      // Retried at the next Process (resync_pending_ stays set).
       LOG(ERROR) << "netlink: re-reading a cache failed: " << nl_geterror(err);
       ok = false;
     }

@@ -5,6 +5,7 @@
 #ifndef PXEPROXY_PROXYDHCP_INTERFACES_H_
 #define PXEPROXY_PROXYDHCP_INTERFACES_H_
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -12,6 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "proxydhcp/netstate.h"
+#include "wire/log_limiter.h"
 
 struct nl_cache_mngr;
 struct nl_cache;
@@ -26,11 +28,16 @@ class InterfaceMonitor {
   InterfaceMonitor(const InterfaceMonitor&) = delete;
   InterfaceMonitor& operator=(const InterfaceMonitor&) = delete;
 
+  using Clock = std::chrono::steady_clock;
+
   int fd() const;
   // Reads pending notifications; true when the snapshot changed. When the
-  // kernel dropped notifications (the socket overflowed: ENOBUFS), every
-  // link, address and route is read again in full, so nothing stays stale.
-  bool Process();
+  // kernel dropped notifications (the socket overflowed: ENOBUFS), what is
+  // still queued is discarded and every link, address and route is read
+  // again in full (at most once a second), so nothing stays stale.
+  bool Process(Clock::time_point now = Clock::now());
+  // How long until Process must run again for a pending re-read; -1: none.
+  int TimeoutMs(Clock::time_point now) const;
   const NetSnapshot& net() const { return net_; }
   const InterfaceSnapshot& snapshot() const { return net_.interfaces; }
   std::optional<InterfaceInfo> ByName(const std::string& name) const;
@@ -49,6 +56,11 @@ class InterfaceMonitor {
   NetSnapshot net_;
   bool changed_ = false;  // set by the cache callbacks
   uint64_t resyncs_ = 0;
+  uint64_t overflows_ = 0;
+  bool resync_pending_ = false;
+  Clock::time_point last_resync_{};
+  static constexpr Clock::duration kResyncGap = std::chrono::seconds(1);
+  wire::LogLimiter log_limiter_;
 };
 
 }  // namespace proxydhcp

@@ -60,6 +60,27 @@ bool HasAddress(const InterfaceSnapshot& snap, wire::Ipv4 ip) {
   return false;
 }
 
+bool IsOurSubnetBroadcast(const InterfaceSnapshot& snap, wire::Ipv4 ip) {
+  for (const auto& [index, info] : snap) {
+    for (const IfAddr& a : info.ipv4) {
+      if (a.prefix_len <= 0 || a.prefix_len > 30) continue;
+      const uint32_t mask = Mask(a.prefix_len);
+      if ((ip & mask) != (a.ip & mask)) continue;
+      if ((ip & ~mask) == ~mask || (ip & ~mask) == 0) return true;
+    }
+  }
+  return false;
+}
+
+bool IsAddressOf(const InterfaceSnapshot& snap, int ifindex, wire::Ipv4 ip) {
+  auto it = snap.find(ifindex);
+  if (it == snap.end()) return false;
+  for (const IfAddr& a : it->second.ipv4) {
+    if (a.ip == ip) return true;
+  }
+  return false;
+}
+
 bool IsMartian(wire::Ipv4 ip) {
   const uint8_t first = static_cast<uint8_t>(ip >> 24);
   return first == 0 || first == 127 || first >= 224;

@@ -80,6 +80,12 @@ bool HasAddress(const InterfaceSnapshot& snap, wire::Ipv4 ip);
 // limited broadcast. The kernel drops such sources as martians; AF_PACKET
 // sees them anyway, so the core must refuse them itself.
 bool IsMartian(wire::Ipv4 ip);
+// The broadcast address (host part all ones), or the old BSD one (all
+// zeros), of a subnet of ours (prefixes up to /30): the raw socket would
+// refuse to send there, or with SO_BROADCAST reach the whole subnet.
+bool IsOurSubnetBroadcast(const InterfaceSnapshot& snap, wire::Ipv4 ip);
+// True when `ip` is an address of interface `ifindex`.
+bool IsAddressOf(const InterfaceSnapshot& snap, int ifindex, wire::Ipv4 ip);
 
 // How strictly a source or relay address must route back (rp_filter).
 enum class ReversePath {

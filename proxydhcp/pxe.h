@@ -66,8 +66,9 @@ struct ClientInfo {
   uint16_t arch = kArchBios;  // option 93 (first entry), or from option 60
   bool arch_from_option = false;
   bool ipxe_has_175 = false;
-  bool ipxe_http = false;                    // 175 feature HTTP (or HTTPS)
-  std::optional<std::vector<uint8_t>> guid;  // option 97 when well-formed (17 bytes, type 0)
+  bool ipxe_http = false;  // 175 feature HTTP (or HTTPS)
+  std::optional<std::vector<uint8_t>>
+      guid;  // option 97 when well-formed (17 bytes, type 0)
 };
 
 struct ClassifyConfig {

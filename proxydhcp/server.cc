@@ -111,10 +111,16 @@ void Server::OnNetlink() {
 }
 
 int Server::PollTimeoutMs() const {
-  if (!settle_since_) return -1;
-  auto left = *settle_since_ + kSettle - wire::LogLimiter::Clock::now();
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(left).count();
-  return ms < 0 ? 0 : static_cast<int>(ms) + 1;
+  const auto now = wire::LogLimiter::Clock::now();
+  int timeout = monitor_->TimeoutMs(now);
+  if (settle_since_) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    *settle_since_ + kSettle - now)
+                    .count();
+    int ms = left < 0 ? 0 : static_cast<int>(left) + 1;
+    timeout = timeout < 0 ? ms : std::min(timeout, ms);
+  }
+  return timeout;
 }
 
 void Server::Run(int stop_fd) {
@@ -158,7 +164,10 @@ void Server::Run(int stop_fd) {
         HandleFrame(l, **frame, meta);
       }
     }
-    if (fds[1].revents != 0) OnNetlink();
+    if (fds[1].revents != 0 ||
+        monitor_->TimeoutMs(wire::LogLimiter::Clock::now()) == 0) {
+      OnNetlink();
+    }
     if (settle_since_ &&
         wire::LogLimiter::Clock::now() - *settle_since_ >= kSettle) {
       settle_since_.reset();

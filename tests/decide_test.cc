@@ -225,6 +225,41 @@ std::vector<Row> Rows() {
          return Build(p);
        },
        "not_addressed_to_us"},
+      // Review: a request to an address of another interface, or to
+      // 127.0.0.1, is not ours to answer (it would leak and use it).
+      {"unicast_to_our_other_interface",
+       [] {
+         Parts p = Binl();
+         p.udp.dst_ip = Ip("10.99.0.1");
+         return Build(p);
+       },
+       "not_addressed_to_us"},
+      {"unicast_to_our_other_interface_loose",
+       [] {
+         Parts p = Binl();
+         p.udp.dst_ip = Ip("10.99.0.1");
+         return Build(p);
+       },
+       "reply",
+       [](ReceiveMeta&, ResponderConfig& c, NetSnapshot&) {
+         c.reverse_path = ReversePath::kLoose;
+       },
+       [](const Reply& r) { EXPECT_EQ(r.src_ip, Ip("10.99.0.1")); }},
+      {"unicast_to_loopback",
+       [] {
+         Parts p = Binl();
+         p.udp.dst_ip = Ip("127.0.0.1");
+         return Build(p);
+       },
+       "not_addressed_to_us",
+       [](ReceiveMeta&, ResponderConfig&, NetSnapshot& n) {
+         n.interfaces[kEth0].ipv4.push_back({Ip("127.0.0.1"), 8});
+       }},
+      {"binl_from_subnet_broadcast", BinlFrom("10.231.0.255"), "bad_source"},
+      {"relay_subnet_broadcast", RelayedVia("10.231.0.255"),
+       "bad_relay_address"},
+      {"relay_other_subnet_broadcast", RelayedVia("10.99.0.255"),
+       "bad_relay_address"},
       {"truncated_frame",
        [] {
          auto f = Build(Discover());
