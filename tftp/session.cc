@@ -29,10 +29,6 @@ int Session::WaitMs() const {
   int64_t wait = std::min({timeout << std::min(retries_, 16),
                            std::max(timeout, kMaxBackoffMs),
                            std::max<int64_t>(1, p_.max_stall_ms / 2)});
-  // Nothing heard yet: the request may be forged (session.h).
-  if (!heard_) {
-    wait = std::min<int64_t>(wait, std::max(1, p_.max_wait_before_ack_ms));
-  }
   // OnTimeout gives up once the budget is spent, so this stays positive.
   return static_cast<int>(
       std::max<int64_t>(1, std::min(wait, p_.max_stall_ms - stalled_ms_)));

@@ -32,13 +32,6 @@ struct SessionParams {
   // answer was lost repeats its RRQ, and is served once this gives up.
   int max_retries_before_ack = kMaxRetriesBeforeAck;
   static constexpr int kMaxRetriesBeforeAck = 1;
-  // And each of those waits is short whatever timeout the request asked
-  // for: a request with timeout=255 from many forged addresses would
-  // otherwise hold a slot for a minute each, and ~17 RRQs/s fill 1000 slots
-  // (issue 9 review). A real client answers an OACK or block 1 in
-  // milliseconds; the negotiated timeout applies once it has.
-  int max_wait_before_ack_ms = kMaxWaitBeforeAckMs;
-  static constexpr int kMaxWaitBeforeAckMs = 2000;
   // A timeout resends only the first unacknowledged block, not the window:
   // with --tftp_single_port an attacker can ACK blindly (the port is 69), so
   // a window goes out only in answer to an ACK. An RFC 7440 client that lost
