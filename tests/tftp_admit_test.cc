@@ -73,7 +73,11 @@ AdmitLimits Limits() {
 
 Occupancy Busy(size_t sessions, size_t host,
                std::optional<std::string> same = std::nullopt) {
-  return {sessions, host, std::move(same)};
+  Occupancy o;
+  o.sessions = sessions;
+  o.host_sessions = host;
+  o.same_port_file = std::move(same);
+  return o;
 }
 
 TEST(Admit, Table) {
@@ -174,6 +178,39 @@ TEST(Admit, PlanNegotiatesAndClamps) {
   EXPECT_EQ(p.options.oack[0],
             std::make_pair(std::string("tsize"), std::string("1000")));
   EXPECT_FALSE(p.session.timeout_resends_one_block);
+}
+
+// Review of issue 9: forged RRQs from many addresses (each under the
+// per-host cap) filled the server for a minute. Full, with a transfer whose
+// client never answered: the new request is planned, the old one evicted.
+TEST(Admit, FullServerEvictsAnUnheardTransfer) {
+  FakeLookup lookup;
+  Occupancy full = Busy(10, 1);
+  Admission dropped =
+      Admit(Packet(1, {"f1000", "octet"}), Peer{{0x0a000002, 2000}, 1500},
+            Limits(), full, lookup);
+  ASSERT_TRUE(std::holds_alternative<Refusal>(dropped));
+  EXPECT_EQ(std::get<Refusal>(dropped).reason, Reason::kMaxSessions);
+  full.evictable = 1;
+  Admission a = Admit(Packet(1, {"f1000", "octet"}),
+                      Peer{{0x0a000002, 2000}, 1500}, Limits(), full, lookup);
+  ASSERT_TRUE(std::holds_alternative<Plan>(a));
+  EXPECT_TRUE(std::get<Plan>(a).evict_unheard);
+  // The per-host cap still comes first: eviction is not a way around it.
+  Occupancy host_full = Busy(10, 3);
+  host_full.evictable = 1;
+  Admission h =
+      Admit(Packet(1, {"f1000", "octet"}), Peer{{0x0a000002, 2000}, 1500},
+            Limits(), host_full, lookup);
+  ASSERT_TRUE(std::holds_alternative<Refusal>(h));
+  EXPECT_EQ(std::get<Refusal>(h).reason, Reason::kMaxSessionsPerHost);
+  // Not full: nothing is evicted.
+  Occupancy room = Busy(3, 1);
+  room.evictable = 1;
+  Admission r = Admit(Packet(1, {"f1000", "octet"}),
+                      Peer{{0x0a000002, 2000}, 1500}, Limits(), room, lookup);
+  ASSERT_TRUE(std::holds_alternative<Plan>(r));
+  EXPECT_FALSE(std::get<Plan>(r).evict_unheard);
 }
 
 // Hole 6: in single-port mode an attacker can ACK blindly; the window is

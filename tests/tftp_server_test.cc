@@ -411,6 +411,45 @@ TEST_F(ServerTest, PerHostCapLeavesRoomForOtherHosts) {
   EXPECT_EQ(Dropped("max_sessions"), 0u);
 }
 
+// Review of issue 9: forged RRQs (timeout=255, from several addresses, so
+// the per-host cap does not stop them) fill the server; their clients never
+// answer. After a second, a real client's RRQ ends the oldest of them and is
+// served; a transfer whose client answers is never evicted.
+TEST_F(ServerTest, FullServerEvictsForgedTransfersNotRealOnes) {
+  Start(/*max_sessions=*/3, 1000, 64ull << 20, /*max_sessions_per_host=*/2);
+  Client real1, forged1(0x7f000003), forged2(0x7f000004);
+  real1.Send(port_, Rrq("f200k"));
+  auto r1 = real1.Receive();
+  ASSERT_TRUE(r1);
+  real1.Send(r1->port, BuildAck(1));  // heard: never evicted
+  ASSERT_TRUE(real1.Receive());
+  forged1.Send(port_, Rrq("f200k", {"timeout", "255"}));
+  forged2.Send(port_, Rrq("f200k", {"timeout", "255"}));
+  ASSERT_TRUE(forged1.Receive());
+  ASSERT_TRUE(forged2.Receive());
+  Client newcomer(0x7f000005);
+  newcomer.Send(port_, Rrq("f1000"));
+  EXPECT_FALSE(newcomer.Receive(300)) << "full, nothing a second old yet";
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  newcomer.Send(port_, Rrq("f1000"));
+  auto n = newcomer.Receive();
+  ASSERT_TRUE(n) << "a forged transfer kept the real client out";
+  EXPECT_EQ(n->opcode(), 3);
+  // The heard transfer goes on: block 3 answers its next ACK (block 2 may
+  // have been sent again meanwhile: its ACK was a second late).
+  real1.Send(r1->port, BuildAck(2));
+  bool block3 = false;
+  for (int i = 0; i < 3 && !block3; ++i) {
+    auto b = real1.Receive();
+    if (!b) break;
+    block3 = b->opcode() == 3 && b->u16(2) == 3;
+  }
+  EXPECT_TRUE(block3) << "the transfer whose client answered was evicted";
+  Stop();
+  EXPECT_EQ(Dropped("evicted_unheard"), 1u);
+  EXPECT_EQ(Dropped("max_sessions"), 1u);
+}
+
 // Downloads `name` in netascii with `options`, ACKing each window, and once
 // re-ACKing inside a window (RFC 7440: the client lost a block) so part of
 // it is converted and sent again.

@@ -31,7 +31,7 @@ Refusal Answer(Reason reason, ErrorCode code, std::string text,
 std::optional<Refusal> CheckRequest(absl::Span<const uint8_t> packet,
                                     const AdmitLimits& limits,
                                     const Occupancy& occupancy, Request* req,
-                                    Mode* mode, bool* replaces) {
+                                    Mode* mode, bool* replaces, bool* evict) {
   absl::StatusOr<Opcode> op = PeekOpcode(packet);
   if (!op.ok())
     return Drop(Reason::kMalformed, std::string(op.status().message()));
@@ -77,7 +77,10 @@ std::optional<Refusal> CheckRequest(absl::Span<const uint8_t> packet,
     return Drop(Reason::kMaxSessionsPerHost, req->filename, true);
   }
   if (sessions >= static_cast<size_t>(std::max(limits.max_sessions, 1))) {
-    return Drop(Reason::kMaxSessions, req->filename, true);
+    if (occupancy.evictable == 0) {
+      return Drop(Reason::kMaxSessions, req->filename, true);
+    }
+    *evict = true;
   }
   return std::nullopt;
 }
@@ -124,6 +127,8 @@ const char* ReasonName(Reason r) {
       return "stale_ack";
     case Reason::kFutureAck:
       return "future_ack";
+    case Reason::kEvictedUnheard:
+      return "evicted_unheard";
     case Reason::kAfterFinish:
       return "after_finish";
   }
@@ -140,7 +145,8 @@ std::vector<Reason> AllReasons() {
           Reason::kUnreadable,       Reason::kBadOption,
           Reason::kNoSocket,         Reason::kNotServedInterface,
           Reason::kDuplicateAck,     Reason::kStaleAck,
-          Reason::kFutureAck,        Reason::kAfterFinish};
+          Reason::kFutureAck,        Reason::kAfterFinish,
+          Reason::kEvictedUnheard};
 }
 
 Reason ReasonOf(Action::Ignored why) {
@@ -163,8 +169,9 @@ Admission Admit(absl::Span<const uint8_t> packet, const Peer& peer,
                 FileLookup& lookup) {
   Plan plan;
   Request req;
-  if (std::optional<Refusal> r = CheckRequest(packet, limits, occupancy, &req,
-                                              &plan.mode, &plan.replaces)) {
+  if (std::optional<Refusal> r =
+          CheckRequest(packet, limits, occupancy, &req, &plan.mode,
+                       &plan.replaces, &plan.evict_unheard)) {
     return *std::move(r);
   }
   FileLookup::Result file = lookup.Open(req.filename);

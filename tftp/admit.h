@@ -42,6 +42,7 @@ enum class Reason {
   kBadOption,           // ERROR 8 (RFC 2347)
   kNoSocket,            // no socket for the transfer's TID (file limit)
   kNotServedInterface,  // arrived on an interface pxeproxy does not serve
+  kEvictedUnheard,      // a transfer never acknowledged, ended for a new one
   // On a running transfer:
   kDuplicateAck,
   kStaleAck,
@@ -84,6 +85,12 @@ struct Occupancy {
   size_t host_sessions = 0;  // of them, from the request's source address
   // The file of the transfer from the request's exact address and port.
   std::optional<std::string> same_port_file;
+  // Transfers whose client has acknowledged nothing for a while (a real
+  // client answers in milliseconds): when the server is full, the oldest
+  // of them makes room for a new request instead of the request being
+  // dropped. Forged requests from many addresses, each holding a slot up
+  // to a minute, then cannot keep real clients out.
+  size_t evictable = 0;
 };
 
 struct Peer {
@@ -111,6 +118,8 @@ struct Plan {
   bool replaces = false;
   // Windows go out as one UDP_SEGMENT send.
   bool gso = false;
+  // The server is full: the oldest evictable transfer ends first.
+  bool evict_unheard = false;
 };
 
 using Admission = std::variant<Plan, Refusal>;

@@ -198,7 +198,12 @@ void Server::OnPeerPacket(Transfer& t, absl::Span<const uint8_t> packet) {
   if (op.ok() && *op == Opcode::kAck) {
     absl::StatusOr<Ack> ack = ParseAck(packet);
     if (ack.ok()) {
+      const uint64_t id = t.id;
       Apply(t, t.session.OnAck(ack->block));
+      auto it = transfers_.find(id);  // Apply may have finished it
+      if (it == transfers_.end() || it->second->session.heard()) {
+        unheard_.erase(id);
+      }
       return;
     }
   } else if (op.ok() && *op == Opcode::kError) {
@@ -447,6 +452,7 @@ void Server::Finish(Transfer& t, bool ok, const std::string& how) {
     close(t.fd);
   }
   by_peer_.erase(t.peer);
+  unheard_.erase(t.id);
   if (auto h = per_host_.find(t.peer.ip); h != per_host_.end()) {
     if (--h->second == 0) per_host_.erase(h);
   }

@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <queue>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -133,6 +134,10 @@ class Server {
   absl::flat_hash_map<uint64_t, std::unique_ptr<Transfer>> transfers_;
   absl::flat_hash_map<Endpoint, uint64_t> by_peer_;
   absl::flat_hash_map<wire::Ipv4, size_t> per_host_;  // transfers per address
+  // Transfers whose client has acknowledged nothing yet, oldest (lowest id)
+  // first: a full server ends the oldest of them, once it is a second old,
+  // to make room (Occupancy::evictable).
+  std::set<uint64_t> unheard_;
   // Indexes of the served interfaces, looked up by name again (at most
   // once a second) when a datagram comes from an index not in the set.
   absl::flat_hash_set<int> served_;

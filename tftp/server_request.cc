@@ -100,6 +100,13 @@ void Server::OnRequest(const Datagram& d, absl::Span<const uint8_t> packet) {
   if (old != by_peer_.end()) {
     occupancy.same_port_file = transfers_.at(old->second)->filename;
   }
+  // A real client answers an OACK or block 1 in milliseconds; one silent
+  // for a second has lost a packet (and will repeat its RRQ) or was forged.
+  if (!unheard_.empty() &&
+      Clock::now() - transfers_.at(*unheard_.begin())->started >=
+          std::chrono::seconds(1)) {
+    occupancy.evictable = 1;
+  }
   AdmitLimits limits{config_.max_sessions, config_.max_sessions_per_host,
                      config_.max_blksize,  config_.max_windowsize,
                      config_.timeout_ms,   config_.max_retries,
@@ -117,6 +124,11 @@ void Server::OnRequest(const Datagram& d, absl::Span<const uint8_t> packet) {
   if (plan.replaces && old != by_peer_.end()) {
     Finish(*transfers_.at(old->second), false,
            "replaced by a new request from the same port");
+  }
+  if (plan.evict_unheard && !unheard_.empty()) {
+    ++counters_.dropped[ReasonName(Reason::kEvictedUnheard)];
+    Finish(*transfers_.at(*unheard_.begin()), false,
+           "evicted: the server is full and its client never answered");
   }
   int fd = server_fd_;
   if (!config_.single_port) {
@@ -181,6 +193,7 @@ void Server::AddTransfer(const Datagram& d, int fd, Plan plan) {
   ++counters_.transfers_started;
   by_peer_[t->peer] = t->id;
   ++per_host_[t->peer.ip];
+  unheard_.insert(t->id);
   Transfer& ref = *t;
   transfers_[t->id] = std::move(t);
   Apply(ref, ref.session.Start());
