@@ -136,7 +136,8 @@ int main(int argc, char** argv) {
   }
   LOG(INFO) << "stopping: received=" << c.received << " replied=" << c.replied
             << " send_errors=" << c.send_errors
-            << " receive_errors=" << c.receive_errors << " ignored:" << ignored;
+            << " receive_errors=" << c.receive_errors
+            << " kernel_drops=" << c.kernel_drops << " ignored:" << ignored;
   close(stop_fd);
   return 0;
 }

@@ -130,6 +130,13 @@ PacketSocket::ReceiveFrame(ReceiveMeta* meta) {
   }
 }
 
+uint64_t PacketSocket::TakeDrops() {
+  tpacket_stats st{};
+  socklen_t len = sizeof(st);
+  if (getsockopt(fd_, SOL_PACKET, PACKET_STATISTICS, &st, &len) != 0) return 0;
+  return st.tp_drops;
+}
+
 absl::Status PacketSocket::Rebind(int ifindex) {
   sockaddr_ll sll{};
   sll.sll_family = AF_PACKET;

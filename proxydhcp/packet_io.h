@@ -52,6 +52,9 @@ class PacketSocket {
   // has a new index). The socket keeps its filter and its receive buffer,
   // which could not be made as deep again once root is dropped.
   absl::Status Rebind(int ifindex);
+  // Frames the kernel dropped because the receive queue was full, since the
+  // last call (PACKET_STATISTICS resets on read).
+  uint64_t TakeDrops();
 
  private:
   PacketSocket(int fd, int ifindex) : fd_(fd), ifindex_(ifindex) {}

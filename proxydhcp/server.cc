@@ -142,7 +142,12 @@ void Server::Run(int stop_fd) {
       PLOG(ERROR) << "poll";
       return;
     }
-    if (fds[0].revents != 0) return;
+    if (fds[0].revents != 0) {
+      for (Listener& l : listeners_) {
+        counters_.kernel_drops += l.socket->TakeDrops();
+      }
+      return;
+    }
     if (fds[2].revents != 0) sink_4011_->Drain();
     for (size_t i = 3; i < fds.size(); ++i) {
       if (fds[i].revents == 0) continue;

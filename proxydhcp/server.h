@@ -23,6 +23,9 @@ struct Counters {
   uint64_t replied = 0;
   uint64_t send_errors = 0;
   uint64_t receive_errors = 0;
+  // Frames the kernel dropped before pxeproxy could read them (the receive
+  // queue was full: a flood, or a burst deeper than the queue).
+  uint64_t kernel_drops = 0;
   uint64_t netlink_resyncs = 0;  // full re-reads after lost notifications
   std::map<std::string, uint64_t> ignored;  // by reason name
 };

@@ -13,14 +13,23 @@
 //     --bad_ip_csum --bad_udp_csum --zero_udp_csum
 //     --xid=N         a distinct xid (and chaddr) per copy from N on
 //     --count=N       copies to send (default 1)
+//     --valid_every=K with --xid: only every K-th copy is a valid request;
+//                     the others are malformed (random bytes over the
+//                     options, truncations, lying lengths; checksums fixed
+//                     so that they reach the DHCP parser). Reports how many
+//                     valid ones were answered and their reply latency.
 //     --listen_ms=N   how long to collect replies after sending (default 1500)
-// Prints: "sent=N replies=R max_ip_len=L server_id=IP opt82=B opt97=B".
+// Prints: "sent=N replies=R max_ip_len=L server_id=IP opt82=B opt97=B"
+// and, with --valid_every, "valid=V answered=A p50_us=.. p99_us=..".
 #include <net/if.h>
 #include <poll.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <random>
 #include <string>
+#include <unordered_map>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -74,7 +83,7 @@ int main(int argc, char** argv) {
   auto msg = proxydhcp::ParseDhcp(udp->payload);
   if (!msg.ok()) return 2;
   bool bad_ip = false, bad_udp = false, zero_udp = false;
-  int count = 1, listen_ms = 1500;
+  int count = 1, listen_ms = 1500, valid_every = 0;
   std::optional<uint32_t> xid_base;
   udp->dst_mac = wire::kMacBroadcast;
   for (int i = 4; i < argc; ++i) {
@@ -110,6 +119,8 @@ int main(int argc, char** argv) {
       zero_udp = true;
     } else if (auto v = Arg(a, "xid")) {
       xid_base = static_cast<uint32_t>(IntOrDie(*v));
+    } else if (auto v = Arg(a, "valid_every")) {
+      valid_every = IntOrDie(*v);
     } else if (auto v = Arg(a, "count")) {
       count = IntOrDie(*v);
     } else if (auto v = Arg(a, "listen_ms")) {
@@ -130,7 +141,10 @@ int main(int argc, char** argv) {
     if (!xid_base) return xid == msg->xid;
     return xid - *xid_base < static_cast<uint32_t>(count);
   };
-  int sent = 0, replies = 0;
+  int sent = 0, replies = 0, valid = 0;
+  std::unordered_map<uint32_t, std::chrono::steady_clock::time_point> sent_at;
+  std::vector<double> latency_us;
+  std::mt19937 rng(20261130);
   size_t max_len = 0;
   wire::Ipv4 server_id = 0;
   bool opt82 = false, opt97 = false;
@@ -146,6 +160,12 @@ int main(int argc, char** argv) {
       }
       if (rep->yiaddr != 0 && r->src_port != 4011) continue;  // corporate
       ++replies;
+      if (auto it = sent_at.find(rep->xid); it != sent_at.end()) {
+        latency_us.push_back(std::chrono::duration<double, std::micro>(
+                                 std::chrono::steady_clock::now() - it->second)
+                                 .count());
+        sent_at.erase(it);
+      }
       max_len = std::max(max_len, r->payload.size() + 28);
       server_id = rep->options.GetIpv4(proxydhcp::kOptServerId).value_or(0);
       opt82 = opt82 || rep->options.Has(proxydhcp::kOptRelayAgent);
@@ -164,6 +184,41 @@ int main(int argc, char** argv) {
     if (zero_udp) f[csum] = f[csum + 1] = 0;
     if (bad_udp) f[csum + 1] ^= 0x5a;
     if (bad_ip) f[ip + 10] ^= 0x5a;
+    const bool is_valid = valid_every <= 0 || i % valid_every == 0;
+    if (!is_valid) {
+      // Malformed: bytes over the options (lengths that overrun), a cut, or
+      // a DHCP header shorter than its fixed part; UDP checksum 0 and the
+      // IPv4 header kept valid, so each reaches the DHCP parser.
+      const size_t opts = 14 + 28 + 240;
+      switch (rng() % 3) {
+        case 0:
+          for (int k = 0; k < 8 && f.size() > opts; ++k) {
+            f[opts + rng() % (f.size() - opts)] = static_cast<uint8_t>(rng());
+          }
+          break;
+        case 1:
+          f.resize(opts + rng() % 40);
+          break;
+        default:
+          f.resize(14 + 28 + rng() % 200);
+          break;
+      }
+      const uint16_t udp_len = static_cast<uint16_t>(f.size() - 14 - 20);
+      const uint16_t ip_len = static_cast<uint16_t>(f.size() - 14);
+      f[14 + 2] = static_cast<uint8_t>(ip_len >> 8);
+      f[14 + 3] = static_cast<uint8_t>(ip_len);
+      f[14 + 10] = f[14 + 11] = 0;
+      const uint16_t c =
+          wire::InternetChecksum(absl::MakeConstSpan(f).subspan(14, 20));
+      f[14 + 10] = static_cast<uint8_t>(c >> 8);
+      f[14 + 11] = static_cast<uint8_t>(c);
+      f[14 + 20 + 4] = static_cast<uint8_t>(udp_len >> 8);
+      f[14 + 20 + 5] = static_cast<uint8_t>(udp_len);
+      f[csum] = f[csum + 1] = 0;
+    } else if (valid_every > 0) {
+      ++valid;
+      sent_at[msg->xid] = std::chrono::steady_clock::now();
+    }
     if ((*sock)->Send(f).ok()) ++sent;
     if (i % 64 == 63) drain();
   }
@@ -175,8 +230,18 @@ int main(int argc, char** argv) {
     drain();
   }
   std::printf(
-      "sent=%d replies=%d max_ip_len=%zu server_id=%s opt82=%d opt97=%d\n",
-      sent, replies, max_len, wire::FormatIpv4(server_id).c_str(), opt82,
-      opt97);
+      "sent=%d replies=%d max_ip_len=%zu server_id=%s opt82=%d opt97=%d", sent,
+      replies, max_len, wire::FormatIpv4(server_id).c_str(), opt82, opt97);
+  if (valid_every > 0) {
+    std::sort(latency_us.begin(), latency_us.end());
+    auto pct = [&](double q) {
+      return latency_us.empty()
+                 ? 0.0
+                 : latency_us[static_cast<size_t>(q * (latency_us.size() - 1))];
+    };
+    std::printf(" valid=%d answered=%zu p50_us=%.0f p99_us=%.0f max_us=%.0f",
+                valid, latency_us.size(), pct(0.5), pct(0.99), pct(1.0));
+  }
+  std::printf("\n");
   return 0;
 }
