@@ -120,6 +120,7 @@ class ServerTest : public testing::Test {
     c.max_retries = 2;
     c.max_cached_file_bytes = max_cached_file_bytes;
     c.virtual_files["menu.ipxe"] = "#!ipxe\n";
+    c.stop_grace_ms = stop_grace_ms_;
     auto s = Server::Create(c);
     ASSERT_TRUE(s.ok()) << s.status();
     server_ = std::move(*s);
@@ -143,6 +144,8 @@ class ServerTest : public testing::Test {
     return it == server_->counters().dropped.end() ? 0 : it->second;
   }
 
+  // Most tests stop with transfers left hanging on purpose: no grace.
+  int stop_grace_ms_ = 0;
   fs::path dir_;
   std::unique_ptr<Server> server_;
   uint16_t port_ = 0;
@@ -448,6 +451,41 @@ TEST_F(ServerTest, FullServerEvictsForgedTransfersNotRealOnes) {
   Stop();
   EXPECT_EQ(Dropped("evicted_unheard"), 1u);
   EXPECT_EQ(Dropped("max_sessions"), 1u);
+}
+
+// Issue 10: SIGTERM during transfers. The one in flight gets its grace and
+// completes; a request that comes meanwhile is dropped; the loop ends as
+// soon as nothing is left, and what the grace cannot finish is cut off.
+TEST_F(ServerTest, StopLetsTransfersInFlightFinish) {
+  stop_grace_ms_ = 3000;
+  Start();
+  Client a, late(0x7f000002);
+  a.Send(port_, Rrq("f1000"));
+  auto d1 = a.Receive();
+  ASSERT_TRUE(d1);
+  uint64_t one = 1;
+  ASSERT_EQ(write(stop_, &one, sizeof(one)), 8);  // SIGTERM, in effect
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  late.Send(port_, Rrq("f1000"));
+  EXPECT_FALSE(late.Receive(300)) << "a new transfer started while stopping";
+  a.Send(d1->port, BuildAck(1));
+  auto d2 = a.Receive();
+  ASSERT_TRUE(d2) << "the transfer in flight was cut off";
+  EXPECT_EQ(d2->u16(2), 2);
+  a.Send(d1->port, BuildAck(2));  // the last block: done, the loop ends
+  thread_.join();
+  EXPECT_EQ(server_->counters().transfers_done, 1u);
+  EXPECT_EQ(Dropped("stopping"), 1u);
+}
+
+TEST_F(ServerTest, StopCutsOffWhatTheGraceCannotFinish) {
+  stop_grace_ms_ = 300;
+  Start();
+  Client a;
+  a.Send(port_, Rrq("f200k", {"timeout", "255"}));
+  ASSERT_TRUE(a.Receive());
+  Stop();  // the client never answers: cut off when the grace ends
+  EXPECT_EQ(server_->counters().transfers_failed, 1u);
 }
 
 // Downloads `name` in netascii with `options`, ACKing each window, and once

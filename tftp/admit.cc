@@ -66,6 +66,7 @@ std::optional<Refusal> CheckRequest(absl::Span<const uint8_t> packet,
     return Answer(Reason::kMode, ErrorCode::kIllegalOperation,
                   "only octet and netascii", req->mode);
   }
+  if (occupancy.stopping) return Drop(Reason::kStopping, req->filename, true);
   // The transfer being replaced frees its slot.
   size_t sessions = occupancy.sessions - (*replaces ? 1 : 0);
   size_t host = occupancy.host_sessions - (*replaces ? 1 : 0);
@@ -129,6 +130,8 @@ const char* ReasonName(Reason r) {
       return "future_ack";
     case Reason::kEvictedUnheard:
       return "evicted_unheard";
+    case Reason::kStopping:
+      return "stopping";
     case Reason::kAfterFinish:
       return "after_finish";
   }
@@ -146,7 +149,7 @@ std::vector<Reason> AllReasons() {
           Reason::kNoSocket,         Reason::kNotServedInterface,
           Reason::kDuplicateAck,     Reason::kStaleAck,
           Reason::kFutureAck,        Reason::kAfterFinish,
-          Reason::kEvictedUnheard};
+          Reason::kEvictedUnheard,   Reason::kStopping};
 }
 
 Reason ReasonOf(Action::Ignored why) {

@@ -43,6 +43,7 @@ enum class Reason {
   kNoSocket,            // no socket for the transfer's TID (file limit)
   kNotServedInterface,  // arrived on an interface pxeproxy does not serve
   kEvictedUnheard,      // a transfer never acknowledged, ended for a new one
+  kStopping,            // the server is stopping: no new transfer
   // On a running transfer:
   kDuplicateAck,
   kStaleAck,
@@ -91,6 +92,9 @@ struct Occupancy {
   // dropped. Forged requests from many addresses, each holding a slot up
   // to a minute, then cannot keep real clients out.
   size_t evictable = 0;
+  // The server is stopping (SIGTERM): transfers in flight finish, no new
+  // one starts; the request is dropped (the client retries elsewhere).
+  bool stopping = false;
 };
 
 struct Peer {

@@ -33,6 +33,9 @@ struct Config {
   // cache_bytes in all. Not flags: tests lower them.
   uint64_t max_cached_file_bytes = 64ull << 20;
   uint64_t cache_bytes = 512ull << 20;
+  // On SIGTERM, transfers in flight get this long to finish (new requests
+  // are dropped meanwhile); then the loop ends. Not a flag: tests lower it.
+  int stop_grace_ms = 5000;
   // Files served from memory by name (the embedded default menu).
   std::map<std::string, std::string> virtual_files;
 };

@@ -103,10 +103,16 @@ void Server::Run(int stop_fd) {
   LOG(INFO) << "tftp: serving " << policy_.root() << " on port " << port_
             << (config_.single_port ? " (single port)" : "");
   std::array<epoll_event, 256> events;
-  bool stop = false;
-  while (!stop) {
-    int n =
-        epoll_wait(epoll_fd_, events.data(), events.size(), EpollTimeoutMs());
+  for (;;) {
+    int timeout = EpollTimeoutMs();
+    if (stop_deadline_) {
+      auto left = std::chrono::ceil<std::chrono::milliseconds>(*stop_deadline_ -
+                                                               Clock::now())
+                      .count();
+      int ms = left < 0 ? 0 : static_cast<int>(left);
+      timeout = timeout < 0 ? ms : std::min(timeout, ms);
+    }
+    int n = epoll_wait(epoll_fd_, events.data(), events.size(), timeout);
     if (n < 0 && errno != EINTR) {
       PLOG(ERROR) << "tftp: epoll_wait";
       break;
@@ -114,7 +120,17 @@ void Server::Run(int stop_fd) {
     for (int i = 0; i < n; ++i) {
       uint64_t id = events[i].data.u64;
       if (id == kStopId) {
-        stop = true;
+        // The stop descriptor stays readable: stop watching it, and give
+        // the transfers in flight their grace.
+        epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, stop_fd, nullptr);
+        stop_deadline_ =
+            Clock::now() + std::chrono::milliseconds(config_.stop_grace_ms);
+        if (!transfers_.empty()) {
+          LOG(INFO) << "tftp: stop signal: " << transfers_.size()
+                    << " transfers in flight get up to "
+                    << config_.stop_grace_ms
+                    << " ms to finish; new requests are dropped";
+        }
       } else if (id == kServerId) {
         OnServerReadable();
       } else {
@@ -122,10 +138,20 @@ void Server::Run(int stop_fd) {
       }
     }
     OnTimers();
+    if (stop_deadline_ &&
+        (transfers_.empty() || Clock::now() >= *stop_deadline_)) {
+      break;
+    }
   }
-  epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, stop_fd, nullptr);
+  // What the grace did not see to its end.
+  std::vector<uint64_t> left;
+  for (const auto& [id, t] : transfers_) left.push_back(id);
+  for (uint64_t id : left) {
+    Finish(*transfers_.at(id), false, "the server stopped");
+  }
   const Counters& c = counters_;
-  LOG(INFO) << "tftp: stopping with " << transfers_.size()
+  // "in progress": those the grace cut off.
+  LOG(INFO) << "tftp: stopping with " << left.size()
             << " transfers in progress; requests=" << c.requests
             << " done=" << c.transfers_done << " failed=" << c.transfers_failed
             << " packets=" << c.packets_sent << " retransmits=" << c.retransmits

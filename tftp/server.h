@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <queue>
 #include <set>
 #include <string>
@@ -138,6 +139,9 @@ class Server {
   // first: a full server ends the oldest of them, once it is a second old,
   // to make room (Occupancy::evictable).
   std::set<uint64_t> unheard_;
+  // Set on the stop signal: until then (or until no transfer is left) the
+  // loop serves what is in flight and starts nothing new.
+  std::optional<Clock::time_point> stop_deadline_;
   // Indexes of the served interfaces, looked up by name again (at most
   // once a second) when a datagram comes from an index not in the set.
   absl::flat_hash_set<int> served_;

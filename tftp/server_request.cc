@@ -93,6 +93,7 @@ int Server::Mtu(int ifindex) {
 void Server::OnRequest(const Datagram& d, absl::Span<const uint8_t> packet) {
   Occupancy occupancy;
   occupancy.sessions = transfers_.size();
+  occupancy.stopping = stop_deadline_.has_value();
   if (auto h = per_host_.find(d.peer.ip); h != per_host_.end()) {
     occupancy.host_sessions = h->second;
   }
