@@ -453,6 +453,59 @@ TEST_F(ServerTest, FullServerEvictsForgedTransfersNotRealOnes) {
   EXPECT_EQ(Dropped("max_sessions"), 1u);
 }
 
+// Issue 10, faults: the file changes during a transfer. Truncated in place
+// (`cp new.efi root/` does that): an ERROR, never a short last block that
+// would pass for a complete, smaller file. Replaced by rename: the transfer
+// goes on with the file it opened, never a mix of the two.
+TEST_F(ServerTest, FileTruncatedDuringTransferEndsWithAnError) {
+  Start(10, 1000, /*max_cached_file_bytes=*/1000);  // f200k read per window
+  Client c;
+  c.Send(port_, Rrq("f200k"));
+  auto d1 = c.Receive();
+  ASSERT_TRUE(d1);
+  ASSERT_EQ(d1->opcode(), 3);
+  fs::resize_file(dir_ / "f200k", 700);
+  c.Send(d1->port, BuildAck(1));
+  auto r = c.Receive();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->opcode(), 5) << "a short DATA block would end the file early";
+  Stop();
+  EXPECT_EQ(server_->counters().transfers_failed, 1u);
+}
+
+TEST_F(ServerTest, FileReplacedDuringTransferIsNeverMixed) {
+  for (uint64_t cache_limit : {uint64_t{1000}, uint64_t{64} << 20}) {
+    SCOPED_TRACE(cache_limit == 1000 ? "read per window" : "cached");
+    Start(10, 1000, cache_limit);
+    Client c;
+    c.Send(port_, Rrq("f200k", {"blksize", "8192"}));
+    auto o = c.Receive();  // OACK
+    ASSERT_TRUE(o);
+    std::string got;
+    uint16_t block = 0;
+    bool replaced = false;
+    for (;;) {
+      c.Send(o->port, BuildAck(block));
+      auto d = c.Receive();
+      ASSERT_TRUE(d);
+      ASSERT_EQ(d->opcode(), 3) << "block " << block + 1;
+      block = d->u16(2);
+      got.append(d->bytes.begin() + 4, d->bytes.end());
+      if (!replaced) {  // after the first block: a new version, renamed in
+        std::ofstream(dir_ / "new") << std::string(200000, 'z');
+        fs::rename(dir_ / "new", dir_ / "f200k");
+        replaced = true;
+      }
+      if (d->bytes.size() - 4 < 8192) break;
+    }
+    c.Send(o->port, BuildAck(block));
+    EXPECT_EQ(got, std::string(200000, 'y'));
+    Stop();
+    TearDown();
+    stop_ = -1;  // closed: the fixture's TearDown must not close it again
+  }
+}
+
 // Issue 10: SIGTERM during transfers. The one in flight gets its grace and
 // completes; a request that comes meanwhile is dropped; the loop ends as
 // soon as nothing is left, and what the grace cannot finish is cut off.
