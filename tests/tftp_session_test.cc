@@ -126,19 +126,37 @@ INSTANTIATE_TEST_SUITE_P(
               {kTimeout, Kind::kSendData, 2, 2},
               {kTimeout, Kind::kGiveUp},
               Ign(2, Ignored::kFinished)}},
-        // Issue 9 (amplification): until the client ACKs anything, the
-        // request may be spoofed; one retransmission, then give up (the
-        // client's own RRQ retransmission starts it again).
+        // Nothing heard yet (issue 9, amplification): the request may be
+        // spoofed, so one retransmission only; then the transfer waits
+        // silently through the rest of its budget, where a real client's
+        // own retransmission (tftp-hpa: 5 s) still finds it; and a late
+        // ACK picks the transfer up again.
         Case{"unheard_retries_bounded",
              {5000, 512, 1, false, 5},
              kStart1,
              {{kTimeout, Kind::kSendData, 1, 1},
+              {kTimeout, Kind::kWait},
+              {kTimeout, Kind::kWait},
+              {kTimeout, Kind::kWait},
+              {kTimeout, Kind::kWait},
               {kTimeout, Kind::kGiveUp},
               Ign(1, Ignored::kFinished)}},
         Case{"unheard_oack_retries_bounded",
              {5000, 512, 4, true, 5},
              kOack,
-             {{kTimeout, Kind::kSendOack}, {kTimeout, Kind::kGiveUp}}},
+             {{kTimeout, Kind::kSendOack},
+              {kTimeout, Kind::kWait},
+              {kTimeout, Kind::kWait},
+              {kTimeout, Kind::kWait},
+              {kTimeout, Kind::kWait},
+              {kTimeout, Kind::kGiveUp}}},
+        Case{"unheard_late_ack_resumes",
+             {5000, 512, 1, false, 5},
+             kStart1,
+             {{kTimeout, Kind::kSendData, 1, 1},
+              {kTimeout, Kind::kWait},
+              Data(1, 2, 2),
+              {kTimeout, Kind::kSendData, 2, 2}}},
         // Single-port mode: a timeout resends one block, never the window;
         // a window goes out only in answer to an ACK.
         Case{"single_port_timeout_resends_one_block",

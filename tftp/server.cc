@@ -283,6 +283,9 @@ void Server::Apply(Transfer& t, const Action& a) {
     case Action::Kind::kNone:
       Count(ReasonOf(a.ignored));
       return;
+    case Action::Kind::kWait:
+      ArmTimer(t);
+      return;
     case Action::Kind::kSendOack: {
       iovec iov{t.oack.data(), t.oack.size()};
       if (Send(t.fd, t.peer, t.own_fd ? 0 : t.local, {&iov, 1})) {

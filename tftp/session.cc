@@ -118,12 +118,12 @@ Action Session::OnAck(uint16_t block) {
 Action Session::OnTimeout() {
   if (finished_) return Action::None(Action::Ignored::kFinished);
   stalled_ms_ += WaitMs();
-  int max_retries = heard_
-                        ? p_.max_retries
-                        : std::min(p_.max_retries, p_.max_retries_before_ack);
-  if (++retries_ > max_retries || stalled_ms_ >= p_.max_stall_ms) {
+  if (++retries_ > p_.max_retries || stalled_ms_ >= p_.max_stall_ms) {
     finished_ = true;
     return {Action::Kind::kGiveUp};
+  }
+  if (!heard_ && retries_ > p_.max_retries_before_ack) {
+    return {Action::Kind::kWait};  // silent: the request may be forged
   }
   if (oack_pending_) {
     Action a{Action::Kind::kSendOack};

@@ -28,8 +28,11 @@ struct SessionParams {
   static constexpr int kMaxStallMs = 60000;
   // Timer retransmissions while the client has not acknowledged anything:
   // the request may be spoofed, and each one sent to a victim is traffic
-  // nobody asked for (issue 9, amplification). A real client whose first
-  // answer was lost repeats its RRQ, and is served once this gives up.
+  // nobody asked for (issue 9, amplification). After them the transfer
+  // waits silently (kWait) for the rest of its usual retry budget, so that
+  // a real client whose answers were lost still finds it when its own timer
+  // resends (tftp-hpa's is 5 s): waiting costs a victim nothing, and a full
+  // server evicts such transfers first (Occupancy::evictable).
   int max_retries_before_ack = kMaxRetriesBeforeAck;
   static constexpr int kMaxRetriesBeforeAck = 1;
   // A timeout resends only the first unacknowledged block, not the window:
@@ -49,6 +52,7 @@ struct Action {
     kSendData,  // send blocks first..last (absolute, inclusive)
     kDone,      // the last block was acknowledged
     kGiveUp,    // retries exhausted
+    kWait,      // nothing to send, wait on (timer re-armed): see below
   };
   // Why nothing was sent, for counters and tests.
   enum class Ignored { kNo, kDuplicateAck, kStaleAck, kFutureAck, kFinished };

@@ -25,9 +25,9 @@ using tftp::Action;
 using tftp::Session;
 
 struct Model {
-  uint64_t sent = 0;          // the highest block sent
-  uint64_t acked = 0;         // the highest block acknowledged
-  uint64_t true_last = 0;     // for an unknown size: the real last block
+  uint64_t sent = 0;       // the highest block sent
+  uint64_t acked = 0;      // the highest block acknowledged
+  uint64_t true_last = 0;  // for an unknown size: the real last block
   bool oack_acked = false;
   bool done = false;
 };
@@ -64,6 +64,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(s.WaitMs() >= 1 && s.WaitMs() <= std::max(p.max_stall_ms, 1));
     switch (a.kind) {
       case Action::Kind::kNone:
+        break;
+      case Action::Kind::kWait:  // only while nothing has been heard
+        FUZZ_CHECK(!s.heard());
         break;
       case Action::Kind::kSendOack:
         FUZZ_CHECK(p.oack && !m.oack_acked);
