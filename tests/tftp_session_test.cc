@@ -165,8 +165,9 @@ INSTANTIATE_TEST_SUITE_P(
              {Data(4, 5, 8),
               {kTimeout, Kind::kSendData, 5, 5},
               {kTimeout, Kind::kSendData, 5, 5},
-              Data(4, 5, 8),
-              Data(8, 9, 11),
+              Ign(4, Ignored::kDuplicateAck),
+              Data(5, 6, 9),
+              Data(9, 10, 11),
               {11, Kind::kDone}}},
         Case{"retries_reset_on_progress",
              {5000, 512, 1, false, 1},
@@ -197,27 +198,37 @@ INSTANTIATE_TEST_SUITE_P(
               {kTimeout, Kind::kSendData, 7, 10},
               Data(10, 11, 11),
               {11, Kind::kDone}}},
-        // RFC 7440 section 4: ACK 4 again while 5..8 are out says block 5
-        // was lost: resend the window at once, but only once for that ACK
-        // value, however many copies of it come in.
-        Case{"window4_duplicate_ack_resends_once",
+        // A duplicate ACK is never answered in a window either: answering
+        // it (as RFC 7440 section 4 allows, for a lost first block) turned
+        // one duplicated packet into every later window sent twice
+        // (tests/netns/tftp_faults_test.sh). The timer resends the window.
+        Case{"window4_duplicate_ack_never_answered",
              {5120, 512, 4, false, 5},
              {0, Kind::kSendData, 1, 4},
              {Data(4, 5, 8),
-              Data(4, 5, 8),
               Ign(4, Ignored::kDuplicateAck),
               Ign(4, Ignored::kDuplicateAck),
               {kTimeout, Kind::kSendData, 5, 8},
               Ign(4, Ignored::kDuplicateAck),
               Data(8, 9, 11),
-              Data(8, 9, 11),
               Ign(8, Ignored::kDuplicateAck),
               {11, Kind::kDone}}},
-        // After the OACK, a repeated ACK 0 in windowed mode resends once.
-        Case{"window_repeated_oack_ack_resends_once",
+        // A loss inside the window is still answered at once: the ACK of
+        // the block before it starts the next window there.
+        Case{"window4_loss_inside_window_resends_from_there",
+             {5120, 512, 4, false, 5},
+             {0, Kind::kSendData, 1, 4},
+             {Data(2, 3, 6),
+              Data(6, 7, 10),
+              Data(10, 11, 11),
+              {11, Kind::kDone}}},
+        // After the OACK, a repeated ACK 0 is a duplicate too.
+        Case{"window_repeated_oack_ack_ignored",
              {5120, 512, 4, true, 5},
              kOack,
-             {Data(0, 1, 4), Data(0, 1, 4), Ign(0, Ignored::kDuplicateAck)}},
+             {Data(0, 1, 4),
+              Ign(0, Ignored::kDuplicateAck),
+              {kTimeout, Kind::kSendData, 1, 4}}},
         Case{"window_larger_than_file",
              {1000, 512, 16, true, 5},
              kOack,

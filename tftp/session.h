@@ -113,9 +113,6 @@ class Session {
   uint64_t sent_ = 0;       // highest block sent so far
   int retries_ = 0;         // timeouts since the last progress
   int64_t stalled_ms_ = 0;  // the sum of those timeouts' waits
-  // acked_'s value has already made us resend the window after it: its
-  // duplicates are ignored, so a burst of them cannot start a resend storm.
-  bool loss_resent_ = false;
   bool finished_ = false;
   bool heard_ = false;  // an ACK was accepted
 };
