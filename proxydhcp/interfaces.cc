@@ -122,19 +122,21 @@ bool InterfaceMonitor::Process(Clock::time_point now) {
   if (err < 0) {
     ++overflows_;
     resync_pending_ = true;
+    lost_ = true;
   }
   if (resync_pending_ && (resyncs_ == 0 || now - last_resync_ >= kResyncGap)) {
     last_resync_ = now;
     DiscardQueued(fd());
     if (Resync()) {
-      resync_pending_ = false;
-      changed_ = true;
       if (auto n = log_limiter_.Admit("resync", now)) {
-        LOG(WARNING) << "netlink: notifications lost (" << overflows_
-                     << " overflows so far); re-read interfaces, addresses "
-                        "and routes"
+        LOG(WARNING) << "netlink: re-read interfaces, addresses and routes ("
+                     << (lost_ ? "notifications lost" : "snapshot found stale")
+                     << "; " << overflows_ << " overflows so far)"
                      << wire::LogLimiter::Suffix(*n);
       }
+      resync_pending_ = false;
+      lost_ = false;
+      changed_ = true;
     }
   }
   if (changed_) Rebuild();

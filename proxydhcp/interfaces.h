@@ -36,6 +36,9 @@ class InterfaceMonitor {
   // still queued is discarded and every link, address and route is read
   // again in full (at most once a second), so nothing stays stale.
   bool Process(Clock::time_point now = Clock::now());
+  // Asks for a full re-read at the next Process (at most once a second):
+  // the caller found the snapshot wrong (an interface it names is gone).
+  void RequestResync() { resync_pending_ = true; }
   // How long until Process must run again for a pending re-read; -1: none.
   int TimeoutMs(Clock::time_point now) const;
   const NetSnapshot& net() const { return net_; }
@@ -58,6 +61,7 @@ class InterfaceMonitor {
   uint64_t resyncs_ = 0;
   uint64_t overflows_ = 0;
   bool resync_pending_ = false;
+  bool lost_ = false;  // an overflow since the last re-read
   Clock::time_point last_resync_{};
   static constexpr Clock::duration kResyncGap = std::chrono::seconds(1);
   wire::LogLimiter log_limiter_;

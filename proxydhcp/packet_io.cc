@@ -130,6 +130,15 @@ PacketSocket::ReceiveFrame(ReceiveMeta* meta) {
   }
 }
 
+int PacketSocket::BoundIndex() const {
+  sockaddr_ll sll{};
+  socklen_t len = sizeof(sll);
+  if (getsockname(fd_, reinterpret_cast<sockaddr*>(&sll), &len) != 0) {
+    return -1;
+  }
+  return sll.sll_ifindex;
+}
+
 uint64_t PacketSocket::TakeDrops() {
   tpacket_stats st{};
   socklen_t len = sizeof(st);

@@ -52,6 +52,10 @@ class PacketSocket {
   // has a new index). The socket keeps its filter and its receive buffer,
   // which could not be made as deep again once root is dropped.
   absl::Status Rebind(int ifindex);
+  // The interface the kernel has the socket bound to now (getsockname):
+  // 0 or -1 once that interface was unregistered, even if a new one later
+  // takes the same index.
+  int BoundIndex() const;
   // Frames the kernel dropped because the receive queue was full, since the
   // last call (PACKET_STATISTICS resets on read).
   uint64_t TakeDrops();

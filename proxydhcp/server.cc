@@ -88,9 +88,21 @@ void Server::Rebind() {
   // after the privilege drop) and its filter.
   for (Listener& l : listeners_) {
     std::optional<InterfaceInfo> info = monitor_->ByName(l.name);
-    if (!info || info->index == l.socket->ifindex()) continue;
+    // The kernel unbinds the socket when its interface is unregistered; a
+    // new interface may even get the same index back (veth pairs
+    // re-created at once do), so ask the socket, not our own record.
+    if (!info || info->index == l.socket->BoundIndex()) continue;
     if (absl::Status s = l.socket->Rebind(info->index); !s.ok()) {
-      LOG(ERROR) << l.name << ": cannot listen again: " << s;
+      // ENODEV: the index came from a stale cache (libnl 3.7 kept a veth
+      // deleted after a down/up; tests/netns/iface_change_test.sh): read
+      // every link again, and try once more then.
+      monitor_->RequestResync();
+      if (auto n =
+              log_limiter_.Admit("rebind", wire::LogLimiter::Clock::now())) {
+        LOG(WARNING) << l.name << ": cannot listen again yet (" << s.message()
+                     << "); re-reading the interfaces"
+                     << wire::LogLimiter::Suffix(*n);
+      }
       continue;
     }
     LOG(INFO) << l.name << " came back as index " << info->index
