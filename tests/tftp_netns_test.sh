@@ -284,7 +284,8 @@ done
 same "loss atftp 256 KiB windowsize 8" "$ROOT/f256k" "$OUT/loss.atftp.256k"
 
 kill -TERM "${PIDS[@]}" 2>/dev/null
-sleep 0.5
+# Transfers in flight get up to 5 s to finish after SIGTERM.
+for _ in $(seq 100); do grep -q "tftp: stopping" "$LOG" && break; sleep 0.1; done
 grep -q "tftp: stopping" "$LOG" && ok || bad "no clean TFTP stop on SIGTERM"
 grep -E "retransmits=|refused" "$LOG" | tail -3
 [ "$FAILS" = 0 ] || grep -E "ended after|gave up" "$LOG" | tail -20

@@ -218,7 +218,7 @@ probe "a re-created interface is listened on again" \
 
 # --- clean stop with counters ---
 kill -TERM $PXE_PID
-for _ in $(seq 30); do kill -0 $PXE_PID 2>/dev/null || break; sleep 0.1; done
+for _ in $(seq 80); do kill -0 $PXE_PID 2>/dev/null || break; sleep 0.1; done
 if kill -0 $PXE_PID 2>/dev/null; then
   fail "pxeproxy did not stop on SIGTERM"
 else
