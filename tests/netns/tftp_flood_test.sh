@@ -18,8 +18,9 @@
 #     (windowsize 16). The per-host cap (32) keeps the flood to 16 x 32
 #     slots of the 1000: L is served at once.
 #  B. 3000 addresses x 1 RRQ (timeout=255): the global cap (1000) fills, L
-#     waits until the un-acknowledged transfers give up (the stall budget,
-#     60 s, whatever timeout the client asked), then is served. The cap
+#     is served once the oldest un-acknowledged transfer is a second old:
+#     a full server evicts it for the new request (evicted_unheard; before
+#     that, L waited for the 60 s stall budget). The cap
 #     holds, and slots come back.
 #
 # Usage: tftp_flood_test.sh PXEPROXY_BINARY RRQ_FLOOD_BINARY
@@ -242,8 +243,8 @@ if [[ " $PHASES " == *" B "* ]]; then
   ip netns exec "$F" "$FLOOD" --dst="$SFIP" --src="$SPOOF_BASE" --hosts=3000 \
     --ports=1 --pps=3000 --file=big >"$WORK/b.flood" 2>&1
   sleep 1
-  # L (curl resends its RRQ every 5 s) waits for slots to come back: the
-  # forged transfers give up after the 60 s stall budget.
+  # L's RRQ finds the server full: the oldest forged transfer (a second
+  # old, never answered) is evicted for it.
   WAITED=$(legit b.curl curl 100)
   same "phase B: curl from another host once the cap frees" "$ROOT/legit" "$OUT/b.curl"
   stop_sampler
@@ -253,8 +254,9 @@ if [[ " $PHASES " == *" B "* ]]; then
   PEAK=$(peak "$WORK/b.samples" 1)
   RSS_PEAK=$(peak "$WORK/b.samples" 2)
   MS=$(counter "$LOG" max_sessions)
+  EV=$(counter "$LOG" evicted_unheard)
   echo "  flood: $(cat "$WORK/b.flood")"
-  echo "  L curl $LEGIT_MIB MiB: done $WAITED s after the flood (slots held by forged requests until they give up)"
+  echo "  L curl $LEGIT_MIB MiB: done $WAITED s after the flood (a full server evicts the oldest unanswered transfer for it)"
   echo "  sessions (transfer sockets): peak $PEAK; global cap 1000"
   echo "  VmRSS: before $RSS_BEFORE KiB, peak $RSS_PEAK KiB, after $RSS_AFTER KiB"
   grep "tftp: stopping" "$LOG" | sed 's/^.*tftp: /  server: /'
@@ -264,6 +266,8 @@ if [[ " $PHASES " == *" B "* ]]; then
     bad "phase B: ${MS:-0} max_sessions drops, want >= $((2000 - DROPS))"
   [ $(( RSS_PEAK - RSS_BEFORE )) -lt $((200 << 10)) ] && ok ||
     bad "phase B: VmRSS grew by $(( (RSS_PEAK - RSS_BEFORE) >> 10 )) MiB"
+  [ "${EV:-0}" -ge 1 ] && ok ||
+    bad "phase B: no forged transfer was evicted for the real client"
 fi
 
 echo "run time $(($(date +%s) - T0)) s"
