@@ -506,6 +506,33 @@ TEST_F(ServerTest, FileReplacedDuringTransferIsNeverMixed) {
   }
 }
 
+// A client whose answers were all lost repeats its RRQ (busybox does): a
+// transfer that went silent (one retransmission, nothing heard) sends its
+// first block again for it, and the download completes.
+TEST_F(ServerTest, SilentTransferAnswersTheRepeatedRequest) {
+  // Waits of 300 and 600 ms: silent from 0.9 s, given up at 2.1 s (two
+  // retries); the repeated request comes at about 1.1 s.
+  Start(10, /*timeout_ms=*/300);
+  Client c;
+  c.Send(port_, Rrq("f1000"));
+  auto d1 = c.Receive();
+  ASSERT_TRUE(d1);
+  ASSERT_TRUE(c.Receive(1000)) << "the one timer retransmission";
+  EXPECT_FALSE(c.Receive(800)) << "silent after it";
+  c.Send(port_, Rrq("f1000"));  // the same port: a repeated request
+  auto again = c.Receive(500);
+  ASSERT_TRUE(again) << "the repeated request went unanswered";
+  EXPECT_EQ(again->opcode(), 3);
+  EXPECT_EQ(again->u16(2), 1);
+  c.Send(d1->port, BuildAck(1));
+  auto d2 = c.Receive();
+  ASSERT_TRUE(d2);
+  EXPECT_EQ(d2->u16(2), 2);
+  c.Send(d1->port, BuildAck(2));
+  Stop();
+  EXPECT_EQ(server_->counters().transfers_done, 1u);
+}
+
 // Issue 10: SIGTERM during transfers. The one in flight gets its grace and
 // completes; a request that comes meanwhile is dropped; the loop ends as
 // soon as nothing is left, and what the grace cannot finish is cut off.

@@ -256,6 +256,22 @@ void RunToEnd(uint64_t size, int blksize, int window) {
 
 // 40 MiB at 512-byte blocks is 81921 blocks: the wire number passes 65535,
 // goes to 0 and counts up again.
+// A silent unanswered transfer answers a repeated RRQ (the client is alive
+// and lost our packets: busybox resends its RRQ, and a silent transfer
+// never answered it); before going silent, and once heard, it does not.
+TEST(Session, RepeatedRequestAnsweredOnlyWhenSilent) {
+  Session s({5000, 512, 1, false, 5});
+  s.Start();
+  EXPECT_EQ(s.OnRepeatedRequest().kind, Kind::kNone);  // the timer answers
+  EXPECT_EQ(s.OnTimeout().kind, Kind::kSendData);
+  EXPECT_EQ(s.OnTimeout().kind, Kind::kWait);
+  Action a = s.OnRepeatedRequest();
+  EXPECT_EQ(a.kind, Kind::kSendData);
+  EXPECT_EQ(a.first, 1u);
+  EXPECT_EQ(s.OnAck(1).kind, Kind::kSendData);
+  EXPECT_EQ(s.OnRepeatedRequest().kind, Kind::kNone);  // heard
+}
+
 TEST(Session, RolloverLockstep) { RunToEnd(40ull << 20, 512, 1); }
 TEST(Session, RolloverWindowed) { RunToEnd((40ull << 20) + 7, 512, 7); }
 TEST(Session, RolloverLargeWindow) { RunToEnd(64ull << 20, 512, 65535); }

@@ -118,6 +118,11 @@ void Server::OnRequest(const Datagram& d, absl::Span<const uint8_t> packet) {
   if (Refusal* r = std::get_if<Refusal>(&a)) {
     if (r->request) ++counters_.requests;
     Refuse(d, *r);
+    if (r->reason == Reason::kDuplicateRrq && old != by_peer_.end()) {
+      Transfer& t = *transfers_.at(old->second);
+      Action again = t.session.OnRepeatedRequest();
+      if (again.kind != Action::Kind::kNone) Apply(t, again);
+    }
     return;
   }
   ++counters_.requests;

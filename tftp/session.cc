@@ -112,6 +112,23 @@ Action Session::OnAck(uint16_t block) {
   return SendWindow(acked_ + 1, acked_ + 1 <= sent_);
 }
 
+Action Session::OnRepeatedRequest() {
+  if (finished_) return Action::None(Action::Ignored::kFinished);
+  // Heard, or the timer still retransmits on its own: nothing more.
+  if (heard_ || retries_ <= p_.max_retries_before_ack) {
+    return Action::None(Action::Ignored::kNo);
+  }
+  if (oack_pending_) {
+    Action a{Action::Kind::kSendOack};
+    a.retransmit = true;
+    return a;
+  }
+  if (p_.timeout_resends_one_block) {
+    return {Action::Kind::kSendData, acked_ + 1, acked_ + 1, true};
+  }
+  return SendWindow(acked_ + 1, true);
+}
+
 Action Session::OnTimeout() {
   if (finished_) return Action::None(Action::Ignored::kFinished);
   stalled_ms_ += WaitMs();

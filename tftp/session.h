@@ -74,6 +74,14 @@ class Session {
   Action Start();
   Action OnAck(uint16_t block);
   Action OnTimeout();
+  // The client repeated its request (same port, same file): our answers
+  // were lost. Once the transfer has gone silent (kWait, nothing heard),
+  // the first answer goes again at once: a silent transfer would otherwise
+  // never answer a client that keeps asking (busybox resends its RRQ). A
+  // repeated request costs its sender what a new one would, so the
+  // amplification is unchanged. Before that, the timer answers; once the
+  // client is heard, its ACKs drive the transfer.
+  Action OnRepeatedRequest();
 
   // The block count: size / blksize + 1, since a transfer ends with a block
   // shorter than blksize, even an empty one (RFC 1350 section 6).
