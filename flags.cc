@@ -386,7 +386,8 @@ absl::StatusOr<Config> BuildConfig(const std::vector<std::string>& positional) {
   if (!strategy.ok()) return strategy.status();
   r.uefi_strategy = *strategy;
   const std::string rp = absl::GetFlag(FLAGS_reverse_path);
-  std::optional<proxydhcp::ReversePath> reverse = proxydhcp::ParseReversePath(rp);
+  std::optional<proxydhcp::ReversePath> reverse =
+      proxydhcp::ParseReversePath(rp);
   if (!reverse) return Bad("reverse_path", rp, "want strict or loose");
   r.reverse_path = *reverse;
 

@@ -104,13 +104,13 @@ absl::StatusOr<DiagnoseResult> DiagnoseLive(
   AnalyzerConfig analyzer{config, self};
   TimelineBuilder builder((*source)->link(), analyzer);
   progress << "watching " << options.target << " ("
-           << (self.empty() ? "no IPv4 address"
-                            : absl::StrJoin(self, ", ",
-                                            [](std::string* out,
-                                               const proxydhcp::IfAddr& a) {
-                                              absl::StrAppend(
-                                                  out, wire::FormatIpv4(a.ip));
-                                            }))
+           << (self.empty()
+                   ? "no IPv4 address"
+                   : absl::StrJoin(
+                         self, ", ",
+                         [](std::string* out, const proxydhcp::IfAddr& a) {
+                           absl::StrAppend(out, wire::FormatIpv4(a.ip));
+                         }))
            << ") for DHCP, PXE 4011, TFTP and HTTP requests; "
            << (options.seconds > 0
                    ? absl::StrCat("for ", options.seconds, " s or ")

@@ -17,8 +17,8 @@
 #include "absl/time/time.h"
 #include "capture/decode.h"
 #include "proxydhcp/dhcp_message.h"
-#include "proxydhcp/pxe.h"
 #include "proxydhcp/netstate.h"
+#include "proxydhcp/pxe.h"
 #include "proxydhcp/respond.h"
 #include "wire/addr.h"
 

@@ -22,10 +22,10 @@ proxydhcp::ResponderConfig Responder() {
 std::vector<std::pair<uint16_t, wire::Ipv4>> DryRuns(
     const std::vector<proxydhcp::IfAddr>& self) {
   absl::Status read_error;
-  auto report = AnalyzeFile(
-      std::string(PXEPROXY_SOURCE_DIR) +
-          "/tests/fixtures/captures/ovmf-edk2-pxe-to-ipxe-efi.pcap",
-      AnalyzerConfig{Responder(), self}, &read_error);
+  auto report =
+      AnalyzeFile(std::string(PXEPROXY_SOURCE_DIR) +
+                      "/tests/fixtures/captures/ovmf-edk2-pxe-to-ipxe-efi.pcap",
+                  AnalyzerConfig{Responder(), self}, &read_error);
   EXPECT_TRUE(report.ok()) << report.status();
   std::vector<std::pair<uint16_t, wire::Ipv4>> out;
   if (!report.ok()) return out;

@@ -91,10 +91,9 @@ absl::StatusOr<UdpDatagram> ParseIpv4Udp(absl::Span<const uint8_t> packet) {
   d.ttl = ttl;
   d.ip_checksum_ok = InternetChecksum(packet.subspan(0, ihl)) == 0;
   d.udp_checksum = udp_csum;
-  d.udp_checksum_ok =
-      udp_csum == 0 ||
-      InternetChecksum(packet.subspan(ihl, udp_len),
-                       PseudoHeaderSum(src, dst, udp_len)) == 0;
+  d.udp_checksum_ok = udp_csum == 0 ||
+                      InternetChecksum(packet.subspan(ihl, udp_len),
+                                       PseudoHeaderSum(src, dst, udp_len)) == 0;
   return d;
 }
 

@@ -90,7 +90,8 @@ std::vector<ResponderConfig> Configs() {
   ResponderConfig ipxe = base;
   ipxe.menu_url = "http://10.231.0.1/boot.ipxe?mac=${net0/mac}";
   ipxe.classify.ipxe_user_classes = {"gPXE", "myipxe"};
-  ipxe.classify.vendor_class_prefixes = {"PXEClient", "HTTPClient", "Etherboot"};
+  ipxe.classify.vendor_class_prefixes = {"PXEClient", "HTTPClient",
+                                         "Etherboot"};
   out.push_back(ipxe);
   // 6: MAC rules overriding the file and the UEFI strategy.
   ResponderConfig rules = base;
@@ -108,9 +109,14 @@ std::vector<ResponderConfig> Configs() {
   return out;
 }
 
-const wire::Ipv4 kSources[] = {
-    0, Ip("10.231.0.141"), Ip("10.231.0.254"), Ip("10.99.0.7"),
-    Ip("10.66.1.1"), Ip("127.0.0.1"), Ip("10.231.0.1"), Ip("192.168.7.7")};
+const wire::Ipv4 kSources[] = {0,
+                               Ip("10.231.0.141"),
+                               Ip("10.231.0.254"),
+                               Ip("10.99.0.7"),
+                               Ip("10.66.1.1"),
+                               Ip("127.0.0.1"),
+                               Ip("10.231.0.1"),
+                               Ip("192.168.7.7")};
 const wire::Ipv4 kDests[] = {wire::kIpv4Broadcast, Ip("10.231.0.1"),
                              Ip("10.99.0.1"), Ip("10.232.0.1"),
                              Ip("10.231.0.77")};
@@ -173,9 +179,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const Reply& r = std::get<Reply>(d);
   FUZZ_CHECK(r.ifindex == meta.ifindex);
   FUZZ_CHECK(!r.bytes.empty());
-  absl::StatusOr<wire::UdpDatagram> out =
-      r.broadcast ? wire::ParseEthernetUdp(r.bytes)
-                  : wire::ParseIpv4Udp(r.bytes);
+  absl::StatusOr<wire::UdpDatagram> out = r.broadcast
+                                              ? wire::ParseEthernetUdp(r.bytes)
+                                              : wire::ParseIpv4Udp(r.bytes);
   FUZZ_CHECK(out.ok());
   FUZZ_CHECK(out->ip_checksum_ok && out->udp_checksum_ok);
   FUZZ_CHECK(out->udp_checksum != 0);
@@ -202,6 +208,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FUZZ_CHECK(reply->chaddr == req->chaddr);
   // A proxy never hands out an address: yiaddr is 0, or on 4011 the
   // client's own ciaddr echoed (as the PXE spec's ACK does).
-  FUZZ_CHECK(reply->yiaddr == (out->src_port == kPxeBinlPort ? req->ciaddr : 0));
+  FUZZ_CHECK(reply->yiaddr ==
+             (out->src_port == kPxeBinlPort ? req->ciaddr : 0));
   return 0;
 }

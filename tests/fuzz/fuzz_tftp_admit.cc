@@ -93,7 +93,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   fuzz::Input in(data, size);
   uint8_t l = in.U8();
   AdmitLimits limits;
-  limits.max_sessions = 1 + (l & 3) * 4;             // 1, 5, 9, 13
+  limits.max_sessions = 1 + (l & 3) * 4;              // 1, 5, 9, 13
   limits.max_sessions_per_host = 1 + ((l >> 2) & 3);  // 1..4
   limits.single_port = (l >> 4) & 1;
   if ((l >> 5) & 1) limits.max_blksize = 1024;
@@ -105,7 +105,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   occ.host_sessions = occ.sessions ? (o >> 4) % (occ.sessions + 1) : 0;
   uint8_t same = in.U8();
   if (occ.host_sessions > 0 && (same & 3) != 0) {
-    occ.same_port_file = (same & 3) == 1 ? "f1000" : (same & 3) == 2 ? "menu" : "big";
+    occ.same_port_file = (same & 3) == 1   ? "f1000"
+                         : (same & 3) == 2 ? "menu"
+                                           : "big";
   }
   Peer peer;
   peer.endpoint = {0x0ae70091, static_cast<uint16_t>(1024 + (same >> 2))};
@@ -117,8 +119,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(std::string(ReasonName(r->reason)) != "unknown");
     if (r->reason == Reason::kMaxSessions ||
         r->reason == Reason::kMaxSessionsPerHost ||
-        r->reason == Reason::kStrayError || r->reason == Reason::kDuplicateRrq ||
-        r->reason == Reason::kMalformed) {
+        r->reason == Reason::kStrayError ||
+        r->reason == Reason::kDuplicateRrq || r->reason == Reason::kMalformed) {
       FUZZ_CHECK(!r->answer);
     }
     if (r->answer) {

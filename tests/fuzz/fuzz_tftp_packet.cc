@@ -26,8 +26,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   absl::Span<const uint8_t> in(data, size);
   absl::StatusOr<tftp::Opcode> op = tftp::PeekOpcode(in);
   // Two bytes, opcode 1..6.
-  FUZZ_CHECK(op.ok() == (size >= 2 && data[0] == 0 && data[1] >= 1 &&
-                         data[1] <= 6));
+  FUZZ_CHECK(op.ok() ==
+             (size >= 2 && data[0] == 0 && data[1] >= 1 && data[1] <= 6));
 
   absl::StatusOr<tftp::Ack> ack = tftp::ParseAck(in);
   if (ack.ok()) {

@@ -36,8 +36,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     CheckSame(*eth, *back, true);
     FUZZ_CHECK(back->ip_checksum_ok && back->udp_checksum_ok);
     FUZZ_CHECK(back->udp_checksum != 0);  // Build always computes one
-    FUZZ_CHECK(wire::VerifyIpv4UdpChecksums(
-        absl::MakeConstSpan(built).subspan(14)));
+    FUZZ_CHECK(
+        wire::VerifyIpv4UdpChecksums(absl::MakeConstSpan(built).subspan(14)));
   }
   absl::StatusOr<wire::UdpDatagram> ip = wire::ParseIpv4Udp(in);
   if (ip.ok()) {

@@ -41,7 +41,8 @@ namespace {
 double Now() {
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+  return static_cast<double>(ts.tv_sec) +
+         static_cast<double>(ts.tv_nsec) * 1e-9;
 }
 
 void Put16(std::vector<uint8_t>& v, size_t at, unsigned x) {
@@ -131,8 +132,8 @@ int main(int argc, char** argv) {
   }
   in_addr dst_ip{}, src_ip{};
   if (inet_pton(AF_INET, dst.c_str(), &dst_ip) != 1 ||
-      inet_pton(AF_INET, src.c_str(), &src_ip) != 1 || hosts < 1 ||
-      ports < 1 || sport < 1 || sport + ports > 65536) {
+      inet_pton(AF_INET, src.c_str(), &src_ip) != 1 || hosts < 1 || ports < 1 ||
+      sport < 1 || sport + ports > 65536) {
     std::fprintf(stderr,
                  "usage: rrq_flood --dst=IP --src=IP [--hosts=H] [--ports=P] "
                  "[--sport=N] [--count=N] [--pps=R] [--file=NAME] [--mix]\n");

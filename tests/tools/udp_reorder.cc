@@ -255,9 +255,9 @@ int main(int argc, char** argv) {
     for (Direction* d : {&ab, &ba}) {
       for (auto& [key, flow] : d->flows) {
         if (!flow.held) continue;
-        auto ms = std::chrono::ceil<std::chrono::milliseconds>(flow.deadline -
-                                                               now)
-                      .count();
+        auto ms =
+            std::chrono::ceil<std::chrono::milliseconds>(flow.deadline - now)
+                .count();
         if (ms < 0) ms = 0;
         if (timeout < 0 || ms < timeout) timeout = static_cast<int>(ms);
       }
