@@ -112,12 +112,7 @@ Action Session::OnAck(uint16_t block) {
   return SendWindow(acked_ + 1, acked_ + 1 <= sent_);
 }
 
-Action Session::OnRepeatedRequest() {
-  if (finished_) return Action::None(Action::Ignored::kFinished);
-  // Heard, or the timer still retransmits on its own: nothing more.
-  if (heard_ || retries_ <= p_.max_retries_before_ack) {
-    return Action::None(Action::Ignored::kNo);
-  }
+Action Session::Resend() {
   if (oack_pending_) {
     Action a{Action::Kind::kSendOack};
     a.retransmit = true;
@@ -127,6 +122,15 @@ Action Session::OnRepeatedRequest() {
     return {Action::Kind::kSendData, acked_ + 1, acked_ + 1, true};
   }
   return SendWindow(acked_ + 1, true);
+}
+
+Action Session::OnRepeatedRequest() {
+  if (finished_) return Action::None(Action::Ignored::kFinished);
+  // Heard, or the timer still retransmits on its own: nothing more.
+  if (heard_ || retries_ <= p_.max_retries_before_ack) {
+    return Action::None(Action::Ignored::kNo);
+  }
+  return Resend();
 }
 
 Action Session::OnTimeout() {
@@ -139,15 +143,7 @@ Action Session::OnTimeout() {
   if (!heard_ && retries_ > p_.max_retries_before_ack) {
     return {Action::Kind::kWait};  // silent: the request may be forged
   }
-  if (oack_pending_) {
-    Action a{Action::Kind::kSendOack};
-    a.retransmit = true;
-    return a;
-  }
-  if (p_.timeout_resends_one_block) {
-    return {Action::Kind::kSendData, acked_ + 1, acked_ + 1, true};
-  }
-  return SendWindow(acked_ + 1, true);
+  return Resend();
 }
 
 }  // namespace tftp

@@ -112,6 +112,9 @@ class Session {
 
  private:
   Action SendWindow(uint64_t first, bool retransmit);
+  // What is unanswered, again: the OACK, or the window (one block in
+  // single-port mode) after the last acknowledged block.
+  Action Resend();
   void Progress(uint64_t acked);
 
   SessionParams p_;
