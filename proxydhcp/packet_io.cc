@@ -7,8 +7,11 @@
 #include <netinet/in.h>
 #include <pcap/pcap.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include <atomic>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -18,6 +21,22 @@ namespace {
 
 absl::Status Errno(absl::string_view what) {
   return absl::ErrnoToStatus(errno, what);
+}
+
+// sendmmsg over `msgs`, resuming after a packet that fails (sendmmsg stops
+// at the first error and reports it only if nothing was sent).
+void SendAll(int fd, std::vector<mmsghdr>& msgs, std::vector<int>* errors) {
+  errors->assign(msgs.size(), 0);
+  size_t done = 0;
+  while (done < msgs.size()) {
+    int n = sendmmsg(fd, msgs.data() + done, msgs.size() - done, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      (*errors)[done++] = errno;
+      continue;
+    }
+    done += static_cast<size_t>(n);
+  }
 }
 
 }  // namespace
@@ -43,7 +62,7 @@ absl::StatusOr<std::vector<sock_filter>> CompileBpf(const std::string& expr) {
 }
 
 absl::StatusOr<std::unique_ptr<PacketSocket>> PacketSocket::Open(
-    int ifindex, const std::vector<sock_filter>& filter) {
+    int ifindex, const std::vector<sock_filter>& filter, RingSize ring) {
   // Protocol 0 receives nothing until bind, so no frame slips past the filter.
   int fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return Errno("socket(AF_PACKET)");
@@ -64,19 +83,99 @@ absl::StatusOr<std::unique_ptr<PacketSocket>> PacketSocket::Open(
       0) {
     setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
   }
-  sockaddr_ll sll{};
-  sll.sll_family = AF_PACKET;
-  sll.sll_protocol = htons(ETH_P_IP);
-  sll.sll_ifindex = ifindex;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&sll), sizeof(sll)) != 0) {
-    absl::Status s = Errno("bind(AF_PACKET)");
-    close(fd);
+  // The ring before bind: nothing is queued where it would never be read.
+  std::unique_ptr<PacketSocket> sock(new PacketSocket(fd, ifindex));
+  if (ring.frames == 0) {
+    sock->buffer_.resize(65536);
+  } else if (absl::Status s = sock->MapRing(ring); !s.ok()) {
     return s;
   }
-  return std::unique_ptr<PacketSocket>(new PacketSocket(fd, ifindex));
+  if (absl::Status s = sock->Rebind(ifindex); !s.ok()) return s;
+  return sock;
 }
 
-PacketSocket::~PacketSocket() { close(fd_); }
+absl::Status PacketSocket::MapRing(RingSize ring) {
+  int version = TPACKET_V2;
+  if (setsockopt(fd_, SOL_PACKET, PACKET_VERSION, &version, sizeof(version)) !=
+      0) {
+    return Errno("PACKET_VERSION");
+  }
+  // Blocks of 1 MiB (a multiple of the page and of the slot), whole slots.
+  const uint32_t block = 1 << 20;
+  tpacket_req req{};
+  req.tp_frame_size = ring.frame_bytes;
+  req.tp_block_size = block;
+  req.tp_block_nr = (ring.frames * ring.frame_bytes + block - 1) / block;
+  req.tp_frame_nr = req.tp_block_nr * (block / ring.frame_bytes);
+  if (setsockopt(fd_, SOL_PACKET, PACKET_RX_RING, &req, sizeof(req)) != 0) {
+    return Errno("PACKET_RX_RING");
+  }
+  ring_bytes_ = static_cast<size_t>(req.tp_block_size) * req.tp_block_nr;
+  void* p =
+      mmap(nullptr, ring_bytes_, PROT_READ | PROT_WRITE, MAP_SHARED, fd_, 0);
+  if (p == MAP_FAILED) return Errno("mmap(PACKET_RX_RING)");
+  ring_ = static_cast<uint8_t*>(p);
+  ring_size_ = RingSize{req.tp_frame_nr, ring.frame_bytes};
+  return absl::OkStatus();
+}
+
+PacketSocket::~PacketSocket() {
+  if (ring_ != nullptr) munmap(ring_, ring_bytes_);
+  close(fd_);
+}
+
+std::optional<absl::Span<const uint8_t>> PacketSocket::NextRingFrame(
+    ReceiveMeta* meta) {
+  // Give the slot handed out last back to the kernel (the frame stays valid
+  // until the next call, as with the socket buffer).
+  if (ring_held_ != nullptr) {
+    auto* h = reinterpret_cast<tpacket2_hdr*>(ring_held_);
+    std::atomic_ref<uint32_t>(h->tp_status)
+        .store(TP_STATUS_KERNEL, std::memory_order_release);
+    ring_held_ = nullptr;
+  }
+  for (;;) {
+    uint8_t* slot =
+        ring_ + static_cast<size_t>(ring_next_) * ring_size_.frame_bytes;
+    auto* h = reinterpret_cast<tpacket2_hdr*>(slot);
+    const uint32_t status =
+        std::atomic_ref<uint32_t>(h->tp_status).load(std::memory_order_acquire);
+    if ((status & TP_STATUS_USER) == 0) return std::nullopt;
+    ring_next_ = (ring_next_ + 1) % ring_size_.frames;
+    const auto* from =
+        reinterpret_cast<const sockaddr_ll*>(slot + TPACKET_ALIGN(sizeof(*h)));
+    if (from->sll_pkttype == PACKET_OUTGOING || h->tp_snaplen < h->tp_len ||
+        h->tp_mac + h->tp_snaplen > ring_size_.frame_bytes) {
+      // Our own replies; or a frame longer than a slot, which the kernel
+      // cut: never decided on, counted.
+      if (from->sll_pkttype != PACKET_OUTGOING) ++truncated_;
+      std::atomic_ref<uint32_t>(h->tp_status)
+          .store(TP_STATUS_KERNEL, std::memory_order_release);
+      continue;
+    }
+    *meta = ReceiveMeta{};
+    meta->ifindex = from->sll_ifindex != 0 ? from->sll_ifindex : ifindex_;
+    meta->other_host = from->sll_pkttype == PACKET_OTHERHOST;
+    meta->vlan_tagged = (status & TP_STATUS_VLAN_VALID) != 0;
+    meta->csum_not_ready = (status & TP_STATUS_CSUMNOTREADY) != 0;
+    meta->csum_valid = (status & TP_STATUS_CSUM_VALID) != 0;
+    ring_held_ = slot;
+    return absl::MakeConstSpan(slot + h->tp_mac, h->tp_snaplen);
+  }
+}
+
+int PacketSocket::TakeError() {
+  int err = 0;
+  socklen_t len = sizeof(err);
+  if (getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len) != 0) return errno;
+  return err;
+}
+
+uint64_t PacketSocket::TakeTruncated() {
+  uint64_t n = truncated_;
+  truncated_ = 0;
+  return n;
+}
 
 absl::StatusOr<std::optional<std::vector<uint8_t>>> PacketSocket::Receive(
     bool* vlan_tagged) {
@@ -91,6 +190,7 @@ absl::StatusOr<std::optional<std::vector<uint8_t>>> PacketSocket::Receive(
 
 absl::StatusOr<std::optional<absl::Span<const uint8_t>>>
 PacketSocket::ReceiveFrame(ReceiveMeta* meta) {
+  if (ring_ != nullptr) return NextRingFrame(meta);
   for (;;) {
     sockaddr_ll from{};
     iovec iov{buffer_.data(), buffer_.size()};
@@ -154,6 +254,7 @@ absl::Status PacketSocket::Rebind(int ifindex) {
   if (bind(fd_, reinterpret_cast<sockaddr*>(&sll), sizeof(sll)) != 0) {
     return Errno("bind(AF_PACKET)");
   }
+  TakeError();  // an ENETDOWN left from the interface bound before
   ifindex_ = ifindex;
   return absl::OkStatus();
 }
@@ -169,6 +270,46 @@ absl::Status PacketSocket::Send(absl::Span<const uint8_t> frame) {
                      reinterpret_cast<sockaddr*>(&to), sizeof(to));
   if (n < 0) return Errno("sendto(AF_PACKET)");
   return absl::OkStatus();
+}
+
+void PacketSocket::SendMany(absl::Span<const OutPacket> packets,
+                            std::vector<int>* errors) {
+  std::vector<sockaddr_ll> to(packets.size());
+  std::vector<iovec> iov(packets.size());
+  std::vector<mmsghdr> msgs(packets.size());
+  for (size_t i = 0; i < packets.size(); ++i) {
+    const auto& b = packets[i].bytes;
+    to[i].sll_family = AF_PACKET;
+    to[i].sll_protocol = htons(ETH_P_IP);
+    to[i].sll_ifindex = ifindex_;
+    to[i].sll_halen = 6;
+    std::copy(b.begin(), b.begin() + std::min<size_t>(6, b.size()),
+              to[i].sll_addr);
+    iov[i] = {const_cast<uint8_t*>(b.data()), b.size()};
+    msgs[i].msg_hdr.msg_name = &to[i];
+    msgs[i].msg_hdr.msg_namelen = sizeof(to[i]);
+    msgs[i].msg_hdr.msg_iov = &iov[i];
+    msgs[i].msg_hdr.msg_iovlen = 1;
+  }
+  SendAll(fd_, msgs, errors);
+}
+
+void RawIpSender::SendMany(absl::Span<const OutPacket> packets,
+                           std::vector<int>* errors) {
+  std::vector<sockaddr_in> to(packets.size());
+  std::vector<iovec> iov(packets.size());
+  std::vector<mmsghdr> msgs(packets.size());
+  for (size_t i = 0; i < packets.size(); ++i) {
+    to[i].sin_family = AF_INET;
+    to[i].sin_addr.s_addr = htonl(packets[i].dst);
+    iov[i] = {const_cast<uint8_t*>(packets[i].bytes.data()),
+              packets[i].bytes.size()};
+    msgs[i].msg_hdr.msg_name = &to[i];
+    msgs[i].msg_hdr.msg_namelen = sizeof(to[i]);
+    msgs[i].msg_hdr.msg_iov = &iov[i];
+    msgs[i].msg_hdr.msg_iovlen = 1;
+  }
+  SendAll(fd_, msgs, errors);
 }
 
 absl::StatusOr<std::unique_ptr<RawIpSender>> RawIpSender::Open() {

@@ -25,10 +25,32 @@ constexpr char kProxyBpfFilter[] = "udp dst port 67 or udp dst port 4011";
 // Compiles a pcap filter expression for Ethernet frames.
 absl::StatusOr<std::vector<sock_filter>> CompileBpf(const std::string& expr);
 
+// A receive ring (PACKET_RX_RING, TPACKET_V2): the kernel writes frames
+// straight into memory shared with us, so a burst costs no system call per
+// frame, and its depth is ours to choose: a socket buffer is capped at
+// net.core.rmem_max (208 KiB by default) once root is gone, the ring is not.
+// Frames are fixed slots, each visible as soon as it is written: nothing
+// waits for a block to fill (TPACKET_V3 would, adding latency at low rates).
+struct RingSize {
+  uint32_t frames = 0;  // 0: no ring, a socket buffer as before
+  uint32_t frame_bytes = 2048;
+};
+// 16384 slots of 2 KiB (32 MiB): a rack of 10,000 machines powering on at
+// once queues its DISCOVERs without a drop (BENCHMARKS.md, boot storm).
+constexpr RingSize kDefaultRing{16384, 2048};
+
+// One outgoing packet of a batch: the bytes, and for RawIpSender the
+// destination (PacketSocket reads the MAC from the frame).
+struct OutPacket {
+  absl::Span<const uint8_t> bytes;
+  wire::Ipv4 dst = 0;
+};
+
 class PacketSocket {
  public:
   static absl::StatusOr<std::unique_ptr<PacketSocket>> Open(
-      int ifindex, const std::vector<sock_filter>& filter);
+      int ifindex, const std::vector<sock_filter>& filter,
+      RingSize ring = RingSize{});
   ~PacketSocket();
   PacketSocket(const PacketSocket&) = delete;
   PacketSocket& operator=(const PacketSocket&) = delete;
@@ -48,6 +70,16 @@ class PacketSocket {
   absl::StatusOr<std::optional<absl::Span<const uint8_t>>> ReceiveFrame(
       ReceiveMeta* meta);
   absl::Status Send(absl::Span<const uint8_t> frame);
+  // Sends a batch with sendmmsg; `errors[i]` is 0 or the errno of packet i
+  // (one failing packet does not stop the rest).
+  void SendMany(absl::Span<const OutPacket> packets, std::vector<int>* errors);
+  // The socket's pending error (SO_ERROR, read and so cleared), 0 if none.
+  // With a ring nothing else reads it: the kernel sets ENETDOWN when the
+  // interface goes down, poll then reports POLLERR at once, and the next
+  // send would fail with it.
+  int TakeError();
+  // Frames the ring cut short (longer than a slot); counted, never decided.
+  uint64_t TakeTruncated();
   // Moves the socket to another interface (one deleted and created again
   // has a new index). The socket keeps its filter and its receive buffer,
   // which could not be made as deep again once root is dropped.
@@ -62,9 +94,18 @@ class PacketSocket {
 
  private:
   PacketSocket(int fd, int ifindex) : fd_(fd), ifindex_(ifindex) {}
+  absl::Status MapRing(RingSize ring);
+  // The ring's next frame, releasing the one handed out before.
+  std::optional<absl::Span<const uint8_t>> NextRingFrame(ReceiveMeta* meta);
   int fd_;
   int ifindex_;
-  std::vector<uint8_t> buffer_ = std::vector<uint8_t>(65536);
+  std::vector<uint8_t> buffer_;  // without a ring
+  uint8_t* ring_ = nullptr;
+  size_t ring_bytes_ = 0;
+  RingSize ring_size_;
+  uint32_t ring_next_ = 0;        // the slot to look at next
+  uint8_t* ring_held_ = nullptr;  // the slot handed out, released next call
+  uint64_t truncated_ = 0;
 };
 
 // AF_INET/SOCK_RAW/IPPROTO_RAW: we write the IPv4 and UDP headers, the kernel
@@ -76,6 +117,8 @@ class RawIpSender {
   absl::Status Send(const wire::UdpDatagram& d);
   // An IPv4 packet already built (Decide's Reply::bytes), routed to `dst`.
   absl::Status Send(absl::Span<const uint8_t> packet, wire::Ipv4 dst);
+  // As PacketSocket::SendMany, each packet routed to its `dst`.
+  void SendMany(absl::Span<const OutPacket> packets, std::vector<int>* errors);
 
  private:
   explicit RawIpSender(int fd) : fd_(fd) {}

@@ -27,7 +27,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(
           absl::StrCat("interface ", name, " does not exist"));
     }
     absl::StatusOr<std::unique_ptr<PacketSocket>> sock =
-        PacketSocket::Open(info->index, *filter);
+        PacketSocket::Open(info->index, *filter, kDefaultRing);
     if (!sock.ok()) {
       return absl::Status(sock.status().code(),
                           absl::StrCat(name, ": ", sock.status().message()));
@@ -125,6 +125,8 @@ void Server::OnNetlink() {
 int Server::PollTimeoutMs() const {
   const auto now = wire::LogLimiter::Clock::now();
   int timeout = monitor_->TimeoutMs(now);
+  if (reply_summary_due_)
+    timeout = timeout < 0 ? 1000 : std::min(timeout, 1000);
   if (settle_since_) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
                     *settle_since_ + kSettle - now)
@@ -164,6 +166,13 @@ void Server::Run(int stop_fd) {
     for (size_t i = 3; i < fds.size(); ++i) {
       if (fds[i].revents == 0) continue;
       const Listener& l = listeners_[i - 3];
+      if ((fds[i].revents & POLLERR) != 0) {
+        // The interface went down (ENETDOWN): read the error so that poll
+        // stops reporting it; netlink tells when it is back.
+        if (int err = l.socket->TakeError(); err != 0) {
+          VLOG(1) << l.name << ": " << absl::ErrnoToStatus(err, "socket");
+        }
+      }
       for (int k = 0; k < kBatch; ++k) {
         ReceiveMeta meta;
         absl::StatusOr<std::optional<absl::Span<const uint8_t>>> frame =
@@ -180,7 +189,13 @@ void Server::Run(int stop_fd) {
         if (!frame->has_value()) break;
         HandleFrame(l, **frame, meta);
       }
+      // What this round decided goes out now, in one sendmmsg per socket:
+      // a batch never waits for more frames, so one request alone is
+      // answered as fast as before.
+      FlushReplies(l);
+      counters_.truncated += l.socket->TakeTruncated();
     }
+    LogReplySummary();
     if (fds[1].revents != 0 ||
         monitor_->TimeoutMs(wire::LogLimiter::Clock::now()) == 0) {
       OnNetlink();
@@ -235,28 +250,86 @@ void Server::HandleFrame(const Listener& l, absl::Span<const uint8_t> frame,
     LogIgnore(l, *ig);
     return;
   }
-  const Reply& reply = std::get<Reply>(d);
-  absl::Status sent = reply.broadcast ? l.socket->Send(reply.bytes)
-                                      : raw_->Send(reply.bytes, reply.dst_ip);
-  const std::string who =
-      absl::StrFormat("mac=%s xid=0x%08x", wire::FormatMac(reply.message.mac()),
-                      reply.message.xid);
-  if (!sent.ok()) {
+  pending_.push_back(std::move(std::get<Reply>(d)));
+}
+
+void Server::FlushReplies(const Listener& l) {
+  if (pending_.empty()) return;
+  // Broadcasts leave through the interface's packet socket, unicasts (4011,
+  // relays) through the raw socket the kernel routes.
+  std::vector<OutPacket> frames, routed;
+  std::vector<size_t> frame_of, routed_of;
+  for (size_t i = 0; i < pending_.size(); ++i) {
+    const Reply& r = pending_[i];
+    if (r.broadcast) {
+      frames.push_back({r.bytes, 0});
+      frame_of.push_back(i);
+    } else {
+      routed.push_back({r.bytes, r.dst_ip});
+      routed_of.push_back(i);
+    }
+  }
+  std::vector<int> errors(pending_.size(), 0), e;
+  if (!frames.empty()) {
+    l.socket->SendMany(frames, &e);
+    for (size_t k = 0; k < e.size(); ++k) errors[frame_of[k]] = e[k];
+  }
+  if (!routed.empty()) {
+    raw_->SendMany(routed, &e);
+    for (size_t k = 0; k < e.size(); ++k) errors[routed_of[k]] = e[k];
+  }
+  for (size_t i = 0; i < pending_.size(); ++i) {
+    LogReply(l, pending_[i], errors[i]);
+  }
+  pending_.clear();
+}
+
+void Server::LogReply(const Listener& l, const Reply& reply, int error) {
+  const auto now = wire::LogLimiter::Clock::now();
+  auto who = [&] {
+    return absl::StrFormat("mac=%s xid=0x%08x",
+                           wire::FormatMac(reply.message.mac()),
+                           reply.message.xid);
+  };
+  if (error != 0) {
     ++counters_.send_errors;
-    if (auto n =
-            log_limiter_.Admit("send_error", wire::LogLimiter::Clock::now())) {
-      LOG(ERROR) << "send failed " << who << " if=" << l.name << ": " << sent
+    if (auto n = log_limiter_.Admit("send_error", now)) {
+      LOG(ERROR) << "send failed " << who() << " if=" << l.name << ": "
+                 << absl::ErrnoToStatus(error, "send")
                  << wire::LogLimiter::Suffix(*n);
     }
     return;
   }
   ++counters_.replied;
-  LOG(INFO) << MessageTypeName(*reply.message.message_type()) << " " << who
+  // One line per reply, but a LAN can ask for 100,000 replies a second:
+  // past kReplyLogBurst lines a second the rest are counted and summed up
+  // in one line (LogReplySummary); the counters stay exact.
+  std::optional<uint64_t> n = reply_log_.Admit("reply", now);
+  if (!n) {
+    reply_summary_due_ = true;
+    return;
+  }
+  LOG(INFO) << MessageTypeName(*reply.message.message_type()) << " " << who()
             << " if=" << l.name << " arch=" << ArchName(reply.client.arch)
             << " client=" << ClientKindName(reply.client.kind)
             << " file=" << reply.boot_file << " port=" << reply.src_port
-            << " to=" << wire::FormatIpv4(reply.dst_ip) << ":"
-            << reply.dst_port;
+            << " to=" << wire::FormatIpv4(reply.dst_ip) << ":" << reply.dst_port
+            << (*n != 0 ? absl::StrCat(" (", *n, " more replies not logged)")
+                        : "");
+}
+
+void Server::LogReplySummary() {
+  if (!reply_summary_due_) return;
+  const auto now = wire::LogLimiter::Clock::now();
+  if (now - last_reply_summary_ < std::chrono::seconds(1)) return;
+  last_reply_summary_ = now;
+  reply_summary_due_ = false;
+  if (uint64_t n = reply_log_.TakeSuppressed("reply"); n != 0) {
+    LOG(INFO) << "sent " << n
+              << " more replies not logged one by one (more than "
+              << kReplyLogBurst << " a second; " << counters_.replied
+              << " replies in all)";
+  }
 }
 
 }  // namespace proxydhcp

@@ -27,6 +27,8 @@ struct Counters {
   // queue was full: a flood, or a burst deeper than the queue).
   uint64_t kernel_drops = 0;
   uint64_t netlink_resyncs = 0;  // full re-reads after lost notifications
+  // Frames longer than a receive-ring slot (never decided on).
+  uint64_t truncated = 0;
   std::map<std::string, uint64_t> ignored;  // by reason name
 };
 
@@ -48,10 +50,17 @@ class Server {
     std::unique_ptr<PacketSocket> socket;
   };
 
+  // Reply lines logged one by one each second; the rest are summed up.
+  static constexpr uint32_t kReplyLogBurst = 50;
+
   explicit Server(const ResponderConfig& config) : config_(config) {}
-  // Decide, then send what it built, count and log.
+  // Decide; a reply waits in pending_ for the end of the round.
   void HandleFrame(const Listener& l, absl::Span<const uint8_t> frame,
                    const ReceiveMeta& meta);
+  // Sends the round's replies (sendmmsg), then counts and logs each.
+  void FlushReplies(const Listener& l);
+  void LogReply(const Listener& l, const Reply& reply, int error);
+  void LogReplySummary();
   void LogIgnore(const Listener& l, const Ignore& ig);
   void LogAddresses();
   void Rebind();
@@ -71,6 +80,10 @@ class Server {
   // When the last netlink change arrived, while its log line is pending.
   std::optional<wire::LogLimiter::Clock::time_point> settle_since_;
   wire::LogLimiter log_limiter_;  // hostile input and send errors
+  std::vector<Reply> pending_;    // decided this round, not yet sent
+  wire::LogLimiter reply_log_{std::chrono::seconds(1), kReplyLogBurst};
+  bool reply_summary_due_ = false;
+  wire::LogLimiter::Clock::time_point last_reply_summary_{};
 };
 
 }  // namespace proxydhcp

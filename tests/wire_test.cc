@@ -1,6 +1,7 @@
 #include "gtest/gtest.h"
 #include "wire/addr.h"
 #include "wire/byte_reader.h"
+#include "wire/log_limiter.h"
 #include "wire/udp_frame.h"
 
 namespace wire {
@@ -109,3 +110,28 @@ TEST(UdpFrame, SkipsOneVlanTag) {
 
 }  // namespace
 }  // namespace wire
+
+TEST(LogLimiter, OneLinePerIntervalThenTheSuppressedCount) {
+  wire::LogLimiter l(std::chrono::seconds(10));
+  const auto t0 = wire::LogLimiter::Clock::time_point{};
+  ASSERT_TRUE(l.Admit("bad_source", t0).has_value());
+  EXPECT_FALSE(l.Admit("bad_source", t0 + std::chrono::seconds(1)));
+  EXPECT_FALSE(l.Admit("bad_source", t0 + std::chrono::seconds(9)));
+  // Another key has its own budget.
+  EXPECT_EQ(l.Admit("reverse_path", t0 + std::chrono::seconds(9)), 0u);
+  EXPECT_EQ(l.Admit("bad_source", t0 + std::chrono::seconds(10)), 2u);
+  EXPECT_EQ(l.TakeSuppressed("bad_source"), 0u);
+}
+
+TEST(LogLimiter, BurstLinesPerIntervalAndTakeSuppressed) {
+  // The per-reply lines: the first 3 in a second, then a count.
+  wire::LogLimiter l(std::chrono::seconds(1), 3);
+  const auto t0 = wire::LogLimiter::Clock::time_point{};
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(l.Admit("reply", t0), 0u);
+  for (int i = 0; i < 1000; ++i) EXPECT_FALSE(l.Admit("reply", t0));
+  EXPECT_EQ(l.TakeSuppressed("reply"), 1000u);
+  EXPECT_EQ(l.TakeSuppressed("reply"), 0u);
+  EXPECT_FALSE(l.Admit("reply", t0 + std::chrono::milliseconds(999)));
+  EXPECT_EQ(l.Admit("reply", t0 + std::chrono::seconds(1)), 1u);
+  EXPECT_EQ(l.TakeSuppressed("unknown"), 0u);
+}

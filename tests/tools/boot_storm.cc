@@ -19,7 +19,8 @@
 // server's per-source limits apply as on a real network.
 //
 //   boot_storm IFACE SERVER_IP FIRST_CLIENT_IP N SPREAD_MS PCAP BOOT_FILE_PATH
-//              MENU_URL [uefi|bios] [TIMEOUT_S]
+//              MENU_URL [uefi|bios|discover] [TIMEOUT_S]
+// `discover`: the proxyDHCP server alone (a machine is done at its OFFER).
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <net/if.h>
@@ -100,6 +101,7 @@ struct Options {
   int n = 0, spread_ms = 0, timeout_s = 120;
   std::string pcap, boot_path, menu_url;
   bool bios = false;
+  bool discover_only = false;  // proxyDHCP alone: done at the proxy OFFER
 };
 
 // Option 67 may be sent NUL-terminated (pxeproxy does, for EDK2): the name
@@ -167,6 +169,7 @@ class Storm {
   std::map<std::string, uint64_t> why_;
   std::vector<double> to_menu_ms_;
   int finished_ = 0;
+  uint64_t dhcp_replies_ = 0;  // every reply from port 67, retries' included
   uint32_t xid_seq_ = 0x7a000000;
   Clock::time_point t0_;
 };
@@ -347,6 +350,16 @@ void Storm::OnOffer(uint32_t i, const DhcpMessage& msg) {
   Machine& m = m_[i];
   Trace("offer", msg);
   if (msg.xid != m.xid) return;
+  if (m.stage == kOffer && o_.discover_only) {
+    to_menu_ms_.push_back(
+        std::chrono::duration<double, std::milli>(Clock::now() - m.start)
+            .count());
+    by_xid_.erase(m.xid);
+    m.stage = kDone;
+    ++m.timer_gen;
+    ++finished_;
+    return;
+  }
   if (m.stage == kOffer) {
     // binl: a PXE offer without a file sends the client to 4011; bypass:
     // the file is in the offer itself.
@@ -386,6 +399,7 @@ void Storm::OnPacketSocket() {
     if (!udp.ok() || udp->src_port != 67 || udp->dst_port != 68) continue;
     auto msg = proxydhcp::ParseDhcp(udp->payload);
     if (!msg.ok() || msg->op != proxydhcp::kBootReply) continue;
+    ++dhcp_replies_;
     auto it = by_xid_.find(msg->xid);
     if (it == by_xid_.end()) continue;
     OnOffer(it->second, *msg);
@@ -407,10 +421,9 @@ void Storm::OnTftp(uint32_t i, const uint8_t* p, size_t n, uint16_t from) {
   if (op == 6) {  // OACK
     if (m.probing) {
       // OVMF: the size is known, abort (error 0) and ask again for the data.
-      std::vector<uint8_t> err = {0, 5, 0, 0};
-      const char msg[] = "tsize only";
-      err.insert(err.end(), msg, msg + sizeof(msg));
-      SendTftp(i, err);
+      static const uint8_t kAbort[] = {0,   5,   0,   0,   't', 's', 'i', 'z',
+                                       'e', ' ', 'o', 'n', 'l', 'y', 0};
+      SendTftp(i, std::vector<uint8_t>(std::begin(kAbort), std::end(kAbort)));
       m.probing = false;
       return SendRrq(i);
     }
@@ -597,10 +610,10 @@ void Storm::Report() {
   const double wall = std::chrono::duration<double>(Clock::now() - t0_).count();
   std::printf(
       "clients=%d completed=%zu failed=%d wall_s=%.2f p50_ms=%.0f "
-      "p99_ms=%.0f max_ms=%.0f",
+      "p99_ms=%.0f max_ms=%.0f dhcp_replies=%lu",
       o_.n, to_menu_ms_.size(), o_.n - static_cast<int>(to_menu_ms_.size()),
-      wall, pct(0.5), pct(0.99),
-      to_menu_ms_.empty() ? 0.0 : to_menu_ms_.back());
+      wall, pct(0.5), pct(0.99), to_menu_ms_.empty() ? 0.0 : to_menu_ms_.back(),
+      static_cast<unsigned long>(dhcp_replies_));
   for (int s = kOffer; s <= kMenu; ++s) {
     std::printf(" retries_%s=%lu", kStageNames[s],
                 static_cast<unsigned long>(retries_[s]));
@@ -618,7 +631,7 @@ int main(int argc, char** argv) {
   if (argc < 9 || argc > 11) {
     std::fprintf(stderr,
                  "usage: %s IFACE SERVER_IP FIRST_CLIENT_IP N SPREAD_MS PCAP "
-                 "BOOT_FILE_PATH MENU_URL [uefi|bios] [TIMEOUT_S]\n",
+                 "BOOT_FILE_PATH MENU_URL [uefi|bios|discover] [TIMEOUT_S]\n",
                  argv[0]);
     return 2;
   }
@@ -636,7 +649,10 @@ int main(int argc, char** argv) {
   o.pcap = argv[6];
   o.boot_path = argv[7];
   o.menu_url = argv[8];
-  if (argc > 9) o.bios = std::string(argv[9]) == "bios";
+  if (argc > 9) {
+    o.bios = std::string(argv[9]) == "bios";
+    o.discover_only = std::string(argv[9]) == "discover";
+  }
   if (argc > 10 && !absl::SimpleAtoi(argv[10], &o.timeout_s)) return 2;
   std::ifstream in(o.boot_path, std::ios::binary);
   std::vector<uint8_t> file((std::istreambuf_iterator<char>(in)),
