@@ -483,6 +483,51 @@ lab_vm_bios() {
   log "VM $name: SeaBIOS + iPXE option ROM (e1000) mac $mac, pid $LAB_VM_PID, TCG"
 }
 
+# lab_vm_arm64 NAME MAC [TAP] [EXTRA QEMU ARGS]: AAVMF (EDK2 for ARM64,
+# Debian qemu-efi-aarch64) on QEMU's virt machine, virtio-net with no option
+# ROM: EDK2's own PXE stack, client arch 11.
+AAVMF_CODE=${AAVMF_CODE:-/usr/share/AAVMF/AAVMF_CODE.fd}
+AAVMF_VARS=${AAVMF_VARS:-/usr/share/AAVMF/AAVMF_VARS.fd}
+lab_vm_arm64() {
+  local name=$1 mac=$2 tap=${3:-tap0}; shift 3 || shift $#
+  cp "$AAVMF_VARS" "$LAB_WORK/$name-VARS.fd"
+  : >"$LAB_WORK/$name-serial.log"
+  lab_bg "$LAB_WORK/$name-qemu.log" "$NS_BR" qemu-system-aarch64 \
+    "${LAB_QEMU_COMMON[@]}" -machine virt -cpu cortex-a57 -m 512 \
+    -drive if=pflash,format=raw,unit=0,readonly=on,file="$AAVMF_CODE" \
+    -drive if=pflash,format=raw,unit=1,file="$LAB_WORK/$name-VARS.fd" \
+    -netdev tap,id=n0,ifname="$tap",script=no,downscript=no \
+    -device virtio-net-pci,netdev=n0,mac="$mac",romfile=,bootindex=1 \
+    -serial file:"$LAB_WORK/$name-serial.log" \
+    -pidfile "$LAB_WORK/$name-qemu.pid" "$@"
+  LAB_VM_PID=$LAB_LAST_PID
+  LAB_VM_T0=$(lab_ms)
+  log "VM $name: AAVMF (UEFI ARM64, virt/cortex-a57, EDK2 PXE) mac $mac, pid $LAB_VM_PID, TCG"
+}
+
+# lab_vm_ia32 NAME MAC [TAP] [EXTRA QEMU ARGS]: 32-bit OVMF (Debian
+# ovmf-ia32 ships only the Secure-Boot-capable build, which needs SMM; its
+# VARS have no keys, so Secure Boot is off), client arch 6.
+OVMF32_CODE=${OVMF32_CODE:-/usr/share/OVMF/OVMF32_CODE_4M.secboot.fd}
+OVMF32_VARS=${OVMF32_VARS:-/usr/share/OVMF/OVMF32_VARS_4M.fd}
+lab_vm_ia32() {
+  local name=$1 mac=$2 tap=${3:-tap0}; shift 3 || shift $#
+  cp "$OVMF32_VARS" "$LAB_WORK/$name-VARS.fd"
+  : >"$LAB_WORK/$name-serial.log"
+  lab_bg "$LAB_WORK/$name-qemu.log" "$NS_BR" qemu-system-i386 \
+    "${LAB_QEMU_COMMON[@]}" -machine q35,smm=on -m 512 \
+    -global driver=cfi.pflash01,property=secure,value=on \
+    -drive if=pflash,format=raw,unit=0,readonly=on,file="$OVMF32_CODE" \
+    -drive if=pflash,format=raw,unit=1,file="$LAB_WORK/$name-VARS.fd" \
+    -netdev tap,id=n0,ifname="$tap",script=no,downscript=no \
+    -device virtio-net-pci,netdev=n0,mac="$mac",romfile=,bootindex=1 \
+    -serial file:"$LAB_WORK/$name-serial.log" \
+    -pidfile "$LAB_WORK/$name-qemu.pid" "$@"
+  LAB_VM_PID=$LAB_LAST_PID
+  LAB_VM_T0=$(lab_ms)
+  log "VM $name: OVMF ia32 (UEFI IA32, q35+SMM, EDK2 PXE) mac $mac, pid $LAB_VM_PID, TCG"
+}
+
 lab_vm_stop() { [ -n "${LAB_VM_PID:-}" ] && lab_kill "$LAB_VM_PID"; LAB_VM_PID=; }
 
 lab_since_vm() { lab_secs $(( $(lab_ms) - LAB_VM_T0 )); }
