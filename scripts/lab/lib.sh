@@ -528,6 +528,29 @@ lab_vm_ia32() {
   log "VM $name: OVMF ia32 (UEFI IA32, q35+SMM, EDK2 PXE) mac $mac, pid $LAB_VM_PID, TCG"
 }
 
+# lab_vm_uefisb NAME MAC [TAP] [EXTRA QEMU ARGS]: OVMF with Secure Boot on
+# and Microsoft's keys enrolled (Debian ovmf: OVMF_CODE_4M.ms.fd needs SMM,
+# OVMF_VARS_4M.ms.fd has the keys and SecureBoot enabled), EDK2 PXE.
+OVMF_SB_CODE=${OVMF_SB_CODE:-/usr/share/OVMF/OVMF_CODE_4M.ms.fd}
+OVMF_SB_VARS=${OVMF_SB_VARS:-/usr/share/OVMF/OVMF_VARS_4M.ms.fd}
+lab_vm_uefisb() {
+  local name=$1 mac=$2 tap=${3:-tap0}; shift 3 || shift $#
+  cp "$OVMF_SB_VARS" "$LAB_WORK/$name-VARS.fd"
+  : >"$LAB_WORK/$name-serial.log"
+  lab_bg "$LAB_WORK/$name-qemu.log" "$NS_BR" qemu-system-x86_64 \
+    "${LAB_QEMU_COMMON[@]}" -machine q35,smm=on -m 512 \
+    -global driver=cfi.pflash01,property=secure,value=on \
+    -drive if=pflash,format=raw,unit=0,readonly=on,file="$OVMF_SB_CODE" \
+    -drive if=pflash,format=raw,unit=1,file="$LAB_WORK/$name-VARS.fd" \
+    -netdev tap,id=n0,ifname="$tap",script=no,downscript=no \
+    -device virtio-net-pci,netdev=n0,mac="$mac",romfile=,bootindex=1 \
+    -serial file:"$LAB_WORK/$name-serial.log" \
+    -pidfile "$LAB_WORK/$name-qemu.pid" "$@"
+  LAB_VM_PID=$LAB_LAST_PID
+  LAB_VM_T0=$(lab_ms)
+  log "VM $name: OVMF Secure Boot (Microsoft keys, q35+SMM, EDK2 PXE) mac $mac, pid $LAB_VM_PID, TCG"
+}
+
 lab_vm_stop() { [ -n "${LAB_VM_PID:-}" ] && lab_kill "$LAB_VM_PID"; LAB_VM_PID=; }
 
 lab_since_vm() { lab_secs $(( $(lab_ms) - LAB_VM_T0 )); }
