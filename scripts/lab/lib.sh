@@ -400,7 +400,8 @@ EOF
 # built-in TFTP (LAB_TFTP=builtin, the default: the case fails if nothing
 # serves :69). For debugging, LAB_TFTP=hpa runs it with --notftp beside
 # tftpd-hpa on the same address, and LAB_TFTP=auto falls back to that when
-# the built-in server does not come up.
+# the built-in server does not come up. LAB_TFTP=none: pxeproxy alone (the
+# case gives --notftp and runs a TFTP server elsewhere).
 # lab_proxy [PXEPROXY FLAGS...]
 LAB_TFTP=${LAB_TFTP:-builtin}
 lab_proxy_ready() {  # ready, or die if it exited
@@ -410,6 +411,15 @@ lab_proxy_ready() {  # ready, or die if it exited
 lab_proxy() {
   [ -x "${PXEPROXY:-}" ] || die "pxeproxy binary not found: '${PXEPROXY:-}'"
   local mode=$LAB_TFTP
+  if [ "$mode" = none ]; then  # the case passes --notftp and serves TFTP itself
+    lab_bg "$LAB_WORK/pxeproxy.log" "$NS_PROXY" "$PXEPROXY" "$@" eth0
+    LAB_PROXY_PID=$LAB_LAST_PID
+    lab_wait_for 10 "pxeproxy ready" lab_proxy_ready ||
+      die "pxeproxy did not start: $(tail -5 "$LAB_WORK/pxeproxy.log")"
+    LAB_TFTP_USED=none
+    log "pxeproxy (pid $LAB_PROXY_PID): $PXEPROXY $* eth0  [no TFTP]"
+    return 0
+  fi
   if [ "$mode" != hpa ]; then
     lab_bg "$LAB_WORK/pxeproxy.log" "$NS_PROXY" "$PXEPROXY" "$@" eth0
     LAB_PROXY_PID=$LAB_LAST_PID
