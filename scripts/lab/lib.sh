@@ -400,7 +400,8 @@ EOF
 # built-in TFTP (LAB_TFTP=builtin, the default: the case fails if nothing
 # serves :69). For debugging, LAB_TFTP=hpa runs it with --notftp beside
 # tftpd-hpa on the same address, and LAB_TFTP=auto falls back to that when
-# the built-in server does not come up.
+# the built-in server does not come up. LAB_TFTP=none: pxeproxy alone (the
+# case gives --notftp and runs a TFTP server elsewhere).
 # lab_proxy [PXEPROXY FLAGS...]
 LAB_TFTP=${LAB_TFTP:-builtin}
 lab_proxy_ready() {  # ready, or die if it exited
@@ -410,6 +411,15 @@ lab_proxy_ready() {  # ready, or die if it exited
 lab_proxy() {
   [ -x "${PXEPROXY:-}" ] || die "pxeproxy binary not found: '${PXEPROXY:-}'"
   local mode=$LAB_TFTP
+  if [ "$mode" = none ]; then  # the case passes --notftp and serves TFTP itself
+    lab_bg "$LAB_WORK/pxeproxy.log" "$NS_PROXY" "$PXEPROXY" "$@" eth0
+    LAB_PROXY_PID=$LAB_LAST_PID
+    lab_wait_for 10 "pxeproxy ready" lab_proxy_ready ||
+      die "pxeproxy did not start: $(tail -5 "$LAB_WORK/pxeproxy.log")"
+    LAB_TFTP_USED=none
+    log "pxeproxy (pid $LAB_PROXY_PID): $PXEPROXY $* eth0  [no TFTP]"
+    return 0
+  fi
   if [ "$mode" != hpa ]; then
     lab_bg "$LAB_WORK/pxeproxy.log" "$NS_PROXY" "$PXEPROXY" "$@" eth0
     LAB_PROXY_PID=$LAB_LAST_PID
@@ -481,6 +491,74 @@ lab_vm_bios() {
   LAB_VM_PID=$LAB_LAST_PID
   LAB_VM_T0=$(lab_ms)
   log "VM $name: SeaBIOS + iPXE option ROM (e1000) mac $mac, pid $LAB_VM_PID, TCG"
+}
+
+# lab_vm_arm64 NAME MAC [TAP] [EXTRA QEMU ARGS]: AAVMF (EDK2 for ARM64,
+# Debian qemu-efi-aarch64) on QEMU's virt machine, virtio-net with no option
+# ROM: EDK2's own PXE stack, client arch 11.
+AAVMF_CODE=${AAVMF_CODE:-/usr/share/AAVMF/AAVMF_CODE.fd}
+AAVMF_VARS=${AAVMF_VARS:-/usr/share/AAVMF/AAVMF_VARS.fd}
+lab_vm_arm64() {
+  local name=$1 mac=$2 tap=${3:-tap0}; shift 3 || shift $#
+  cp "$AAVMF_VARS" "$LAB_WORK/$name-VARS.fd"
+  : >"$LAB_WORK/$name-serial.log"
+  lab_bg "$LAB_WORK/$name-qemu.log" "$NS_BR" qemu-system-aarch64 \
+    "${LAB_QEMU_COMMON[@]}" -machine virt -cpu cortex-a57 -m 512 \
+    -drive if=pflash,format=raw,unit=0,readonly=on,file="$AAVMF_CODE" \
+    -drive if=pflash,format=raw,unit=1,file="$LAB_WORK/$name-VARS.fd" \
+    -netdev tap,id=n0,ifname="$tap",script=no,downscript=no \
+    -device virtio-net-pci,netdev=n0,mac="$mac",romfile=,bootindex=1 \
+    -serial file:"$LAB_WORK/$name-serial.log" \
+    -pidfile "$LAB_WORK/$name-qemu.pid" "$@"
+  LAB_VM_PID=$LAB_LAST_PID
+  LAB_VM_T0=$(lab_ms)
+  log "VM $name: AAVMF (UEFI ARM64, virt/cortex-a57, EDK2 PXE) mac $mac, pid $LAB_VM_PID, TCG"
+}
+
+# lab_vm_ia32 NAME MAC [TAP] [EXTRA QEMU ARGS]: 32-bit OVMF (Debian
+# ovmf-ia32 ships only the Secure-Boot-capable build, which needs SMM; its
+# VARS have no keys, so Secure Boot is off), client arch 6.
+OVMF32_CODE=${OVMF32_CODE:-/usr/share/OVMF/OVMF32_CODE_4M.secboot.fd}
+OVMF32_VARS=${OVMF32_VARS:-/usr/share/OVMF/OVMF32_VARS_4M.fd}
+lab_vm_ia32() {
+  local name=$1 mac=$2 tap=${3:-tap0}; shift 3 || shift $#
+  cp "$OVMF32_VARS" "$LAB_WORK/$name-VARS.fd"
+  : >"$LAB_WORK/$name-serial.log"
+  lab_bg "$LAB_WORK/$name-qemu.log" "$NS_BR" qemu-system-i386 \
+    "${LAB_QEMU_COMMON[@]}" -machine q35,smm=on -m 512 \
+    -global driver=cfi.pflash01,property=secure,value=on \
+    -drive if=pflash,format=raw,unit=0,readonly=on,file="$OVMF32_CODE" \
+    -drive if=pflash,format=raw,unit=1,file="$LAB_WORK/$name-VARS.fd" \
+    -netdev tap,id=n0,ifname="$tap",script=no,downscript=no \
+    -device virtio-net-pci,netdev=n0,mac="$mac",romfile=,bootindex=1 \
+    -serial file:"$LAB_WORK/$name-serial.log" \
+    -pidfile "$LAB_WORK/$name-qemu.pid" "$@"
+  LAB_VM_PID=$LAB_LAST_PID
+  LAB_VM_T0=$(lab_ms)
+  log "VM $name: OVMF ia32 (UEFI IA32, q35+SMM, EDK2 PXE) mac $mac, pid $LAB_VM_PID, TCG"
+}
+
+# lab_vm_uefisb NAME MAC [TAP] [EXTRA QEMU ARGS]: OVMF with Secure Boot on
+# and Microsoft's keys enrolled (Debian ovmf: OVMF_CODE_4M.ms.fd needs SMM,
+# OVMF_VARS_4M.ms.fd has the keys and SecureBoot enabled), EDK2 PXE.
+OVMF_SB_CODE=${OVMF_SB_CODE:-/usr/share/OVMF/OVMF_CODE_4M.ms.fd}
+OVMF_SB_VARS=${OVMF_SB_VARS:-/usr/share/OVMF/OVMF_VARS_4M.ms.fd}
+lab_vm_uefisb() {
+  local name=$1 mac=$2 tap=${3:-tap0}; shift 3 || shift $#
+  cp "$OVMF_SB_VARS" "$LAB_WORK/$name-VARS.fd"
+  : >"$LAB_WORK/$name-serial.log"
+  lab_bg "$LAB_WORK/$name-qemu.log" "$NS_BR" qemu-system-x86_64 \
+    "${LAB_QEMU_COMMON[@]}" -machine q35,smm=on -m 512 \
+    -global driver=cfi.pflash01,property=secure,value=on \
+    -drive if=pflash,format=raw,unit=0,readonly=on,file="$OVMF_SB_CODE" \
+    -drive if=pflash,format=raw,unit=1,file="$LAB_WORK/$name-VARS.fd" \
+    -netdev tap,id=n0,ifname="$tap",script=no,downscript=no \
+    -device virtio-net-pci,netdev=n0,mac="$mac",romfile=,bootindex=1 \
+    -serial file:"$LAB_WORK/$name-serial.log" \
+    -pidfile "$LAB_WORK/$name-qemu.pid" "$@"
+  LAB_VM_PID=$LAB_LAST_PID
+  LAB_VM_T0=$(lab_ms)
+  log "VM $name: OVMF Secure Boot (Microsoft keys, q35+SMM, EDK2 PXE) mac $mac, pid $LAB_VM_PID, TCG"
 }
 
 lab_vm_stop() { [ -n "${LAB_VM_PID:-}" ] && lab_kill "$LAB_VM_PID"; LAB_VM_PID=; }
