@@ -82,7 +82,7 @@ ABSL_FLAG(int, tftp_max_blksize, 65464,
           "interface MTU minus 32.");
 ABSL_FLAG(int, tftp_max_windowsize, 64,
           "Largest TFTP windowsize (RFC 7440) accepted, 1..65535.");
-ABSL_FLAG(int, tftp_max_sessions, 1000,
+ABSL_FLAG(int, tftp_max_sessions, 10000,
           "Concurrent TFTP transfers at most; further requests are dropped "
           "(the client retries).");
 ABSL_FLAG(int, tftp_max_sessions_per_host, 32,

@@ -1,6 +1,7 @@
 #include "tftp/server.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
@@ -117,6 +118,7 @@ void Server::Run(int stop_fd) {
       PLOG(ERROR) << "tftp: epoll_wait";
       break;
     }
+    bool server_ready = false;
     for (int i = 0; i < n; ++i) {
       uint64_t id = events[i].data.u64;
       if (id == kStopId) {
@@ -132,11 +134,15 @@ void Server::Run(int stop_fd) {
                     << " ms to finish; new requests are dropped";
         }
       } else if (id == kServerId) {
-        OnServerReadable();
+        server_ready = true;
       } else {
         OnTransferReadable(id);
       }
     }
+    // New requests after the round's transfers: an OVMF client's ERROR
+    // ending its tsize probe frees the slot its next RRQ needs, and a full
+    // server would otherwise drop RRQs that fit once the round is read.
+    if (server_ready) OnServerReadable();
     OnTimers();
     if (stop_deadline_ &&
         (transfers_.empty() || Clock::now() >= *stop_deadline_)) {
@@ -487,6 +493,13 @@ void Server::Finish(Transfer& t, bool ok, const std::string& how) {
   }
   uint64_t id = t.id;
   transfers_.erase(id);  // destroys t
+  if (transfers_.empty() && peak_transfers_ >= kTrimAfter) {
+    // A storm is over: give the heap its transfers used back to the system
+    // (glibc keeps freed memory otherwise), so the daemon's memory returns
+    // to idle rather than staying at the storm's peak (BENCHMARKS.md).
+    malloc_trim(0);
+    peak_transfers_ = 0;
+  }
 }
 
 void Server::SendError(int fd, const Endpoint& to, wire::Ipv4 local,

@@ -133,6 +133,10 @@ class Server {
   uint16_t port_ = 0;
   uint64_t next_id_ = 16;
   absl::flat_hash_map<uint64_t, std::unique_ptr<Transfer>> transfers_;
+  // The most transfers at once since the server was last idle; past
+  // kTrimAfter, the heap is trimmed when the last one ends.
+  size_t peak_transfers_ = 0;
+  static constexpr size_t kTrimAfter = 64;
   absl::flat_hash_map<Endpoint, uint64_t> by_peer_;
   absl::flat_hash_map<wire::Ipv4, size_t> per_host_;  // transfers per address
   // Transfers whose client has acknowledged nothing yet, oldest (lowest id)

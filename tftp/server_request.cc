@@ -202,6 +202,7 @@ void Server::AddTransfer(const Datagram& d, int fd, Plan plan) {
   unheard_.insert(t->id);
   Transfer& ref = *t;
   transfers_[t->id] = std::move(t);
+  peak_transfers_ = std::max(peak_transfers_, transfers_.size());
   Apply(ref, ref.session.Start());
 }
 

@@ -23,6 +23,8 @@
 #     that, L waited for the 60 s stall budget). The cap
 #     holds, and slots come back.
 #
+# The server runs with --tftp_max_sessions=1000 (the default is 10000) so
+# that 3000 addresses overflow it.
 # Usage: tftp_flood_test.sh PXEPROXY_BINARY RRQ_FLOOD_BINARY
 #   PHASES="A B" (the default) picks phases.
 # Needs root; prints "SKIPPED: reason" and exits 77 otherwise.
@@ -99,7 +101,7 @@ head -c $((LEGIT_MIB << 20)) /dev/urandom >"$ROOT/legit"  # what L downloads
 start_server() {  # start_server LOG
   # ip netns exec execs the binary: $! is pxeproxy itself.
   ip netns exec "$S" "$PXEPROXY" --user= --v=1 --menu_url=http://x/ \
-    --tftp_root="$ROOT" sf0 sl0 >"$1" 2>&1 &
+    --tftp_root="$ROOT" --tftp_max_sessions=1000 sf0 sl0 >"$1" 2>&1 &
   SERVER=$!
   for _ in $(seq 50); do
     grep -q "tftp: serving" "$1" && break

@@ -169,7 +169,9 @@ class Storm {
   std::map<std::string, uint64_t> why_;
   std::vector<double> to_menu_ms_;
   int finished_ = 0;
-  uint64_t dhcp_replies_ = 0;  // every reply from port 67, retries' included
+  uint64_t dhcp_replies_ = 0;
+  uint64_t rrq_retries_ = 0;  // of retries_tftp: an RRQ with no answer  //
+                              // every reply from port 67, retries' included
   uint32_t xid_seq_ = 0x7a000000;
   Clock::time_point t0_;
 };
@@ -519,7 +521,10 @@ void Storm::OnTimer(uint32_t i) {
       return Send4011(i);
     case kTftp:
       // Before the first packet the RRQ was lost; after it, an ACK.
-      if (m.tid_port == 0) return SendRrq(i);
+      if (m.tid_port == 0) {
+        ++rrq_retries_;
+        return SendRrq(i);
+      }
       Ack(i, static_cast<uint16_t>(m.next_block - 1));
       return Arm(i, std::chrono::seconds(1));
     case kMenu:
@@ -618,7 +623,7 @@ void Storm::Report() {
     std::printf(" retries_%s=%lu", kStageNames[s],
                 static_cast<unsigned long>(retries_[s]));
   }
-  std::printf("\n");
+  std::printf(" of_which_rrq=%lu\n", static_cast<unsigned long>(rrq_retries_));
   for (const auto& [why, count] : why_) {
     std::printf("  failure %s: %lu\n", why.c_str(),
                 static_cast<unsigned long>(count));
