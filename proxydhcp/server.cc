@@ -148,7 +148,9 @@ void Server::Run(int stop_fd) {
     for (const Listener& l : listeners_) {
       fds.push_back({l.socket->fd(), POLLIN, 0});
     }
-    int n = poll(fds.data(), fds.size(), PollTimeoutMs());
+    int n = poll(fds.data(), fds.size(), wire::Heartbeat::Cap(PollTimeoutMs()));
+    heartbeat_.Tick();
+    TakeConfig();
     if (n < 0) {
       if (errno == EINTR) continue;
       PLOG(ERROR) << "poll";
@@ -191,6 +193,20 @@ void Server::Run(int stop_fd) {
       LogAddresses();
     }
   }
+}
+
+void Server::Reconfigure(const ResponderConfig& config) {
+  std::lock_guard<std::mutex> lock(pending_mu_);
+  pending_ = std::make_unique<ResponderConfig>(config);
+  has_pending_.store(true, std::memory_order_release);
+}
+
+void Server::TakeConfig() {
+  if (!has_pending_.load(std::memory_order_acquire)) return;
+  std::lock_guard<std::mutex> lock(pending_mu_);
+  has_pending_.store(false, std::memory_order_relaxed);
+  if (pending_) config_ = std::move(*pending_);
+  pending_.reset();
 }
 
 void Server::LogIgnore(const Listener& l, const Ignore& ig) {
