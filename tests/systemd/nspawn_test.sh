@@ -6,8 +6,8 @@
 #      named by a hash of the package list and apt sources;
 #   2. the .deb installed into a copy of it (dpkg -i in a chroot), the
 #      interface named in /etc/default/pxeproxy, flags in the flag file;
-#   3. systemd-nspawn --boot with one end of a veth pair moved in, the other
-#      end in a network namespace of this test;
+#   3. systemd-nspawn --boot with a veth pair, its outer end moved into a
+#      network namespace of this test;
 #   4. from outside: pxeproxy.service is active, runs as _pxeproxy with
 #      CapEff exactly CAP_NET_RAW, answers a replayed firmware DISCOVER
 #      (tests/tools/dhcp_probe) through the veth, its lines are in the
@@ -48,11 +48,11 @@ cleanup() {
   if [ -n "$NSPAWN_PID" ] && kill -0 "$NSPAWN_PID" 2>/dev/null; then
     # poweroff from inside; nspawn ends when PID 1 does.
     [ -n "${LEADER:-}" ] && kill -RTMIN+4 "$LEADER" 2>/dev/null
-    for _ in $(seq 100); do kill -0 "$NSPAWN_PID" 2>/dev/null || break; sleep 0.1; done
+    for _ in $(seq 300); do kill -0 "$NSPAWN_PID" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$NSPAWN_PID" 2>/dev/null
     wait "$NSPAWN_PID" 2>/dev/null
+    echo "-- systemd: container stopped (+$((SECONDS - START)) s)"
   fi
-  ip link del "$IF_OUT" 2>/dev/null
   ns_cleanup
   rm -rf "$WORK"
 }
@@ -91,14 +91,15 @@ if [ -f "$TARBALL" ]; then
   step "cached tree $TARBALL ($PKGS)"
 else
   step "mmdebstrap bookworm ($PKGS)"
-  if ! mmdebstrap --variant=apt --include="$PKGS" bookworm "$TARBALL.$$.tmp" \
+  # mmdebstrap writes a tarball when the name ends in .tar.
+  if ! mmdebstrap --variant=apt --include="$PKGS" bookworm "$CACHE/tmp-$$-$(basename "$TARBALL")" \
        "$SOURCES" >"$WORK/mmdebstrap.log" 2>&1; then
-    tail -20 "$WORK/mmdebstrap.log"; rm -f "$TARBALL.$$.tmp"
+    tail -20 "$WORK/mmdebstrap.log"; rm -f "$CACHE/tmp-$$-$(basename "$TARBALL")"
     die "mmdebstrap failed"
   fi
   # One tree is kept: the one for this package list.
   find "$CACHE" -maxdepth 1 -name 'bookworm-*.tar' ! -name "$(basename "$TARBALL")" -delete
-  mv "$TARBALL.$$.tmp" "$TARBALL"
+  mv "$CACHE/tmp-$$-$(basename "$TARBALL")" "$TARBALL"
 fi
 mkdir -p "$TREE"
 tar -C "$TREE" -xf "$TARBALL"
@@ -136,16 +137,12 @@ ln -sf /etc/systemd/system/pxeproxy-test-net.service \
 # No console login: nothing waits on a terminal.
 ln -sf /dev/null "$TREE/etc/systemd/system/console-getty.service"
 
-# --- the veth: one end into the container, one into our namespace ---
+# The veth is nspawn's (--network-veth-extra: moving in an interface of ours
+# needs udev on the host); its outer end goes into our namespace.
 ns_add "$NS_OUT"
-ip link add "$IF_IN" type veth peer name "$IF_OUT" || die "veth"
-ip link set "$IF_OUT" netns "$NS_OUT"
-ip -n "$NS_OUT" addr add $CLIENT/24 dev "$IF_OUT"
-ip -n "$NS_OUT" link set "$IF_OUT" up
-
 step "systemd-nspawn --boot"
 systemd-nspawn --quiet --boot --register=no --keep-unit \
-  -D "$TREE" -M "$NS_RUN" --network-interface="$IF_IN" \
+  -D "$TREE" -M "$NS_RUN" --network-veth-extra="$IF_OUT:$IF_IN" \
   >"$WORK/console.log" 2>&1 </dev/null &
 NSPAWN_PID=$!
 # The container's PID 1: nspawn's child systemd.
@@ -163,6 +160,10 @@ if [ -z "$LEADER" ]; then
   fi
   die "the container did not start"
 fi
+for _ in $(seq 100); do ip link show "$IF_OUT" >/dev/null 2>&1 && break; sleep 0.1; done
+ip link set "$IF_OUT" netns "$NS_OUT" || die "no outer veth end $IF_OUT"
+ip -n "$NS_OUT" addr add $CLIENT/24 dev "$IF_OUT"
+ip -n "$NS_OUT" link set "$IF_OUT" up
 inside() { nsenter -t "$LEADER" -m -u -i -n -p -- "$@"; }
 # Until systemd has finished booting (or 60 s).
 for _ in $(seq 600); do
@@ -190,12 +191,19 @@ wait_active() {
 }
 
 if wait_active; then
-  pass "pxeproxy.service is active (Type=$(inside systemctl show -P Type pxeproxy), $(inside systemctl show -P StatusText pxeproxy))"
+  pass "pxeproxy.service is active"
 else
   fail "pxeproxy.service is $(inside systemctl is-active pxeproxy)"
   inside systemctl status pxeproxy --no-pager
   inside journalctl -u pxeproxy --no-pager | tail -20
   exit 1
+fi
+type=$(inside systemctl show -P Type pxeproxy)
+status=$(inside systemctl show -P StatusText pxeproxy)
+if [ "$type" = notify ] && [[ $status == "serving $IF_IN, TFTP port 69 from /srv/tftp; iPXE menu http://$SERVER/a.ipxe" ]]; then
+  pass "Type=notify, ready, STATUS=$status"
+else
+  fail "Type=$type STATUS=$status"
 fi
 HPID=$(host_pid)
 uid=$(awk '/^Uid:/ {print $3}' /proc/$HPID/status)
@@ -233,15 +241,15 @@ fi
 
 step "systemctl reload"
 write_flags b.ipxe
+main_before=$(main_pid)
 inside systemctl reload pxeproxy || fail "systemctl reload"
 for _ in $(seq 100); do
   inside journalctl -u pxeproxy --no-pager -o cat | grep -q "reload: now in effect" && break
   sleep 0.1
 done
 probe "after systemctl reload: iPXE gets b.ipxe" $EDK2 264 $SERVER http://$SERVER/b.ipxe
-if [ "$(main_pid)" = "$(inside systemctl show -P MainPID pxeproxy)" ] &&
-   [ "$(host_pid)" = "$HPID" ]; then
-  pass "same process after the reload (pid $HPID)"
+if [ "$(main_pid)" = "$main_before" ] && [ "$(host_pid)" = "$HPID" ]; then
+  pass "same process after the reload (pid $HPID, $main_before inside)"
 else
   fail "the process changed on reload"
 fi
@@ -284,4 +292,4 @@ if [ $FAILS -gt 0 ]; then
   echo "--- journal"; inside journalctl -u pxeproxy --no-pager | tail -40
   echo "FAILED: $FAILS"; exit 1
 fi
-echo "OK: systemd nspawn ($((SECONDS - START)) s)"
+echo "OK: systemd nspawn ($((SECONDS - START)) s before the container's shutdown)"
