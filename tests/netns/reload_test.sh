@@ -6,8 +6,9 @@
 #   the same DISCOVERs get the new ones; a flag that needs a restart is named
 #   in the log and keeps its value; a broken flag file (and a broken MAC rules
 #   file) is refused with a log line and the replies stay; a TFTP transfer
-#   held open by a slow client across the reload completes intact; systemd
-#   hears READY=1, STATUS=, RELOADING=1 and WATCHDOG=1.
+#   held open by a slow client across the reload completes intact; a reload
+#   without --menu_url sends iPXE to the embedded menu and TFTP serves it;
+#   systemd hears READY=1, STATUS=, RELOADING=1, WATCHDOG=1 and STOPPING=1.
 # Usage: reload_test.sh PXEPROXY DHCP_PROBE CAPTURES_DIR
 set -u
 PXEPROXY=$1 PROBE=$2 CAPS=$3
@@ -189,6 +190,22 @@ else
   fail "broken MAC rules file not refused"; tail -5 "$WORK/pxeproxy.log"
 fi
 probe "still b.ipxe" $EDK2 264 $SERVER http://$SERVER/b.ipxe
+
+# Without --menu_url: iPXE is sent to the embedded menu, which the TFTP
+# server serves from then on.
+printf -- '--tftp_root=%s\n' "$WORK/tftp" >"$WORK/pxeproxy.flags"
+kill -HUP $PXE_PID
+wait_for "$WORK/pxeproxy.log" "reload: now in effect: .*--menu_url" 2 ||
+  fail "no reload to the embedded menu"
+probe "after a reload without --menu_url: the embedded menu" \
+  $EDK2 264 $SERVER tftp://$SERVER/pxeproxy-menu.ipxe
+if ip netns exec $NS_CLI python3 "$HERE/slow_tftp_get.py" $SERVER \
+     pxeproxy-menu.ipxe "$WORK/menu.ipxe" "$WORK/progress2" "$WORK/go" 999 \
+     >"$WORK/menu.out" 2>&1 && grep -q '^#!ipxe' "$WORK/menu.ipxe"; then
+  pass "the TFTP server now serves the embedded menu ($(cat "$WORK/menu.out"))"
+else
+  fail "no embedded menu over TFTP"; cat "$WORK/menu.out"
+fi
 
 kill -TERM $PXE_PID
 wait $PXE_PID
