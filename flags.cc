@@ -203,7 +203,8 @@ void SetUpUsage() {
       "PXE firmware gets an iPXE binary for its architecture; clients that "
       "are\n"
       "already iPXE get --menu_url. pxeproxy never hands out addresses and\n"
-      "never answers clients that are not network-booting. See pxeproxy(8).");
+      "never answers clients that are not network-booting.\n"
+      "SIGHUP re-reads --flagfile and --mac_rules_file. See pxeproxy(8).");
   absl::FlagsUsageConfig usage;
   usage.contains_help_flags = [](absl::string_view file) {
     return absl::EndsWith(file, "/flags.cc") || file == "flags.cc" ||

@@ -1,12 +1,11 @@
-// The composition root: flags -> Config -> the servers, until SIGINT/SIGTERM.
+// The composition root: flags -> Config -> the servers, until SIGINT/SIGTERM
+// (SIGHUP reloads: service.h).
 #include <signal.h>
-#include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
 #include <iostream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/flags/parse.h"
@@ -15,7 +14,8 @@
 #include "glog/logging.h"
 #include "privdrop.h"
 #include "proxydhcp/server.h"
-#include "tftp/embedded_menu.h"
+#include "reload.h"
+#include "service.h"
 #include "tftp/server.h"
 
 namespace {
@@ -84,7 +84,8 @@ int main(int argc, char** argv) {
                  << " instead";
   }
 
-  int stop_fd = StopSignalFd();
+  // SIGINT, SIGTERM and SIGHUP (reload), read by pxeproxy::Serve.
+  int signal_fd = pxeproxy::ControlSignalFd();
 
   absl::StatusOr<std::unique_ptr<proxydhcp::Server>> dhcp =
       proxydhcp::Server::Create(config->interfaces, config->responder);
@@ -92,11 +93,7 @@ int main(int argc, char** argv) {
     std::cerr << "pxeproxy: " << dhcp.status().message() << "\n";
     return 1;
   }
-  // Without --menu_url, iPXE clients are sent to tftp://<us>/<menu name>.
-  if (config->responder.menu_url.empty()) {
-    config->tftp.virtual_files[config->responder.embedded_menu_name] =
-        tftp::EmbeddedMenu(PXEPROXY_VERSION);
-  }
+  pxeproxy::AddEmbeddedMenu(&*config);
   std::unique_ptr<tftp::Server> tftp_server;
   if (config->tftp_enabled) {
     absl::StatusOr<std::unique_ptr<tftp::Server>> t =
@@ -118,20 +115,10 @@ int main(int argc, char** argv) {
             << (config->responder.menu_url.empty()
                     ? "(embedded)"
                     : config->responder.menu_url);
-  // TFTP runs in its own thread (signals stay blocked there: the mask is
-  // inherited). The proxyDHCP loop owns the signalfd; when it returns, the
-  // eventfd tells the TFTP loop to stop.
-  int tftp_stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  PCHECK(tftp_stop_fd >= 0) << "eventfd";
-  std::thread tftp_thread;
-  if (tftp_server) {
-    tftp_thread = std::thread([&] { tftp_server->Run(tftp_stop_fd); });
-  }
-  (*dhcp)->Run(stop_fd);
-  uint64_t one = 1;
-  PCHECK(write(tftp_stop_fd, &one, sizeof(one)) == sizeof(one));
-  if (tftp_thread.joinable()) tftp_thread.join();
-  close(tftp_stop_fd);
+  // The loops in their threads; this one handles signals and systemd.
+  pxeproxy::Reloader reloader(std::vector<std::string>(argv + 1, argv + argc));
+  int rc = pxeproxy::Serve({dhcp->get(), tftp_server.get()}, signal_fd,
+                           &reloader, positional, *config);
 
   const proxydhcp::Counters& c = (*dhcp)->counters();
   std::string ignored;
@@ -143,6 +130,6 @@ int main(int argc, char** argv) {
             << " receive_errors=" << c.receive_errors
             << " kernel_drops=" << c.kernel_drops
             << " truncated=" << c.truncated << " ignored:" << ignored;
-  close(stop_fd);
-  return 0;
+  close(signal_fd);
+  return rc;
 }

@@ -150,7 +150,9 @@ void Server::Run(int stop_fd) {
     for (const Listener& l : listeners_) {
       fds.push_back({l.socket->fd(), POLLIN, 0});
     }
-    int n = poll(fds.data(), fds.size(), PollTimeoutMs());
+    int n = poll(fds.data(), fds.size(), wire::Heartbeat::Cap(PollTimeoutMs()));
+    heartbeat_.Tick();
+    TakeConfig();
     if (n < 0) {
       if (errno == EINTR) continue;
       PLOG(ERROR) << "poll";
@@ -208,6 +210,20 @@ void Server::Run(int stop_fd) {
   }
 }
 
+void Server::Reconfigure(const ResponderConfig& config) {
+  std::lock_guard<std::mutex> lock(pending_mu_);
+  pending_ = std::make_unique<ResponderConfig>(config);
+  has_pending_.store(true, std::memory_order_release);
+}
+
+void Server::TakeConfig() {
+  if (!has_pending_.load(std::memory_order_acquire)) return;
+  std::lock_guard<std::mutex> lock(pending_mu_);
+  has_pending_.store(false, std::memory_order_relaxed);
+  if (pending_) config_ = std::move(*pending_);
+  pending_.reset();
+}
+
 void Server::LogIgnore(const Listener& l, const Ignore& ig) {
   const char* reason = IgnoreReasonName(ig.reason);
   ++counters_.ignored[reason];
@@ -250,17 +266,17 @@ void Server::HandleFrame(const Listener& l, absl::Span<const uint8_t> frame,
     LogIgnore(l, *ig);
     return;
   }
-  pending_.push_back(std::move(std::get<Reply>(d)));
+  outgoing_.push_back(std::move(std::get<Reply>(d)));
 }
 
 void Server::FlushReplies(const Listener& l) {
-  if (pending_.empty()) return;
+  if (outgoing_.empty()) return;
   // Broadcasts leave through the interface's packet socket, unicasts (4011,
   // relays) through the raw socket the kernel routes.
   std::vector<OutPacket> frames, routed;
   std::vector<size_t> frame_of, routed_of;
-  for (size_t i = 0; i < pending_.size(); ++i) {
-    const Reply& r = pending_[i];
+  for (size_t i = 0; i < outgoing_.size(); ++i) {
+    const Reply& r = outgoing_[i];
     if (r.broadcast) {
       frames.push_back({r.bytes, 0});
       frame_of.push_back(i);
@@ -269,7 +285,7 @@ void Server::FlushReplies(const Listener& l) {
       routed_of.push_back(i);
     }
   }
-  std::vector<int> errors(pending_.size(), 0), e;
+  std::vector<int> errors(outgoing_.size(), 0), e;
   if (!frames.empty()) {
     l.socket->SendMany(frames, &e);
     for (size_t k = 0; k < e.size(); ++k) errors[frame_of[k]] = e[k];
@@ -278,10 +294,10 @@ void Server::FlushReplies(const Listener& l) {
     raw_->SendMany(routed, &e);
     for (size_t k = 0; k < e.size(); ++k) errors[routed_of[k]] = e[k];
   }
-  for (size_t i = 0; i < pending_.size(); ++i) {
-    LogReply(l, pending_[i], errors[i]);
+  for (size_t i = 0; i < outgoing_.size(); ++i) {
+    LogReply(l, outgoing_[i], errors[i]);
   }
-  pending_.clear();
+  outgoing_.clear();
 }
 
 void Server::LogReply(const Listener& l, const Reply& reply, int error) {

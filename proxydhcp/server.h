@@ -5,6 +5,7 @@
 #include <atomic>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -14,6 +15,7 @@
 #include "proxydhcp/interfaces.h"
 #include "proxydhcp/packet_io.h"
 #include "proxydhcp/respond.h"
+#include "wire/heartbeat.h"
 #include "wire/log_limiter.h"
 
 namespace proxydhcp {
@@ -43,6 +45,11 @@ class Server {
   // Serves until `stop_fd` becomes readable (a signalfd or an eventfd).
   void Run(int stop_fd);
   const Counters& counters() const { return counters_; }
+  // Reload (reload.h), from another thread: the loop takes `config` when it
+  // next wakes, before the frames that woke it.
+  void Reconfigure(const ResponderConfig& config);
+  // Ticked every round of Run (the systemd watchdog, service.cc).
+  const wire::Heartbeat& heartbeat() const { return heartbeat_; }
 
  private:
   struct Listener {
@@ -68,6 +75,7 @@ class Server {
   // until the changes settle (a burst of 4000 events is one line, not 4000).
   void OnNetlink();
   int PollTimeoutMs() const;
+  void TakeConfig();
 
   ResponderConfig config_;
   std::unique_ptr<InterfaceMonitor> monitor_;
@@ -80,10 +88,14 @@ class Server {
   // When the last netlink change arrived, while its log line is pending.
   std::optional<wire::LogLimiter::Clock::time_point> settle_since_;
   wire::LogLimiter log_limiter_;  // hostile input and send errors
-  std::vector<Reply> pending_;    // decided this round, not yet sent
+  std::vector<Reply> outgoing_;  // decided this round, not yet sent
   wire::LogLimiter reply_log_{std::chrono::seconds(1), kReplyLogBurst};
   bool reply_summary_due_ = false;
   wire::LogLimiter::Clock::time_point last_reply_summary_{};
+  wire::Heartbeat heartbeat_;
+  std::mutex pending_mu_;
+  std::unique_ptr<ResponderConfig> pending_;  // from Reconfigure
+  std::atomic<bool> has_pending_{false};
 };
 
 }  // namespace proxydhcp

@@ -31,3 +31,13 @@ add_test(NAME privdrop_netns
                  $<TARGET_FILE:pxeproxy>)
 set_tests_properties(privdrop_netns PROPERTIES LABELS netns
                      SKIP_RETURN_CODE 77 TIMEOUT 60)
+
+# The package under a real systemd (systemd-nspawn --boot of a mmdebstrap
+# tree): Type=notify, CapEff, a DISCOVER through a veth, the journal,
+# reload, the watchdog, stop. Builds the .deb unless PXEPROXY_DEB names one;
+# scripts/test runs it after the package test, on that test's .deb.
+add_test(NAME systemd.nspawn
+         COMMAND ${PXEPROXY_BASH} ${CMAKE_SOURCE_DIR}/tests/systemd/nspawn_test.sh
+                 $<TARGET_FILE:dhcp_probe> ${CMAKE_SOURCE_DIR}/tests/fixtures/captures)
+set_tests_properties(systemd.nspawn PROPERTIES LABELS systemd
+                     SKIP_RETURN_CODE 77 TIMEOUT 900 RUN_SERIAL TRUE)

@@ -45,13 +45,11 @@ std::string FormatCounts(const std::map<std::string, uint64_t>& counts) {
   return out.empty() ? " none" : out;
 }
 
-}  // namespace
+using VirtualFiles =
+    absl::flat_hash_map<std::string, std::shared_ptr<const FileData>>;
 
-absl::StatusOr<std::unique_ptr<Server>> Server::Create(const Config& config) {
-  absl::StatusOr<PathPolicy> policy =
-      PathPolicy::Create(config.root, config.symlink_allow);
-  if (!policy.ok()) return policy.status();
-  std::unique_ptr<Server> s(new Server(config, std::move(*policy)));
+absl::StatusOr<VirtualFiles> LoadVirtualFiles(const Config& config) {
+  VirtualFiles files;
   for (const auto& [name, text] : config.virtual_files) {
     Normalized n;
     NameRefusal why;
@@ -59,8 +57,21 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(const Config& config) {
       return absl::InvalidArgumentError(
           absl::StrCat("virtual file '", name, "': ", why.reason));
     }
-    s->virtual_[n.relative] = MakeFileData(text);
+    files[n.relative] = MakeFileData(text);
   }
+  return files;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Server>> Server::Create(const Config& config) {
+  absl::StatusOr<PathPolicy> policy =
+      PathPolicy::Create(config.root, config.symlink_allow);
+  if (!policy.ok()) return policy.status();
+  std::unique_ptr<Server> s(new Server(config, std::move(*policy)));
+  absl::StatusOr<VirtualFiles> files = LoadVirtualFiles(config);
+  if (!files.ok()) return files.status();
+  s->virtual_ = std::move(*files);
   absl::StatusOr<int> fd = OpenServerSocket(config.port);
   if (!fd.ok()) {
     return absl::Status(
@@ -113,7 +124,10 @@ void Server::Run(int stop_fd) {
       int ms = left < 0 ? 0 : static_cast<int>(left);
       timeout = timeout < 0 ? ms : std::min(timeout, ms);
     }
-    int n = epoll_wait(epoll_fd_, events.data(), events.size(), timeout);
+    int n = epoll_wait(epoll_fd_, events.data(), events.size(),
+                       wire::Heartbeat::Cap(timeout));
+    heartbeat_.Tick();
+    TakeConfig();
     if (n < 0 && errno != EINTR) {
       PLOG(ERROR) << "tftp: epoll_wait";
       break;
@@ -164,6 +178,36 @@ void Server::Run(int stop_fd) {
             << " send_errors=" << c.send_errors
             << " refused:" << FormatCounts(c.refused)
             << " dropped:" << FormatCounts(c.dropped);
+}
+
+void Server::Reconfigure(const Config& config) {
+  std::lock_guard<std::mutex> lock(pending_mu_);
+  pending_ = std::make_unique<Config>(config);
+  has_pending_.store(true, std::memory_order_release);
+}
+
+void Server::TakeConfig() {
+  if (!has_pending_.load(std::memory_order_acquire)) return;
+  std::unique_ptr<Config> next;
+  {
+    std::lock_guard<std::mutex> lock(pending_mu_);
+    has_pending_.store(false, std::memory_order_relaxed);
+    next = std::move(pending_);
+  }
+  if (!next) return;
+  absl::StatusOr<VirtualFiles> files = LoadVirtualFiles(*next);
+  if (!files.ok()) {
+    LOG(ERROR) << "tftp: reload: " << files.status().message()
+               << "; keeping the running configuration";
+    return;
+  }
+  virtual_ = std::move(*files);
+  config_.max_blksize = next->max_blksize;
+  config_.max_windowsize = next->max_windowsize;
+  config_.max_sessions = next->max_sessions;
+  config_.max_sessions_per_host = next->max_sessions_per_host;
+  config_.virtual_files = next->virtual_files;
+  RaiseFileLimit(config_.max_sessions);
 }
 
 int Server::EpollTimeoutMs() const {

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <queue>
 #include <set>
@@ -29,6 +30,7 @@
 #include "tftp/path.h"
 #include "tftp/session.h"
 #include "tftp/udp.h"
+#include "wire/heartbeat.h"
 #include "wire/log_limiter.h"
 
 namespace tftp {
@@ -61,6 +63,13 @@ class Server {
   const Counters& counters() const { return counters_; }
   FileCacheStats cache_stats() const { return cache_.stats(); }
   uint16_t port() const { return port_; }
+  // Reload (reload.h), from another thread: when the loop next wakes, new
+  // requests get the limits (sessions, blksize, windowsize) and virtual
+  // files of `config`; transfers in flight keep what they negotiated. The
+  // root, port and interfaces stay those of Create.
+  void Reconfigure(const Config& config);
+  // Ticked every round of Run (the systemd watchdog, service.cc).
+  const wire::Heartbeat& heartbeat() const { return heartbeat_; }
 
  private:
   using Clock = std::chrono::steady_clock;
@@ -123,6 +132,7 @@ class Server {
   void SendError(int fd, const Endpoint& to, wire::Ipv4 local, ErrorCode code,
                  const std::string& text);
   int EpollTimeoutMs() const;
+  void TakeConfig();
 
   Config config_;
   PathPolicy policy_;
@@ -169,6 +179,10 @@ class Server {
   Counters counters_;
   bool gso_works_ = true;    // cleared when the kernel cannot UDP_SEGMENT
   bool gso_worked_ = false;  // a GSO send succeeded
+  wire::Heartbeat heartbeat_;
+  std::mutex pending_mu_;
+  std::unique_ptr<Config> pending_;  // from Reconfigure
+  std::atomic<bool> has_pending_{false};
 };
 
 }  // namespace tftp
