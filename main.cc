@@ -1,4 +1,5 @@
 // The composition root: flags -> Config -> the servers, until SIGINT/SIGTERM.
+#include <poll.h>
 #include <signal.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
@@ -11,8 +12,11 @@
 
 #include "absl/flags/parse.h"
 #include "capture/diagnose.h"
+#include "check.h"
 #include "flags.h"
 #include "glog/logging.h"
+#include "metrics/http.h"
+#include "metrics/pxeproxy_metrics.h"
 #include "privdrop.h"
 #include "proxydhcp/server.h"
 #include "tftp/embedded_menu.h"
@@ -48,6 +52,29 @@ int RunDiagnose(const pxeproxy::Config& config) {
   return rc;
 }
 
+// The metrics and boot log hub the serving loops report to.
+std::unique_ptr<metrics::Metrics> MakeMetrics(const pxeproxy::Config& c) {
+  metrics::Metrics::Options o;
+  o.version = PXEPROXY_VERSION;
+  for (const auto& [arch, file] : c.responder.boot_files) {
+    o.boot_files.insert(file);
+  }
+  for (const proxydhcp::MacRule& rule : c.responder.mac_rules) {
+    if (rule.boot_file) o.boot_files.insert(*rule.boot_file);
+  }
+  o.boot_log_options.stall = std::chrono::seconds(c.metrics.boot_stall_seconds);
+  auto m = std::make_unique<metrics::Metrics>(std::move(o));
+  CHECK(m->status().ok()) << m->status();
+  return m;
+}
+
+// The boot log's clock: stall lines once a second until `stop_fd` is
+// readable.
+void TickUntil(metrics::Metrics* m, int stop_fd) {
+  pollfd p{stop_fd, POLLIN, 0};
+  while (poll(&p, 1, 1000) <= 0) m->Tick();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -67,6 +94,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (config->diagnose.enabled) return RunDiagnose(*config);
+  if (config->check) return pxeproxy::RunCheck(*config, std::cout) ? 1 : 0;
   // A bad --user is a configuration error, reported before anything is bound.
   absl::StatusOr<privdrop::Plan> drop =
       privdrop::Resolve(config->user, config->user_fallback);
@@ -103,6 +131,20 @@ int main(int argc, char** argv) {
     }
     tftp_server = std::move(*t);
   }
+  std::unique_ptr<metrics::Metrics> metrics = MakeMetrics(*config);
+  (*dhcp)->set_metrics(metrics.get());
+  if (tftp_server) tftp_server->set_metrics(metrics.get());
+  std::unique_ptr<metrics::HttpExporter> http;
+  if (config->metrics.http) {
+    absl::StatusOr<std::unique_ptr<metrics::HttpExporter>> h =
+        metrics::HttpExporter::Listen(config->metrics.ip, config->metrics.port,
+                                      metrics.get());
+    if (!h.ok()) {
+      std::cerr << "pxeproxy: " << h.status().message() << "\n";
+      return 1;
+    }
+    http = std::move(*h);
+  }
   // Every socket is open: give up root. Keep this after the last server
   // (proxyDHCP, TFTP) is created and before any serves a packet.
   if (absl::Status s = privdrop::Apply(*drop); !s.ok()) {
@@ -110,6 +152,15 @@ int main(int argc, char** argv) {
     return 1;
   }
   LOG(INFO) << "running as " << privdrop::Describe();
+  // After the drop: the HTTP thread must not keep root's capabilities.
+  if (http) {
+    if (absl::Status s = http->Start(); !s.ok()) {
+      std::cerr << "pxeproxy: " << s.message() << "\n";
+      return 1;
+    }
+    LOG(INFO) << "metrics on http://" << wire::FormatIpv4(config->metrics.ip)
+              << ":" << http->port() << "/metrics";
+  }
   LOG(INFO) << "pxeproxy " << PXEPROXY_VERSION << " ready; menu for iPXE: "
             << (config->responder.menu_url.empty()
                     ? "(embedded)"
@@ -123,10 +174,13 @@ int main(int argc, char** argv) {
   if (tftp_server) {
     tftp_thread = std::thread([&] { tftp_server->Run(tftp_stop_fd); });
   }
+  std::thread tick_thread([&] { TickUntil(metrics.get(), tftp_stop_fd); });
   (*dhcp)->Run(stop_fd);
   uint64_t one = 1;
   PCHECK(write(tftp_stop_fd, &one, sizeof(one)) == sizeof(one));
   if (tftp_thread.joinable()) tftp_thread.join();
+  tick_thread.join();
+  http.reset();
   close(tftp_stop_fd);
 
   const proxydhcp::Counters& c = (*dhcp)->counters();

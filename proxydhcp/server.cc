@@ -7,6 +7,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "glog/logging.h"
+#include "metrics/pxeproxy_metrics.h"
 
 namespace proxydhcp {
 
@@ -170,6 +171,7 @@ void Server::Run(int stop_fd) {
             l.socket->ReceiveFrame(&meta);
         if (!frame.ok()) {
           ++counters_.receive_errors;
+          if (metrics_) metrics_->DhcpReceiveError();
           if (auto n = log_limiter_.Admit("receive_error",
                                           wire::LogLimiter::Clock::now())) {
             LOG(ERROR) << l.name << ": " << frame.status()
@@ -196,6 +198,7 @@ void Server::Run(int stop_fd) {
 void Server::LogIgnore(const Listener& l, const Ignore& ig) {
   const char* reason = IgnoreReasonName(ig.reason);
   ++counters_.ignored[reason];
+  if (metrics_) metrics_->DhcpIgnored(ig.reason);
   auto describe = [&] {
     std::vector<std::string> parts;
     if (ig.mac) {
@@ -230,6 +233,8 @@ void Server::LogIgnore(const Listener& l, const Ignore& ig) {
 void Server::HandleFrame(const Listener& l, absl::Span<const uint8_t> frame,
                          const ReceiveMeta& meta) {
   ++counters_.received;
+  const auto received_at = std::chrono::steady_clock::now();
+  if (metrics_) metrics_->DhcpReceived();
   Decision d = Decide(frame, meta, monitor_->net(), config_);
   if (auto* ig = std::get_if<Ignore>(&d)) {
     LogIgnore(l, *ig);
@@ -243,6 +248,7 @@ void Server::HandleFrame(const Listener& l, absl::Span<const uint8_t> frame,
                       reply.message.xid);
   if (!sent.ok()) {
     ++counters_.send_errors;
+    if (metrics_) metrics_->DhcpSendError();
     if (auto n =
             log_limiter_.Admit("send_error", wire::LogLimiter::Clock::now())) {
       LOG(ERROR) << "send failed " << who << " if=" << l.name << ": " << sent
@@ -251,6 +257,9 @@ void Server::HandleFrame(const Listener& l, absl::Span<const uint8_t> frame,
     return;
   }
   ++counters_.replied;
+  if (metrics_) {
+    metrics_->DhcpReplied(reply, std::chrono::steady_clock::now() - received_at);
+  }
   LOG(INFO) << MessageTypeName(*reply.message.message_type()) << " " << who
             << " if=" << l.name << " arch=" << ArchName(reply.client.arch)
             << " client=" << ClientKindName(reply.client.kind)

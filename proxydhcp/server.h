@@ -16,6 +16,10 @@
 #include "proxydhcp/respond.h"
 #include "wire/log_limiter.h"
 
+namespace metrics {
+class Metrics;
+}
+
 namespace proxydhcp {
 
 struct Counters {
@@ -41,6 +45,9 @@ class Server {
   // Serves until `stop_fd` becomes readable (a signalfd or an eventfd).
   void Run(int stop_fd);
   const Counters& counters() const { return counters_; }
+  // Where to report replies and ignores (metrics/pxeproxy_metrics.h); null:
+  // nowhere. Set before Run.
+  void set_metrics(metrics::Metrics* m) { metrics_ = m; }
 
  private:
   struct Listener {
@@ -71,6 +78,7 @@ class Server {
   // When the last netlink change arrived, while its log line is pending.
   std::optional<wire::LogLimiter::Clock::time_point> settle_since_;
   wire::LogLimiter log_limiter_;  // hostile input and send errors
+  metrics::Metrics* metrics_ = nullptr;
 };
 
 }  // namespace proxydhcp
