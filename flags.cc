@@ -354,8 +354,8 @@ absl::Status BuildMetrics(MetricsConfig* m) {
   if (colon != std::string::npos) {
     ip = wire::ParseIpv4(address.substr(0, colon));
   }
-  if (!ip || !absl::SimpleAtoi(address.substr(colon + 1), &port) ||
-      port < 1 || port > 65535) {
+  if (!ip || !absl::SimpleAtoi(address.substr(colon + 1), &port) || port < 1 ||
+      port > 65535) {
     return Bad("metrics_address", address,
                "want IPV4:PORT, e.g. 127.0.0.1:9467");
   }

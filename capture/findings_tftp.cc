@@ -79,13 +79,14 @@ void CheckErrors(const ClientTimeline& c, std::vector<Finding>& out) {
     const TftpTransfer& t = c.transfers[te->transfer];
     if (t.size_probe) continue;
     const bool options = te->packet.error_code == 8;
-    Finding& f = Upsert(
-        out, options ? "tftp_option_refused" : kFindingTftpError, Severity::kError,
-        absl::StrCat("TFTP ERROR ", te->packet.error_code, " \"",
-                     Printable(te->packet.error_message), "\" from ",
-                     te->from_client ? "the client" : Ip(*t.reply_ip), " for '",
-                     Printable(t.filename), "'."),
-        ErrorFix(te->packet.error_code, t.filename));
+    Finding& f =
+        Upsert(out, options ? "tftp_option_refused" : kFindingTftpError,
+               Severity::kError,
+               absl::StrCat("TFTP ERROR ", te->packet.error_code, " \"",
+                            Printable(te->packet.error_message), "\" from ",
+                            te->from_client ? "the client" : Ip(*t.reply_ip),
+                            " for '", Printable(t.filename), "'."),
+               ErrorFix(te->packet.error_code, t.filename));
     AddEvidence(f, e);
   }
 }

@@ -258,7 +258,8 @@ void Server::HandleFrame(const Listener& l, absl::Span<const uint8_t> frame,
   }
   ++counters_.replied;
   if (metrics_) {
-    metrics_->DhcpReplied(reply, std::chrono::steady_clock::now() - received_at);
+    metrics_->DhcpReplied(reply,
+                          std::chrono::steady_clock::now() - received_at);
   }
   LOG(INFO) << MessageTypeName(*reply.message.message_type()) << " " << who
             << " if=" << l.name << " arch=" << ArchName(reply.client.arch)
