@@ -153,11 +153,11 @@ TEST_F(BootLogTest, IpxeWithoutAPxeStage) {
 }
 
 TEST_F(BootLogTest, AStormOfMacsStaysBounded) {
-  BootLog log{BootLog::Options{.stall = std::chrono::seconds(30),
-                               .max_clients = 100}};
+  BootLog log{
+      BootLog::Options{.stall = std::chrono::seconds(30), .max_clients = 100}};
   for (uint32_t i = 0; i < 10000; ++i) {
-    wire::MacAddr mac = {2, 0, uint8_t(i >> 16), uint8_t(i >> 8), uint8_t(i),
-                         1};
+    wire::MacAddr mac = {2,          0, uint8_t(i >> 16), uint8_t(i >> 8),
+                         uint8_t(i), 1};
     log.Offered(At(i), mac, i, "bios", "undionly.kpxe");
     log.TransferStarted(At(i), 0x0a000000 + i, "undionly.kpxe");
   }

@@ -177,12 +177,12 @@ TEST(Metrics, ABootMovesTheCountersAndLogsOneLine) {
   using proxydhcp::ClientKind;
   h.m->DhcpReceived();
   h.m->DhcpIgnored(proxydhcp::IgnoreReason::kRequestOnPort67);
-  h.m->DhcpReplied(MakeReply(proxydhcp::kOffer, 7, ClientKind::kPxe, 67,
-                             "snponly.efi"),
-                   std::chrono::microseconds(80));
-  h.m->DhcpReplied(MakeReply(proxydhcp::kAck, 7, ClientKind::kPxe, 4011,
-                             "snponly.efi"),
-                   std::chrono::microseconds(300));
+  h.m->DhcpReplied(
+      MakeReply(proxydhcp::kOffer, 7, ClientKind::kPxe, 67, "snponly.efi"),
+      std::chrono::microseconds(80));
+  h.m->DhcpReplied(
+      MakeReply(proxydhcp::kAck, 7, ClientKind::kPxe, 4011, "snponly.efi"),
+      std::chrono::microseconds(300));
   h.m->TftpStarted(0x0a000064, "snponly.efi");
   h.m->TftpEnded(0x0a000064, "snponly.efi", TransferEnd::kDone, 173792, 119,
                  std::chrono::milliseconds(20));
@@ -204,14 +204,13 @@ TEST(Metrics, ABootMovesTheCountersAndLogsOneLine) {
               HasSubstr("pxeproxy_dhcp_replies_total{type=\"offer\",arch=\"efi_"
                         "x64\",kind=\"ipxe\"} 1\n"));
   EXPECT_THAT(text, HasSubstr("pxeproxy_dhcp_reply_latency_seconds_count 3\n"));
-  EXPECT_THAT(text,
-              HasSubstr("pxeproxy_tftp_transfers_completed_total 1\n"));
+  EXPECT_THAT(text, HasSubstr("pxeproxy_tftp_transfers_completed_total 1\n"));
   EXPECT_THAT(text, HasSubstr("pxeproxy_tftp_sent_bytes_total 173792\n"));
   EXPECT_THAT(text, HasSubstr("pxeproxy_tftp_retransmissions_total 2\n"));
   for (const char* stage : {"offered", "binl", "boot_file", "menu_offered"}) {
-    EXPECT_THAT(text, HasSubstr(absl::StrCat(
-                          "pxeproxy_boot_stage_total{stage=\"", stage,
-                          "\"} 1\n")));
+    EXPECT_THAT(text,
+                HasSubstr(absl::StrCat("pxeproxy_boot_stage_total{stage=\"",
+                                       stage, "\"} 1\n")));
   }
   ASSERT_EQ(h.lines.size(), 1u);
   EXPECT_THAT(h.lines[0], HasSubstr("I boot mac=52:54:00:12:34:56"));
@@ -221,8 +220,8 @@ TEST(Metrics, ABootMovesTheCountersAndLogsOneLine) {
 
 TEST(Metrics, ATransferOfAnotherFileIsNotABootFile) {
   Hub h;
-  h.m->TftpEnded(0x0a000064, "pxelinux.cfg/default", TransferEnd::kDone, 10,
-                 1, std::chrono::milliseconds(1));
+  h.m->TftpEnded(0x0a000064, "pxelinux.cfg/default", TransferEnd::kDone, 10, 1,
+                 std::chrono::milliseconds(1));
   h.m->TftpEnded(0x0a000064, "snponly.efi", TransferEnd::kTimeout, 10, 0,
                  std::chrono::seconds(6));
   std::string text = h.m->Render();
