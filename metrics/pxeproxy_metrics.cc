@@ -118,9 +118,11 @@ Metrics::Metrics(Options options)
   for (capture::Stage s : kStages) {
     stages_[s] = r.AddCounter(
         "pxeproxy_boot_stage_total",
-        "Boots that reached a stage (--diagnose's names): offered (a proxy "
-        "offer to PXE firmware), binl (port 4011 answered), boot_file (a "
-        "boot file fully sent), menu_offered (iPXE offered the menu).",
+        "Boot stages reached, by --diagnose's stage names: offered (a proxy "
+        "offer to PXE or HTTP Boot firmware), binl (a port 4011 request "
+        "answered), boot_file (a configured boot file fully sent), "
+        "menu_offered (iPXE offered the menu). A firmware that asks twice "
+        "counts twice.",
         {{"stage", capture::StageName(s)}});
   }
   boot_stalls_ = r.AddCounter(
