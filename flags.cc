@@ -119,6 +119,20 @@ ABSL_FLAG(std::string, diagnose_write, "",
 ABSL_FLAG(std::string, diagnose_format, "text",
           "Output of --diagnose: 'text' (for people, colours on a terminal) "
           "or 'json' (one JSON object a line).");
+// --- operations ---
+ABSL_FLAG(std::string, metrics_address, "",
+          "HOST:PORT for an HTTP endpoint /metrics in the Prometheus text "
+          "format, e.g. 127.0.0.1:9467 (the package's suggestion). Empty: "
+          "none. Opened before root is dropped.");
+ABSL_FLAG(int, boot_stall_seconds, 30,
+          "Boot log: a machine that makes no progress for this many seconds "
+          "(offered but no 4011 request or TFTP read, a failed transfer, "
+          "iPXE never back) is logged as stalled, 1..86400.");
+ABSL_FLAG(bool, check, false,
+          "Check the configuration, the interfaces (exist, up, IPv4) and the "
+          "boot files in --tftp_root, print what each kind of client would "
+          "get, and exit: 0 when all is well, 1 on a problem. Needs no "
+          "root.");
 // --- logging ---
 ABSL_FLAG(int, v, 0,
           "Verbose logging level: 1 logs every ignored packet "
@@ -199,7 +213,9 @@ void SetUpUsage() {
       "server.\n\n"
       "Usage: pxeproxy [flags] IFACE...\n"
       "       pxeproxy --diagnose=IFACE|CAPTURE.pcap [flags]   (explain "
-      "boots)\n\n"
+      "boots)\n"
+      "       pxeproxy --check [flags] IFACE...   (check the setup, then "
+      "exit)\n\n"
       "PXE firmware gets an iPXE binary for its architecture; clients that "
       "are\n"
       "already iPXE get --menu_url. pxeproxy never hands out addresses and\n"
@@ -321,6 +337,32 @@ absl::Status BuildDiagnose(const std::vector<std::string>& positional,
                absl::StrCat("saves a live capture, and '", d->target,
                             "' is already a file"));
   }
+  return absl::OkStatus();
+}
+
+absl::Status BuildMetrics(MetricsConfig* m) {
+  const std::string address = absl::GetFlag(FLAGS_metrics_address);
+  m->boot_stall_seconds = absl::GetFlag(FLAGS_boot_stall_seconds);
+  if (absl::Status s =
+          CheckRange("boot_stall_seconds", m->boot_stall_seconds, 1, 86400);
+      !s.ok()) {
+    return s;
+  }
+  if (address.empty()) return absl::OkStatus();
+  size_t colon = address.rfind(':');
+  int port = 0;
+  std::optional<wire::Ipv4> ip;
+  if (colon != std::string::npos) {
+    ip = wire::ParseIpv4(address.substr(0, colon));
+  }
+  if (!ip || !absl::SimpleAtoi(address.substr(colon + 1), &port) || port < 1 ||
+      port > 65535) {
+    return Bad("metrics_address", address,
+               "want IPV4:PORT, e.g. 127.0.0.1:9467");
+  }
+  m->http = true;
+  m->ip = *ip;
+  m->port = static_cast<uint16_t>(port);
   return absl::OkStatus();
 }
 
@@ -476,6 +518,11 @@ absl::StatusOr<Config> BuildConfig(const std::vector<std::string>& positional) {
   if (absl::Status s = CheckRange("v", absl::GetFlag(FLAGS_v), 0, 10);
       !s.ok()) {
     return s;
+  }
+  if (absl::Status s = BuildMetrics(&c.metrics); !s.ok()) return s;
+  c.check = absl::GetFlag(FLAGS_check);
+  if (c.check && c.diagnose.enabled) {
+    return Bad("check", "true", "cannot be combined with --diagnose");
   }
   return c;
 }

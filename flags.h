@@ -21,6 +21,14 @@ struct DiagnoseConfig {
   bool json = false;       // --diagnose_format=json
 };
 
+// --metrics_address and the boot log.
+struct MetricsConfig {
+  bool http = false;  // --metrics_address given
+  wire::Ipv4 ip = 0;
+  uint16_t port = 0;
+  int boot_stall_seconds = 30;
+};
+
 struct Config {
   std::vector<std::string> interfaces;
   proxydhcp::ResponderConfig responder;
@@ -32,6 +40,8 @@ struct Config {
   // The user to take when `user` is the default and does not exist.
   std::string user_fallback;
   DiagnoseConfig diagnose;
+  MetricsConfig metrics;
+  bool check = false;  // --check: validate and print, do not serve
 };
 
 // Installs the usage message and version; call before absl::ParseCommandLine.

@@ -1,17 +1,23 @@
 // The composition root: flags -> Config -> the servers, until SIGINT/SIGTERM
 // (SIGHUP reloads: service.h).
+#include <poll.h>
 #include <signal.h>
+#include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
 #include <iostream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/flags/parse.h"
 #include "capture/diagnose.h"
+#include "check.h"
 #include "flags.h"
 #include "glog/logging.h"
+#include "metrics/http.h"
+#include "metrics/pxeproxy_metrics.h"
 #include "privdrop.h"
 #include "proxydhcp/server.h"
 #include "reload.h"
@@ -48,6 +54,29 @@ int RunDiagnose(const pxeproxy::Config& config) {
   return rc;
 }
 
+// The metrics and boot log hub the serving loops report to.
+std::unique_ptr<metrics::Metrics> MakeMetrics(const pxeproxy::Config& c) {
+  metrics::Metrics::Options o;
+  o.version = PXEPROXY_VERSION;
+  for (const auto& [arch, file] : c.responder.boot_files) {
+    o.boot_files.insert(file);
+  }
+  for (const proxydhcp::MacRule& rule : c.responder.mac_rules) {
+    if (rule.boot_file) o.boot_files.insert(*rule.boot_file);
+  }
+  o.boot_log_options.stall = std::chrono::seconds(c.metrics.boot_stall_seconds);
+  auto m = std::make_unique<metrics::Metrics>(std::move(o));
+  CHECK(m->status().ok()) << m->status();
+  return m;
+}
+
+// The boot log's clock: stall lines once a second until `stop_fd` is
+// readable.
+void TickUntil(metrics::Metrics* m, int stop_fd) {
+  pollfd p{stop_fd, POLLIN, 0};
+  while (poll(&p, 1, 1000) <= 0) m->Tick();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -71,6 +100,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (config->diagnose.enabled) return RunDiagnose(*config);
+  if (config->check) return pxeproxy::RunCheck(*config, std::cout) ? 1 : 0;
   // A bad --user is a configuration error, reported before anything is bound.
   absl::StatusOr<privdrop::Plan> drop =
       privdrop::Resolve(config->user, config->user_fallback);
@@ -104,6 +134,20 @@ int main(int argc, char** argv) {
     }
     tftp_server = std::move(*t);
   }
+  std::unique_ptr<metrics::Metrics> metrics = MakeMetrics(*config);
+  (*dhcp)->set_metrics(metrics.get());
+  if (tftp_server) tftp_server->set_metrics(metrics.get());
+  std::unique_ptr<metrics::HttpExporter> http;
+  if (config->metrics.http) {
+    absl::StatusOr<std::unique_ptr<metrics::HttpExporter>> h =
+        metrics::HttpExporter::Listen(config->metrics.ip, config->metrics.port,
+                                      metrics.get());
+    if (!h.ok()) {
+      std::cerr << "pxeproxy: " << h.status().message() << "\n";
+      return 1;
+    }
+    http = std::move(*h);
+  }
   // Every socket is open: give up root. Keep this after the last server
   // (proxyDHCP, TFTP) is created and before any serves a packet.
   if (absl::Status s = privdrop::Apply(*drop); !s.ok()) {
@@ -111,14 +155,32 @@ int main(int argc, char** argv) {
     return 1;
   }
   LOG(INFO) << "running as " << privdrop::Describe();
+  // After the drop: the HTTP thread must not keep root's capabilities.
+  if (http) {
+    if (absl::Status s = http->Start(); !s.ok()) {
+      std::cerr << "pxeproxy: " << s.message() << "\n";
+      return 1;
+    }
+    LOG(INFO) << "metrics on http://" << wire::FormatIpv4(config->metrics.ip)
+              << ":" << http->port() << "/metrics";
+  }
   LOG(INFO) << "pxeproxy " << PXEPROXY_VERSION << " ready; menu for iPXE: "
             << (config->responder.menu_url.empty()
                     ? "(embedded)"
                     : config->responder.menu_url);
+  // The boot log's clock (stall lines), until the loops have ended.
+  int tick_stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  PCHECK(tick_stop_fd >= 0) << "eventfd";
+  std::thread tick_thread([&] { TickUntil(metrics.get(), tick_stop_fd); });
   // The loops in their threads; this one handles signals and systemd.
   pxeproxy::Reloader reloader(std::vector<std::string>(argv + 1, argv + argc));
   int rc = pxeproxy::Serve({dhcp->get(), tftp_server.get()}, signal_fd,
                            &reloader, positional, *config);
+  uint64_t one = 1;
+  PCHECK(write(tick_stop_fd, &one, sizeof(one)) == sizeof(one));
+  tick_thread.join();
+  http.reset();
+  close(tick_stop_fd);
 
   const proxydhcp::Counters& c = (*dhcp)->counters();
   std::string ignored;

@@ -11,6 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "capture/describe.h"
 #include "capture/diagnosis.h"
+#include "capture/finding_ids.h"
 #include "capture/findings_util.h"
 
 namespace capture {
@@ -62,7 +63,7 @@ void CheckEdk2Drop(const ClientTimeline& c, const std::vector<DhcpRef>& all,
     if (!x.corporate || !again || progressed) continue;
     const Event* rediscover = all[*next].event;
     Finding& f = Upsert(
-        out, "edk2_dropped_proxy_offer", Severity::kError,
+        out, kFindingEdk2DroppedProxyOffer, Severity::kError,
         absl::StrCat(
             "The firmware got a proxy offer from ", Ip(offer.server_id()),
             offer.msg.options.Has(pd::kOptVendorSpecific)

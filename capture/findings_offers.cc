@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "capture/finding_ids.h"
 #include "capture/findings_util.h"
 
 namespace capture {
@@ -169,7 +170,7 @@ void CheckIpxeReplies(const TransferIndex& transfers,
     if (!file.empty() && LooksLikeIpxeBinary(file, config.responder) &&
         (d.role == Role::kProxy || transfers.Followed(*all[i].event, d))) {
       Finding& f = Upsert(
-          out, "ipxe_chainload_loop", Severity::kError,
+          out, kFindingIpxeChainloadLoop, Severity::kError,
           absl::StrCat("iPXE was offered '", Printable(file), "' by ",
                        Ip(d.server_id()), " (", RoleName(d.role),
                        "), an iPXE binary: it loads iPXE again, which asks "
@@ -194,7 +195,7 @@ void CheckIpxeReplies(const TransferIndex& transfers,
     }
   }
   for (Finding& f : out) {
-    if (f.id != "ipxe_chainload_loop") continue;
+    if (f.id != kFindingIpxeChainloadLoop) continue;
     if (rounds.size() >= 3) {
       f.message += absl::StrCat(" iPXE started over ", rounds.size(),
                                 " times in this capture.");

@@ -1,6 +1,7 @@
 // TFTP findings (PROTOCOL.md section 7, items 7, 8 and 11).
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "capture/finding_ids.h"
 #include "capture/findings_util.h"
 
 namespace capture {
@@ -78,13 +79,14 @@ void CheckErrors(const ClientTimeline& c, std::vector<Finding>& out) {
     const TftpTransfer& t = c.transfers[te->transfer];
     if (t.size_probe) continue;
     const bool options = te->packet.error_code == 8;
-    Finding& f = Upsert(
-        out, options ? "tftp_option_refused" : "tftp_error", Severity::kError,
-        absl::StrCat("TFTP ERROR ", te->packet.error_code, " \"",
-                     Printable(te->packet.error_message), "\" from ",
-                     te->from_client ? "the client" : Ip(*t.reply_ip), " for '",
-                     Printable(t.filename), "'."),
-        ErrorFix(te->packet.error_code, t.filename));
+    Finding& f =
+        Upsert(out, options ? "tftp_option_refused" : kFindingTftpError,
+               Severity::kError,
+               absl::StrCat("TFTP ERROR ", te->packet.error_code, " \"",
+                            Printable(te->packet.error_message), "\" from ",
+                            te->from_client ? "the client" : Ip(*t.reply_ip),
+                            " for '", Printable(t.filename), "'."),
+               ErrorFix(te->packet.error_code, t.filename));
     AddEvidence(f, e);
   }
 }
@@ -113,7 +115,7 @@ void CheckFlow(const TftpTransfer& t, std::vector<Finding>& out) {
       return;
     }
     Finding& f = Upsert(
-        out, "tftp_no_ack_after_oack", Severity::kError,
+        out, kFindingTftpNoAckAfterOack, Severity::kError,
         absl::StrCat(t.acked_block0
                          ? "The client acknowledged the OACK but never "
                            "block 1"
@@ -130,7 +132,7 @@ void CheckFlow(const TftpTransfer& t, std::vector<Finding>& out) {
   }
   if (t.blocks > 0) {
     Finding& f = Upsert(
-        out, "tftp_incomplete", Severity::kError,
+        out, kFindingTftpIncomplete, Severity::kError,
         absl::StrCat("The transfer of '", Printable(t.filename),
                      "' stopped after ", t.blocks, " blocks (", t.bytes,
                      " bytes) with no end and no error."),

@@ -7,6 +7,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "glog/logging.h"
+#include "metrics/pxeproxy_metrics.h"
 
 namespace proxydhcp {
 
@@ -181,6 +182,7 @@ void Server::Run(int stop_fd) {
             l.socket->ReceiveFrame(&meta);
         if (!frame.ok()) {
           ++counters_.receive_errors;
+          if (metrics_) metrics_->DhcpReceiveError();
           if (auto n = log_limiter_.Admit("receive_error",
                                           wire::LogLimiter::Clock::now())) {
             LOG(ERROR) << l.name << ": " << frame.status()
@@ -227,6 +229,7 @@ void Server::TakeConfig() {
 void Server::LogIgnore(const Listener& l, const Ignore& ig) {
   const char* reason = IgnoreReasonName(ig.reason);
   ++counters_.ignored[reason];
+  if (metrics_) metrics_->DhcpIgnored(ig.reason);
   auto describe = [&] {
     std::vector<std::string> parts;
     if (ig.mac) {
@@ -261,12 +264,15 @@ void Server::LogIgnore(const Listener& l, const Ignore& ig) {
 void Server::HandleFrame(const Listener& l, absl::Span<const uint8_t> frame,
                          const ReceiveMeta& meta) {
   ++counters_.received;
+  const auto received_at = std::chrono::steady_clock::now();
+  if (metrics_) metrics_->DhcpReceived();
   Decision d = Decide(frame, meta, monitor_->net(), config_);
   if (auto* ig = std::get_if<Ignore>(&d)) {
     LogIgnore(l, *ig);
     return;
   }
   outgoing_.push_back(std::move(std::get<Reply>(d)));
+  outgoing_at_.push_back(received_at);
 }
 
 void Server::FlushReplies(const Listener& l) {
@@ -295,12 +301,14 @@ void Server::FlushReplies(const Listener& l) {
     for (size_t k = 0; k < e.size(); ++k) errors[routed_of[k]] = e[k];
   }
   for (size_t i = 0; i < outgoing_.size(); ++i) {
-    LogReply(l, outgoing_[i], errors[i]);
+    LogReply(l, outgoing_[i], errors[i], outgoing_at_[i]);
   }
   outgoing_.clear();
+  outgoing_at_.clear();
 }
 
-void Server::LogReply(const Listener& l, const Reply& reply, int error) {
+void Server::LogReply(const Listener& l, const Reply& reply, int error,
+                      std::chrono::steady_clock::time_point received_at) {
   const auto now = wire::LogLimiter::Clock::now();
   auto who = [&] {
     return absl::StrFormat("mac=%s xid=0x%08x",
@@ -309,6 +317,7 @@ void Server::LogReply(const Listener& l, const Reply& reply, int error) {
   };
   if (error != 0) {
     ++counters_.send_errors;
+    if (metrics_) metrics_->DhcpSendError();
     if (auto n = log_limiter_.Admit("send_error", now)) {
       LOG(ERROR) << "send failed " << who() << " if=" << l.name << ": "
                  << absl::ErrnoToStatus(error, "send")
@@ -320,6 +329,10 @@ void Server::LogReply(const Listener& l, const Reply& reply, int error) {
   // One line per reply, but a LAN can ask for 100,000 replies a second:
   // past kReplyLogBurst lines a second the rest are counted and summed up
   // in one line (LogReplySummary); the counters stay exact.
+  if (metrics_) {
+    metrics_->DhcpReplied(reply,
+                          std::chrono::steady_clock::now() - received_at);
+  }
   std::optional<uint64_t> n = reply_log_.Admit("reply", now);
   if (!n) {
     reply_summary_due_ = true;

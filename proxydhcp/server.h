@@ -18,6 +18,10 @@
 #include "wire/heartbeat.h"
 #include "wire/log_limiter.h"
 
+namespace metrics {
+class Metrics;
+}
+
 namespace proxydhcp {
 
 struct Counters {
@@ -50,6 +54,9 @@ class Server {
   void Reconfigure(const ResponderConfig& config);
   // Ticked every round of Run (the systemd watchdog, service.cc).
   const wire::Heartbeat& heartbeat() const { return heartbeat_; }
+  // Where to report replies and ignores (metrics/pxeproxy_metrics.h); null:
+  // nowhere. Set before Run.
+  void set_metrics(metrics::Metrics* m) { metrics_ = m; }
 
  private:
   struct Listener {
@@ -66,7 +73,9 @@ class Server {
                    const ReceiveMeta& meta);
   // Sends the round's replies (sendmmsg), then counts and logs each.
   void FlushReplies(const Listener& l);
-  void LogReply(const Listener& l, const Reply& reply, int error);
+  // `received_at`: when its request was read (the latency histogram).
+  void LogReply(const Listener& l, const Reply& reply, int error,
+                std::chrono::steady_clock::time_point received_at);
   void LogReplySummary();
   void LogIgnore(const Listener& l, const Ignore& ig);
   void LogAddresses();
@@ -88,7 +97,8 @@ class Server {
   // When the last netlink change arrived, while its log line is pending.
   std::optional<wire::LogLimiter::Clock::time_point> settle_since_;
   wire::LogLimiter log_limiter_;  // hostile input and send errors
-  std::vector<Reply> outgoing_;  // decided this round, not yet sent
+  std::vector<Reply> outgoing_;   // decided this round, not yet sent
+  std::vector<std::chrono::steady_clock::time_point> outgoing_at_;
   wire::LogLimiter reply_log_{std::chrono::seconds(1), kReplyLogBurst};
   bool reply_summary_due_ = false;
   wire::LogLimiter::Clock::time_point last_reply_summary_{};
@@ -96,6 +106,7 @@ class Server {
   std::mutex pending_mu_;
   std::unique_ptr<ResponderConfig> pending_;  // from Reconfigure
   std::atomic<bool> has_pending_{false};
+  metrics::Metrics* metrics_ = nullptr;
 };
 
 }  // namespace proxydhcp

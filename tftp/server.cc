@@ -13,6 +13,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "glog/logging.h"
+#include "metrics/pxeproxy_metrics.h"
 #include "tftp/gso.h"
 #include "tftp/options.h"
 
@@ -158,6 +159,11 @@ void Server::Run(int stop_fd) {
     // server would otherwise drop RRQs that fit once the round is read.
     if (server_ready) OnServerReadable();
     OnTimers();
+    if (metrics_) {
+      metrics_->TftpSync({counters_.requests, counters_.data_bytes,
+                          counters_.packets_sent, counters_.retransmits,
+                          counters_.send_errors, transfers_.size()});
+    }
     if (stop_deadline_ &&
         (transfers_.empty() || Clock::now() >= *stop_deadline_)) {
       break;
@@ -167,7 +173,8 @@ void Server::Run(int stop_fd) {
   std::vector<uint64_t> left;
   for (const auto& [id, t] : transfers_) left.push_back(id);
   for (uint64_t id : left) {
-    Finish(*transfers_.at(id), false, "the server stopped");
+    Finish(*transfers_.at(id), metrics::TransferEnd::kStopped,
+           "the server stopped");
   }
   const Counters& c = counters_;
   // "in progress": those the grace cut off.
@@ -286,7 +293,7 @@ void Server::OnPeerPacket(Transfer& t, absl::Span<const uint8_t> packet) {
     // PXE ROMs often ask for tsize and then abort with ERROR 8 on purpose,
     // to learn the size before the real download: not worth more than VLOG.
     absl::StatusOr<ErrorPacket> e = ParseError(packet);
-    Finish(t, false,
+    Finish(t, metrics::TransferEnd::kClientError,
            e.ok() ? absl::StrCat("client error ", e->code, " '",
                                  absl::CEscape(e->message), "'")
                   : "client error");
@@ -359,10 +366,10 @@ void Server::Apply(Transfer& t, const Action& a) {
       return;
     }
     case Action::Kind::kDone:
-      Finish(t, true, "done");
+      Finish(t, metrics::TransferEnd::kDone, "done");
       return;
     case Action::Kind::kGiveUp:
-      Finish(t, false,
+      Finish(t, metrics::TransferEnd::kTimeout,
              absl::StrCat("no answer for ", t.session.stalled_ms(), "ms"));
       return;
   }
@@ -387,7 +394,8 @@ bool Server::SendData(Transfer& t, uint64_t first, uint64_t last) {
       LOG(WARNING) << "tftp: " << ready.status();
       SendError(t.fd, t.peer, t.own_fd ? 0 : t.local, ErrorCode::kNotDefined,
                 "file changed during the transfer, try again");
-      Finish(t, false, std::string(ready.status().message()));
+      Finish(t, metrics::TransferEnd::kReadError,
+             std::string(ready.status().message()));
       return false;
     }
     int count = *ready;
@@ -503,10 +511,20 @@ void Server::ArmTimer(Transfer& t) {
   CompactTimers();
 }
 
-void Server::Finish(Transfer& t, bool ok, const std::string& how) {
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() -
-                                                                  t.started)
-                .count();
+void Server::Count(Reason r) {
+  ++counters_.dropped[ReasonName(r)];
+  if (metrics_) metrics_->TftpDropped(r);
+}
+
+void Server::Finish(Transfer& t, metrics::TransferEnd end,
+                    const std::string& how) {
+  const bool ok = end == metrics::TransferEnd::kDone;
+  const Clock::duration took = Clock::now() - t.started;
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(took).count();
+  if (metrics_) {
+    metrics_->TftpEnded(t.peer.ip, t.filename, end, t.data->size(),
+                        t.session.acked(), took);
+  }
   if (ok) {
     ++counters_.transfers_done;
     LOG(INFO) << "tftp: sent '" << absl::CEscape(t.filename) << "' to "

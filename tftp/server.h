@@ -21,6 +21,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
+#include "metrics/boot_log.h"
 #include "tftp/admit.h"
 #include "tftp/config.h"
 #include "tftp/file_cache.h"
@@ -32,6 +33,10 @@
 #include "tftp/udp.h"
 #include "wire/heartbeat.h"
 #include "wire/log_limiter.h"
+
+namespace metrics {
+class Metrics;
+}
 
 namespace tftp {
 
@@ -70,6 +75,9 @@ class Server {
   void Reconfigure(const Config& config);
   // Ticked every round of Run (the systemd watchdog, service.cc).
   const wire::Heartbeat& heartbeat() const { return heartbeat_; }
+  // Where to report transfers and refusals (metrics/pxeproxy_metrics.h);
+  // null: nowhere. Set before Run.
+  void set_metrics(metrics::Metrics* m) { metrics_ = m; }
 
  private:
   using Clock = std::chrono::steady_clock;
@@ -120,13 +128,13 @@ class Server {
   void ArmTimer(Transfer& t);
   bool TimerLive(const TimerEntry& e) const;
   void CompactTimers();
-  void Finish(Transfer& t, bool ok, const std::string& how);
+  void Finish(Transfer& t, metrics::TransferEnd end, const std::string& how);
   // Counts the refusal by its reason, logs it at VLOG(1) (hostile input is
   // not an error of ours, STYLE.md), at most one line per reason per
   // interval, and answers ERROR when it says so.
   void Refuse(const Datagram& d, const Refusal& r);
   // Counts a dropped packet by reason, nothing logged.
-  void Count(Reason r) { ++counters_.dropped[ReasonName(r)]; }
+  void Count(Reason r);
   // nullopt: stay silent; else the " (N more suppressed)" suffix.
   std::optional<std::string> LogSlot(const std::string& key);
   void SendError(int fd, const Endpoint& to, wire::Ipv4 local, ErrorCode code,
@@ -183,6 +191,7 @@ class Server {
   std::mutex pending_mu_;
   std::unique_ptr<Config> pending_;  // from Reconfigure
   std::atomic<bool> has_pending_{false};
+  metrics::Metrics* metrics_ = nullptr;
 };
 
 }  // namespace tftp

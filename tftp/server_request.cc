@@ -11,6 +11,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "glog/logging.h"
+#include "metrics/pxeproxy_metrics.h"
 #include "tftp/options.h"
 #include "tftp/server.h"
 
@@ -128,12 +129,12 @@ void Server::OnRequest(const Datagram& d, absl::Span<const uint8_t> packet) {
   ++counters_.requests;
   Plan& plan = std::get<Plan>(a);
   if (plan.replaces && old != by_peer_.end()) {
-    Finish(*transfers_.at(old->second), false,
+    Finish(*transfers_.at(old->second), metrics::TransferEnd::kReplaced,
            "replaced by a new request from the same port");
   }
   if (plan.evict_unheard && !unheard_.empty()) {
-    ++counters_.dropped[ReasonName(Reason::kEvictedUnheard)];
-    Finish(*transfers_.at(*unheard_.begin()), false,
+    Count(Reason::kEvictedUnheard);
+    Finish(*transfers_.at(*unheard_.begin()), metrics::TransferEnd::kEvicted,
            "evicted: the server is full and its client never answered");
   }
   int fd = server_fd_;
@@ -160,6 +161,7 @@ std::optional<std::string> Server::LogSlot(const std::string& key) {
 void Server::Refuse(const Datagram& d, const Refusal& r) {
   const char* name = ReasonName(r.reason);
   ++(r.answer ? counters_.refused : counters_.dropped)[name];
+  if (metrics_) metrics_->TftpRefused(d.peer.ip, r.reason, r.detail);
   if (r.reason == Reason::kNoSocket) {
     // Our fault (the open-file limit), not the client's: an error, but one
     // line per interval however many requests meet it.
@@ -197,6 +199,7 @@ void Server::AddTransfer(const Datagram& d, int fd, Plan plan) {
     epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, t->fd, &ev);
   }
   ++counters_.transfers_started;
+  if (metrics_) metrics_->TftpStarted(t->peer.ip, t->filename);
   by_peer_[t->peer] = t->id;
   ++per_host_[t->peer.ip];
   unheard_.insert(t->id);
