@@ -36,6 +36,10 @@ struct MacRule {
   size_t prefix_len = 0;  // octets that must match, 1..6
   std::optional<std::string> boot_file;
   std::optional<UefiStrategy> uefi_strategy;
+  // boot_file=ARCH=FILE and http_boot_url=ARCH=URL, by IANA arch code;
+  // before `boot_file`.
+  std::map<uint16_t, std::string> arch_boot_files;
+  std::map<uint16_t, std::string> http_boot_urls;
 };
 
 struct ResponderConfig {
@@ -46,8 +50,17 @@ struct ResponderConfig {
   std::string menu_url;
   std::string embedded_menu_name = "pxeproxy-menu.ipxe";
   std::string http_boot_url;              // for UEFI HTTP Boot; empty: ignored
+  // --boot_file=ARCH=FILE, by IANA arch code, before `boot_files`; an empty
+  // FILE: not answered.
+  std::map<uint16_t, std::string> arch_boot_files;
+  // --http_boot_url=ARCH=URL, by IANA arch code; `http_boot_url` is x64's
+  // (arch 16) when this has no entry for it.
+  std::map<uint16_t, std::string> http_boot_urls;
   std::optional<wire::Ipv4> tftp_server;  // siaddr; default: our address
   UefiStrategy uefi_strategy = UefiStrategy::kBinl;
+  // Answer Raspberry Pi boot ROMs (IsRaspberryPiMac, arch 0) with the
+  // "Raspberry Pi Boot" option 43 instead of ignoring them.
+  bool raspberry_pi = false;
   std::vector<MacRule> mac_rules;
   // 175.1 (iPXE settings priority) in replies to iPXE, so that iPXE prefers
   // our filename over a corporate server's (PROTOCOL.md section 4). 0: omit.
@@ -83,6 +96,9 @@ enum class IgnoreReason {
   kBadRelayAddress,  // giaddr martian or ours
   kReversePath,      // source (4011) or giaddr does not route back (rp_filter)
   kReplyTooLarge,    // reply above 576 bytes / option 57 / the MTU
+  // A Raspberry Pi boot ROM (arch 0 from a Pi MAC prefix) without
+  // --raspberry_pi: never an x86 file for it.
+  kRaspberryPi,
 };
 const char* IgnoreReasonName(IgnoreReason r);
 std::vector<IgnoreReason> AllIgnoreReasons();
