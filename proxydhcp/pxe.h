@@ -41,7 +41,7 @@ enum : uint16_t {
 bool IsRaspberryPiMac(const wire::MacAddr& mac);
 
 // The IANA "Processor Architecture Types" registry (RFC 4578 2.1, RFC 5970
-// 3.3, docs in README "Every architecture"), by the names the flags take.
+// 3.3; README "Every architecture, and Raspberry Pis"), by flag names.
 struct ArchEntry {
   uint16_t code;
   const char* name;  // "efi_arm64": lower case, '_' (a '-' is accepted too)

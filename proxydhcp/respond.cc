@@ -100,7 +100,7 @@ const std::vector<uint8_t> kDiscoveryControlBootFile = {6, 1, 8, 255};
 // PXE menu item "Raspberry Pi Boot" (rpi-eeprom PXE_OPTION43's default). The
 // bytes are Tinkerbell smee's (and dnsmasq's pxe-service=0,"Raspberry Pi
 // Boot"): 6 = 8, 9 = menu item type 0 "Raspberry Pi Boot", 10 = prompt,
-// timeout 0, "PXE" (docs/raspberry-pi.md).
+// timeout 0, "PXE" (README "Every architecture, and Raspberry Pis").
 std::vector<uint8_t> RaspberryPiOption43() {
   static const char kMenu[] = "Raspberry Pi Boot";
   std::vector<uint8_t> v = {6, 1, 8, 9, static_cast<uint8_t>(3 + 17), 0, 0, 17};

@@ -49,7 +49,7 @@ struct ResponderConfig {
   // own TFTP, tftp://<tftp server>/<embedded_menu_name>.
   std::string menu_url;
   std::string embedded_menu_name = "pxeproxy-menu.ipxe";
-  std::string http_boot_url;              // for UEFI HTTP Boot; empty: ignored
+  std::string http_boot_url;  // for UEFI HTTP Boot; empty: ignored
   // --boot_file=ARCH=FILE, by IANA arch code, before `boot_files`; an empty
   // FILE: not answered.
   std::map<uint16_t, std::string> arch_boot_files;

@@ -1,6 +1,6 @@
 // More firmware, answered right: every IANA architecture by name or number
 // (--boot_file=ARCH=FILE, --http_boot_url=ARCH=URL, the MAC rules file) and
-// Raspberry Pi boot ROMs (README "Raspberry Pi", docs/raspberry-pi.md).
+// Raspberry Pi boot ROMs (README "Every architecture, and Raspberry Pis").
 #include <string>
 #include <vector>
 
@@ -165,11 +165,10 @@ TEST(EveryArch, MacRulePerArchWins) {
 // GUID starting "RPI4", 55 asking for 43, 66, 67; source MAC dc:a6:32.
 DhcpMessage PiDiscover(wire::MacAddr mac = {0xdc, 0xa6, 0x32, 0x12, 0x34,
                                             0x56}) {
-  DhcpMessage m =
-      Discover(kArchBios, "PXEClient:Arch:00000:UNDI:002001", mac);
+  DhcpMessage m = Discover(kArchBios, "PXEClient:Arch:00000:UNDI:002001", mac);
   m.flags = 0;
-  m.options.Set(kOptParameterList, {1, 3, 43, 60, 66, 67, 128, 129, 130, 131,
-                                   132, 133, 134, 135});
+  m.options.Set(kOptParameterList,
+                {1, 3, 43, 60, 66, 67, 128, 129, 130, 131, 132, 133, 134, 135});
   m.options.Set(94, {1, 2, 1});
   std::vector<uint8_t> guid = {0, 'R', 'P', 'I', '4'};
   guid.resize(kClientGuidSize, 0x42);
@@ -179,13 +178,13 @@ DhcpMessage PiDiscover(wire::MacAddr mac = {0xdc, 0xa6, 0x32, 0x12, 0x34,
 
 TEST(RaspberryPi, IgnoredByDefaultNeverAnX86File) {
   ResponderConfig c = Base();
-  for (wire::MacAddr mac : std::vector<wire::MacAddr>{
-           {0xb8, 0x27, 0xeb, 1, 2, 3},
-           {0xdc, 0xa6, 0x32, 1, 2, 3},
-           {0xe4, 0x5f, 0x01, 1, 2, 3},
-           {0xd8, 0x3a, 0xdd, 1, 2, 3},
-           {0x2c, 0xcf, 0x67, 1, 2, 3},
-           {0x28, 0xcd, 0xc1, 1, 2, 3}}) {
+  for (wire::MacAddr mac :
+       std::vector<wire::MacAddr>{{0xb8, 0x27, 0xeb, 1, 2, 3},
+                                  {0xdc, 0xa6, 0x32, 1, 2, 3},
+                                  {0xe4, 0x5f, 0x01, 1, 2, 3},
+                                  {0xd8, 0x3a, 0xdd, 1, 2, 3},
+                                  {0x2c, 0xcf, 0x67, 1, 2, 3},
+                                  {0x28, 0xcd, 0xc1, 1, 2, 3}}) {
     EXPECT_EQ(FileOf(Respond(PiDiscover(mac), Port67(), c)),
               "ignore:raspberry_pi");
   }
