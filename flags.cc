@@ -66,6 +66,12 @@ ABSL_FLAG(std::string, uefi_strategy, "binl",
           "How UEFI PXE firmware is answered on port 67: 'binl' (no option "
           "43; old EDK2 keeps the offer, new EDK2 asks on port 4011) or "
           "'bypass' (43 = {6: 8}; new EDK2 goes straight to TFTP).");
+ABSL_FLAG(int, uefi_adaptive_window, 30,
+          "Adaptive UEFI strategy: a UEFI PXE client that DISCOVERs again "
+          "(new xid) within this many seconds of an offer, without having "
+          "reached port 4011 or TFTP, turned that offer down and gets the "
+          "other --uefi_strategy next (remembered per MAC, logged and "
+          "counted). 0: off, always --uefi_strategy. 0..3600.");
 ABSL_FLAG(std::string, reverse_path, "strict",
           "Reverse-path check of a port-4011 source and of a relay's giaddr "
           "before a reply is sent there: 'strict' (the route back leaves "
@@ -261,8 +267,9 @@ absl::Status ParseArchAssignment(absl::string_view flag, absl::string_view text,
   }
   if (eq == absl::string_view::npos) {
     return Bad(flag, text,
-               http ? "want URL or ARCH=URL" : "want ARCH=FILE (e.g. "
-                                               "efi_arm64=snp-arm64.efi)");
+               http ? "want URL or ARCH=URL"
+                    : "want ARCH=FILE (e.g. "
+                      "efi_arm64=snp-arm64.efi)");
   }
   absl::string_view arch = text.substr(0, eq);
   *value = std::string(text.substr(eq + 1));
@@ -352,11 +359,11 @@ absl::StatusOr<std::vector<proxydhcp::MacRule>> ParseMacRules(
           absl::StrSplit(words[i], absl::MaxSplits('=', 1));
       std::vector<uint16_t> codes;
       std::string value;
-      const bool per_arch_file = kv.first == "boot_file" &&
-                                 absl::StrContains(kv.second, '=');
+      const bool per_arch_file =
+          kv.first == "boot_file" && absl::StrContains(kv.second, '=');
       if (per_arch_file || kv.first == "http_boot_url") {
-        if (absl::Status s = ParseArchAssignment(kv.first, kv.second,
-                                                 !per_arch_file, &codes, &value);
+        if (absl::Status s = ParseArchAssignment(
+                kv.first, kv.second, !per_arch_file, &codes, &value);
             !s.ok()) {
           return absl::InvalidArgumentError(
               absl::StrCat(where, ": ", s.message()));
@@ -389,7 +396,8 @@ absl::StatusOr<std::vector<proxydhcp::MacRule>> ParseMacRules(
     if (!rule.boot_file && !rule.uefi_strategy &&
         rule.arch_boot_files.empty() && rule.http_boot_urls.empty()) {
       return absl::InvalidArgumentError(absl::StrCat(
-          where, ": a rule needs boot_file=, http_boot_url= or uefi_strategy="));
+          where,
+          ": a rule needs boot_file=, http_boot_url= or uefi_strategy="));
     }
     rules.push_back(rule);
   }
@@ -491,6 +499,12 @@ absl::StatusOr<Config> BuildConfig(const std::vector<std::string>& positional) {
     for (uint16_t code : codes) r.arch_boot_files[code] = file;
   }
   r.raspberry_pi = absl::GetFlag(FLAGS_raspberry_pi);
+  const int window = absl::GetFlag(FLAGS_uefi_adaptive_window);
+  if (absl::Status s = CheckRange("uefi_adaptive_window", window, 0, 3600);
+      !s.ok()) {
+    return s;
+  }
+  r.uefi_adaptive_window_ms = int64_t{window} * 1000;
   const std::pair<const char*, proxydhcp::BootArch> files[] = {
       {"boot_file_bios", proxydhcp::BootArch::kBios},
       {"boot_file_efi_x64", proxydhcp::BootArch::kEfiX64},

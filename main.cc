@@ -94,6 +94,10 @@ int main(int argc, char** argv) {
         tftp::EmbeddedMenu(PXEPROXY_VERSION);
   }
   std::unique_ptr<tftp::Server> tftp_server;
+  // A client reaching TFTP feeds the adaptive UEFI strategy's memory.
+  config->tftp.on_request = [d = dhcp->get()](wire::Ipv4 ip) {
+    d->NoteTftpRequest(ip);
+  };
   if (config->tftp_enabled) {
     absl::StatusOr<std::unique_ptr<tftp::Server>> t =
         tftp::Server::Create(config->tftp);
@@ -137,7 +141,9 @@ int main(int argc, char** argv) {
   LOG(INFO) << "stopping: received=" << c.received << " replied=" << c.replied
             << " send_errors=" << c.send_errors
             << " receive_errors=" << c.receive_errors
-            << " kernel_drops=" << c.kernel_drops << " ignored:" << ignored;
+            << " kernel_drops=" << c.kernel_drops
+            << " uefi_strategy_switches=" << c.uefi_strategy_switches
+            << " ignored:" << ignored;
   close(stop_fd);
   return 0;
 }

@@ -266,8 +266,30 @@ Reply RaspberryPiReply(const DhcpMessage& req, const RequestContext& ctx,
 
 }  // namespace
 
+namespace {
+
+// A client that DISCOVERs again (new xid) within the window, having reached
+// neither 4011 nor TFTP after its last offer, turned that offer down: the
+// other strategy. One that reached either keeps what worked.
+UefiStrategy AdaptStrategy(UefiStrategy configured, const DhcpMessage& req,
+                           const UefiRecall& recall, bool* switched) {
+  *switched = false;
+  if (recall.history == nullptr || recall.window_ms <= 0) return configured;
+  const UefiHistoryEntry* e = recall.history->Find(req.mac());
+  if (e == nullptr) return configured;
+  if (e->xid == req.xid) return e->offered;  // a retransmission
+  if (!e->reached && recall.now_ms - e->offered_ms <= recall.window_ms) {
+    *switched = true;
+    return e->offered == UefiStrategy::kBinl ? UefiStrategy::kBypass
+                                             : UefiStrategy::kBinl;
+  }
+  return e->reached || e->worked ? e->offered : configured;
+}
+
+}  // namespace
+
 Decision Respond(const DhcpMessage& req, const RequestContext& ctx,
-                 const ResponderConfig& config) {
+                 const ResponderConfig& config, const UefiRecall& recall) {
   if (req.op != kBootRequest) return Ignore{IgnoreReason::kNotBootRequest};
   std::optional<uint8_t> type = req.message_type();
   if (!type) return Ignore{IgnoreReason::kNoMessageType};
@@ -287,12 +309,16 @@ Decision Respond(const DhcpMessage& req, const RequestContext& ctx,
   if (auto* reason = std::get_if<IgnoreReason>(&chosen)) {
     return Ignore{*reason};
   }
-  const UefiStrategy strategy =
+  UefiStrategy strategy =
       rule && rule->uefi_strategy ? *rule->uefi_strategy : config.uefi_strategy;
   const bool uefi_pxe =
       client->kind == ClientKind::kPxe && IsUefiArch(client->arch);
 
   Reply reply;
+  if (uefi_pxe && !binl) {
+    strategy = AdaptStrategy(strategy, req, recall, &reply.uefi_switched);
+    reply.uefi_strategy = strategy;
+  }
   reply.client = *client;
   reply.boot_file = std::get<std::string>(chosen);
   // Always set siaddr: EDK2 falls back to it, iPXE's next-server is siaddr

@@ -15,6 +15,7 @@
 #include "proxydhcp/dhcp_message.h"
 #include "proxydhcp/netstate.h"
 #include "proxydhcp/pxe.h"
+#include "proxydhcp/uefi_history.h"
 #include "wire/addr.h"
 
 namespace proxydhcp {
@@ -58,6 +59,10 @@ struct ResponderConfig {
   std::map<uint16_t, std::string> http_boot_urls;
   std::optional<wire::Ipv4> tftp_server;  // siaddr; default: our address
   UefiStrategy uefi_strategy = UefiStrategy::kBinl;
+  // The adaptive UEFI strategy's window (--uefi_adaptive_window): a UEFI
+  // client that DISCOVERs again this soon without reaching 4011 or TFTP gets
+  // the other strategy. 0: off. Used only with a UefiRecall.
+  int64_t uefi_adaptive_window_ms = 30000;
   // Answer Raspberry Pi boot ROMs (IsRaspberryPiMac, arch 0) with the
   // "Raspberry Pi Boot" option 43 instead of ignoring them.
   bool raspberry_pi = false;
@@ -111,6 +116,9 @@ struct Ignore {
   std::optional<wire::MacAddr> mac;
   uint32_t xid = 0;
   std::string detail;
+  // Option 50 or ciaddr of a parsed request (the address a client's TFTP
+  // requests will come from; UefiHistory::LearnAddress).
+  wire::Ipv4 requested = 0;
 };
 
 struct Reply {
@@ -124,6 +132,10 @@ struct Reply {
   bool broadcast = true;
   ClientInfo client;
   std::string boot_file;  // what went into file and option 67
+  // A UEFI PXE offer on port 67: the strategy it used, and whether the
+  // adaptive memory (UefiRecall) switched it from the one offered last.
+  std::optional<UefiStrategy> uefi_strategy;
+  bool uefi_switched = false;
   // Filled by Decide: what to send, and the receiving interface. With
   // `broadcast`, an Ethernet frame for that interface; otherwise an IPv4
   // packet for the raw socket.
@@ -133,8 +145,10 @@ struct Reply {
 
 using Decision = std::variant<Reply, Ignore>;
 
+// `recall`: earlier offers, for the adaptive UEFI strategy (none: the
+// configured strategy, as before).
 Decision Respond(const DhcpMessage& request, const RequestContext& context,
-                 const ResponderConfig& config);
+                 const ResponderConfig& config, const UefiRecall& recall = {});
 
 }  // namespace proxydhcp
 

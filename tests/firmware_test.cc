@@ -11,6 +11,7 @@
 #include "gtest/gtest.h"
 #include "proxydhcp/decide.h"
 #include "proxydhcp/respond.h"
+#include "proxydhcp/uefi_history.h"
 #include "wire/udp_frame.h"
 
 ABSL_DECLARE_FLAG(std::string, boot_file);
@@ -255,6 +256,123 @@ TEST(RaspberryPi, DecideFromFrame) {
   ASSERT_TRUE(std::holds_alternative<Reply>(d)) << FileOf(d);
   EXPECT_EQ(std::get<Reply>(d).message.siaddr, kServer);
   EXPECT_FALSE(std::get<Reply>(d).bytes.empty());
+}
+
+// The adaptive UEFI strategy (README "The adaptive UEFI strategy").
+struct Adaptive {
+  ResponderConfig config = Base();
+  UefiHistory history{3};
+  int64_t now = 1000000;
+  // DISCOVER from `mac` with `xid` at `now`; the strategy offered.
+  std::optional<UefiStrategy> Discover(wire::MacAddr mac, uint32_t xid,
+                                       bool* switched = nullptr) {
+    DhcpMessage m = Pxe(7);
+    std::copy(mac.begin(), mac.end(), m.chaddr.begin());
+    m.xid = xid;
+    Decision d = Respond(m, Port67(), config,
+                         {&history, now, config.uefi_adaptive_window_ms});
+    if (!std::holds_alternative<Reply>(d)) return std::nullopt;
+    const Reply& r = std::get<Reply>(d);
+    // What the daemon does after sending it.
+    if (r.uefi_strategy) history.Offered(mac, xid, *r.uefi_strategy, now);
+    if (switched) *switched = r.uefi_switched;
+    // The offer matches the strategy: 43 only with bypass.
+    EXPECT_EQ(r.message.options.Has(kOptVendorSpecific),
+              r.uefi_strategy == UefiStrategy::kBypass);
+    return r.uefi_strategy;
+  }
+};
+
+const wire::MacAddr kA = {0x52, 0x54, 0, 0, 0, 0xa};
+const wire::MacAddr kB = {0x52, 0x54, 0, 0, 0, 0xb};
+
+TEST(AdaptiveUefi, NewXidSoonWithoutProgressSwitchesOnceEachTime) {
+  Adaptive a;
+  bool switched = true;
+  EXPECT_EQ(a.Discover(kA, 1, &switched), UefiStrategy::kBinl);
+  EXPECT_FALSE(switched);
+  a.now += 1000;  // a retransmission: same xid, same offer
+  EXPECT_EQ(a.Discover(kA, 1, &switched), UefiStrategy::kBinl);
+  EXPECT_FALSE(switched);
+  a.now += 8000;  // turned it down, started over: the other one
+  EXPECT_EQ(a.Discover(kA, 2, &switched), UefiStrategy::kBypass);
+  EXPECT_TRUE(switched);
+  a.now += 500;  // its retransmission is not a second switch
+  EXPECT_EQ(a.Discover(kA, 2, &switched), UefiStrategy::kBypass);
+  EXPECT_FALSE(switched);
+  a.now += 20000;  // turned that down too: back, and so on
+  EXPECT_EQ(a.Discover(kA, 3, &switched), UefiStrategy::kBinl);
+  EXPECT_TRUE(switched);
+}
+
+TEST(AdaptiveUefi, ReachingBinlOrTftpKeepsWhatWorked) {
+  Adaptive a;
+  a.config.uefi_strategy = UefiStrategy::kBypass;
+  EXPECT_EQ(a.Discover(kA, 1), UefiStrategy::kBypass);
+  a.now += 5000;
+  EXPECT_EQ(a.Discover(kA, 2), UefiStrategy::kBinl);  // switched
+  a.history.Reached(kA);                              // it asked on 4011
+  a.now += 5000;
+  EXPECT_EQ(a.Discover(kA, 3), UefiStrategy::kBinl);  // kept, even later
+  a.now += 3600 * 1000;
+  EXPECT_EQ(a.Discover(kA, 4), UefiStrategy::kBinl);
+  // Reached TFTP: known by the address from its REQUEST to the DHCP server.
+  EXPECT_EQ(a.Discover(kB, 1), UefiStrategy::kBypass);
+  a.history.LearnAddress(kB, 0x0a000064);
+  a.history.ReachedFrom(0x0a000064);
+  a.now += 2000;
+  EXPECT_EQ(a.Discover(kB, 2), UefiStrategy::kBypass);
+}
+
+TEST(AdaptiveUefi, OutsideTheWindowOrOffIsTheConfiguredStrategy) {
+  Adaptive a;
+  EXPECT_EQ(a.Discover(kA, 1), UefiStrategy::kBinl);
+  a.now += a.config.uefi_adaptive_window_ms + 1;
+  EXPECT_EQ(a.Discover(kA, 2), UefiStrategy::kBinl);
+  a.config.uefi_adaptive_window_ms = 0;
+  a.now += 1000;
+  EXPECT_EQ(a.Discover(kA, 3), UefiStrategy::kBinl);
+  // BIOS, iPXE and HTTP Boot have no strategy and are never remembered.
+  DhcpMessage bios = Pxe(0);
+  Decision d = Respond(bios, Port67(), a.config, {&a.history, a.now, 30000});
+  EXPECT_FALSE(std::get<Reply>(d).uefi_strategy.has_value());
+}
+
+TEST(AdaptiveUefi, BoundedLeastRecentlyOfferedForgotten) {
+  Adaptive a;  // capacity 3
+  for (uint8_t i = 0; i < 10; ++i) {
+    a.Discover({0x52, 0x54, 0, 0, 1, i}, 1);
+    a.now += 10;
+    EXPECT_LE(a.history.size(), 3u);
+  }
+  EXPECT_EQ(a.history.Find({0x52, 0x54, 0, 0, 1, 0}), nullptr);
+  EXPECT_NE(a.history.Find({0x52, 0x54, 0, 0, 1, 9}), nullptr);
+  // Addresses of forgotten clients are forgotten with them.
+  a.history.LearnAddress({0x52, 0x54, 0, 0, 1, 9}, 0x0a000001);
+  for (uint8_t i = 10; i < 14; ++i) a.Discover({0x52, 0x54, 0, 0, 1, i}, 1);
+  a.history.ReachedFrom(0x0a000001);  // no entry left: nothing happens
+  EXPECT_EQ(a.history.Find({0x52, 0x54, 0, 0, 1, 9}), nullptr);
+}
+
+// Through Decide, a REQUEST to the DHCP server names the client's address.
+TEST(AdaptiveUefi, IgnoredRequestCarriesTheRequestedAddress) {
+  DhcpMessage m = Pxe(7);
+  m.options.SetU8(kOptMessageType, kRequest);
+  m.options.SetIpv4(50, 0x0a4d0164);
+  wire::UdpDatagram udp;
+  udp.src_mac = {0x52, 0x54, 0x00, 1, 2, 3};
+  udp.dst_mac = wire::kMacBroadcast;
+  udp.dst_ip = wire::kIpv4Broadcast;
+  udp.src_port = kDhcpClientPort;
+  udp.dst_port = kDhcpServerPort;
+  udp.payload = SerializeDhcp(m);
+  NetSnapshot net;
+  ReceiveMeta meta;
+  meta.ifindex = 2;
+  Decision d = Decide(wire::BuildEthernetUdp(udp), meta, net, Base());
+  ASSERT_TRUE(std::holds_alternative<Ignore>(d));
+  EXPECT_EQ(std::get<Ignore>(d).reason, IgnoreReason::kRequestOnPort67);
+  EXPECT_EQ(std::get<Ignore>(d).requested, 0x0a4d0164u);
 }
 
 }  // namespace

@@ -3,7 +3,9 @@
 # architecture, and Raspberry Pis"): a synthetic client (tests/tools/
 # boot_client.py) replays what a Raspberry Pi 4 EEPROM bootloader sends
 # (PXEClient:Arch:00000:UNDI:002001 from dc:a6:32) and what an ARM64 UEFI
-# and an ARM64 HTTP Boot client send, and reads the file over pxeproxy's TFTP.
+# and an ARM64 HTTP Boot client send, and reads the file over pxeproxy's TFTP;
+# then two UEFI clients that each turn down one kind of offer reach TFTP
+# through the adaptive UEFI strategy.
 # Usage: firmware_test.sh PXEPROXY BOOT_CLIENT
 set -u
 PXEPROXY=$1 CLIENT=$2
@@ -97,6 +99,51 @@ else
   fail "ARM64 HTTP Boot not offered its URL"
 fi
 cat $WORK/http.out
+stop
+
+# 3. The adaptive UEFI strategy: two synthetic UEFI clients, each turning
+# down one kind of offer, as firmware does (old EDK2 drops a first proxy
+# offer carrying 43; others ignore one without it). Each gets the other
+# strategy on its next DISCOVER and reaches TFTP.
+head -c 4000 /dev/urandom >$WORK/root/snponly.efi
+echo "52:54:00:bb uefi_strategy=bypass" >$WORK/rules
+start adaptive --mac_rules_file=$WORK/rules
+if client --mac=52:54:00:bb:00:01 --arch=7 --drop=with43 --tries=3 \
+    >$WORK/drop43.out 2>&1 && grep -q "reached_tftp file=snponly.efi bytes=4000 tries=2" $WORK/drop43.out; then
+  pass "a client that drops offers with 43 was switched to binl and reached TFTP"
+else
+  fail "the client that drops offers with 43 did not reach TFTP on its second try"
+fi
+cat $WORK/drop43.out
+if client --mac=52:54:00:cc:00:01 --arch=7 --drop=without43 --tries=3 \
+    >$WORK/drop-no43.out 2>&1 && grep -q "reached_tftp file=snponly.efi bytes=4000 tries=2" $WORK/drop-no43.out; then
+  pass "a client that drops offers without 43 was switched to bypass and reached TFTP"
+else
+  fail "the client that drops offers without 43 did not reach TFTP on its second try"
+fi
+cat $WORK/drop-no43.out
+# Having reached TFTP, a new boot keeps what worked.
+if client --mac=52:54:00:cc:00:01 --arch=7 --drop=without43 --tries=1 \
+    >$WORK/again.out 2>&1; then
+  pass "the client's next boot got the strategy that worked at once"
+else
+  fail "the client's next boot did not keep the strategy that worked"
+fi
+stop
+n=$(grep -c "uefi strategy switched" $WORK/adaptive.log)
+[ "$n" -eq 2 ] && pass "two switches logged" || fail "$n switches logged, want 2"
+grep -q "uefi_strategy_switches=2" $WORK/adaptive.log &&
+  pass "counted: uefi_strategy_switches=2" || fail "uefi_strategy_switches is not 2"
+grep "uefi strategy switched" $WORK/adaptive.log
+
+# Without it (the window 0), the second client never gets an offer it takes.
+start fixed --uefi_adaptive_window=0
+if client --mac=52:54:00:cc:00:02 --arch=7 --drop=without43 --tries=2 \
+    --wait=1.5 >$WORK/fixed.out 2>&1; then
+  fail "with --uefi_adaptive_window=0 the client still reached TFTP"
+else
+  pass "with --uefi_adaptive_window=0 it re-DISCOVERs in vain (the test can fail)"
+fi
 stop
 
 echo "--- pxeproxy log (pi) ---"; tail -n 20 $WORK/pi.log

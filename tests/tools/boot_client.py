@@ -33,13 +33,15 @@ def frame(mac, payload):
     return b"\xff" * 6 + mac + struct.pack("!H", ETH_P_IP) + ip + udp
 
 
-def dhcp(mac, xid, msgtype, arch, vc, ciaddr=b"\0" * 4):
+def dhcp(mac, xid, msgtype, arch, vc, ciaddr=b"\0" * 4, requested=None):
     hdr = struct.pack("!BBBBIHH4s4s4s4s", 1, 1, 6, 0, xid, 0, 0x8000, ciaddr,
                       b"\0" * 4, b"\0" * 4, b"\0" * 4)
     hdr += mac + b"\0" * 10 + b"\0" * 192 + b"\x63\x82\x53\x63"
     opts = bytes([53, 1, msgtype, 55, 5, 1, 3, 43, 60, 67])
     opts += bytes([60, len(vc)]) + vc.encode()
     opts += bytes([93, 2]) + struct.pack("!H", arch) + bytes([94, 3, 1, 3, 0])
+    if requested:
+        opts += bytes([50, 4]) + requested
     opts += bytes([97, 17, 0]) + mac * 2 + mac[:4] + b"\xff"
     return hdr + opts
 
@@ -127,8 +129,12 @@ def main():
             continue
         if o.expect_menu is not None:
             if o.expect_menu.encode() not in offer["opt"].get(43, b""):
-                print("FAIL: option 43 lacks %r" % o.expect_menu)
+                print("no_boot: option 43 lacks %r" % o.expect_menu)
                 return 1
+        # The REQUEST to the (absent) DHCP server for the address it offered,
+        # as firmware sends before 4011 and TFTP.
+        raw.send(frame(mac, dhcp(mac, xid, 3, o.arch, vc,
+                                 requested=socket.inet_aton(o.ip))))
         name = offer["file"]
         server = offer["siaddr"]
         if vc.startswith("HTTPClient"):
@@ -152,7 +158,7 @@ def main():
         n = tftp_get(server, name)
         print("reached_tftp file=%s bytes=%d tries=%d" % (name, n, attempt))
         return 0
-    print("FAIL: no usable offer in %d tries" % o.tries)
+    print("no_boot: no usable offer in %d tries" % o.tries)
     return 1
 
 
