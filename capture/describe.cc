@@ -216,6 +216,8 @@ std::vector<DhcpRef> DhcpEventsOf(const ClientTimeline& c) {
   struct PerXid {
     int request = -1;
     int cycle_first_reply = -1;
+    int discovery_start = -1;
+    int first_address_offer = -1;
   };
   std::unordered_map<uint32_t, PerXid> by_xid;
   for (const Event& e : c.events) {
@@ -223,12 +225,20 @@ std::vector<DhcpRef> DhcpEventsOf(const ClientTimeline& c) {
     if (d == nullptr) continue;
     PerXid& x = by_xid[d->msg.xid];
     const int i = static_cast<int>(out.size());
-    out.push_back({&e, d, x.request, x.cycle_first_reply});
+    out.push_back({&e, d, x.request, x.cycle_first_reply, x.discovery_start,
+                   x.first_address_offer});
     if (d->role == Role::kClient) {
       x.request = i;
-      if (d->type == proxydhcp::kDiscover) x.cycle_first_reply = -1;
-    } else if (x.cycle_first_reply < 0) {
-      x.cycle_first_reply = i;
+      if (d->type == proxydhcp::kDiscover) {
+        x.cycle_first_reply = -1;
+        if (x.discovery_start < 0) x.discovery_start = i;
+      }
+    } else {
+      if (x.cycle_first_reply < 0) x.cycle_first_reply = i;
+      if (x.first_address_offer < 0 && x.discovery_start >= 0 &&
+          d->role == Role::kCorporate && d->type == proxydhcp::kOffer) {
+        x.first_address_offer = i;
+      }
     }
   }
   return out;

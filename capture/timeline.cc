@@ -193,7 +193,13 @@ void TimelineBuilder::AddDhcp(const Frame& f, const Packet& p, bool binl) {
     }
     if (!binl) LearnIp(c, e.msg.yiaddr);
   }
-  t_.clients[c].events.push_back(Event{f.number, f.time, std::move(e)});
+  ClientTimeline& client = t_.clients[c];
+  if (client.events.size() >=
+      (client.boot_client ? kMaxClientEvents : kMaxOtherClientEvents)) {
+    ++t_.events_dropped;
+    return;
+  }
+  client.events.push_back(Event{f.number, f.time, std::move(e)});
 }
 
 void TimelineBuilder::AddTftpRequest(const Frame& f, const Packet& p) {

@@ -129,7 +129,13 @@ struct Timeline {
   absl::Time first_time;
   absl::Time last_time;
   std::vector<wire::Ipv4> proxies;  // server ids of proxy replies, in order
+  // DHCP events not kept (a live diagnosis on a busy segment stays bounded):
+  // a client that is not network-booting keeps its first few only, a boot
+  // client its first kMaxClientEvents.
+  int64_t events_dropped = 0;
 };
+constexpr size_t kMaxOtherClientEvents = 4;
+constexpr size_t kMaxClientEvents = 100000;
 
 struct AnalyzerConfig {
   proxydhcp::ResponderConfig responder;
