@@ -18,6 +18,7 @@ ABSL_DECLARE_FLAG(std::string, boot_file);
 ABSL_DECLARE_FLAG(std::string, http_boot_url);
 ABSL_DECLARE_FLAG(std::string, tftp_root);
 ABSL_DECLARE_FLAG(bool, raspberry_pi);
+ABSL_DECLARE_FLAG(int, uefi_adaptive_window);
 
 namespace proxydhcp {
 namespace {
@@ -435,6 +436,22 @@ TEST_F(ArchFlags, UnknownArchRefusedWithTheNames) {
     absl::SetFlag(&FLAGS_http_boot_url, bad);
     EXPECT_FALSE(BuildConfig({"eth0"}).ok()) << bad;
   }
+}
+
+TEST_F(ArchFlags, UefiAdaptiveWindow) {
+  absl::StatusOr<Config> c = BuildConfig({"eth0"});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->responder.uefi_adaptive_window_ms, 30000);
+  absl::SetFlag(&FLAGS_uefi_adaptive_window, 0);
+  c = BuildConfig({"eth0"});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->responder.uefi_adaptive_window_ms, 0);
+  absl::SetFlag(&FLAGS_uefi_adaptive_window, 3601);
+  c = BuildConfig({"eth0"});
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("--uefi_adaptive_window='3601'"),
+            std::string::npos)
+      << c.status();
 }
 
 TEST_F(ArchFlags, RaspberryPiFlag) {
