@@ -290,6 +290,9 @@ bool LooksLikeIpxeBinary(const std::string& file,
   for (const auto& [arch, name] : config.boot_files) {
     if (!name.empty() && file == name) return true;
   }
+  for (const auto& [code, name] : config.arch_boot_files) {
+    if (!name.empty() && file == name) return true;
+  }
   std::string base = absl::AsciiStrToLower(file.substr(file.rfind('/') + 1));
   for (const char* suffix : {".kpxe", ".kkpxe", ".kkkpxe", ".pxe", ".lkrn"}) {
     if (absl::EndsWith(base, suffix)) return true;
