@@ -145,8 +145,16 @@ std::string DescribeDryRun(const DryRun& d) {
   if (!d.answers) return "pxeproxy would stay silent: " + d.ignore_reason;
   const proxydhcp::DhcpMessage& m = d.reply.message;
   std::vector<std::string> parts = {"next-server " + Ip(m.siaddr)};
-  parts.push_back(m.options.Has(proxydhcp::kOptVendorSpecific) ? "43 {6: 8}"
-                                                               : "no 43");
+  auto o43 = m.options.Get(proxydhcp::kOptVendorSpecific);
+  auto subs = o43 ? proxydhcp::ParseSubOptions(*o43) : std::nullopt;
+  parts.push_back(!o43                          ? "no 43"
+                  : subs && subs->count(9) != 0 ? "43 menu 'Raspberry Pi Boot'"
+                                                : "43 {6: 8}");
+  if (d.reply.uefi_switched) {
+    parts.push_back(absl::StrCat(
+        "adaptive: ", proxydhcp::UefiStrategyName(*d.reply.uefi_strategy),
+        " after the offer it turned down"));
+  }
   if (auto e = m.options.Get(proxydhcp::kOptIpxeEncap); e && e->size() == 3) {
     parts.push_back(
         absl::StrCat("175.1 priority ", static_cast<int8_t>((*e)[2])));

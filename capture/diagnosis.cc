@@ -180,7 +180,7 @@ namespace {
 // A request in the last moments of a capture was not "unanswered": the
 // capture stopped before an answer could come (a proxy answers in
 // milliseconds, firmware retries after seconds). Such a finding becomes
-// capture_ended when every request it names is that recent.
+// capture_ended when it names one request, not sent again, that recent.
 constexpr absl::Duration kCaptureTail = absl::Seconds(2);
 
 void CaptureEnded(absl::Time end, std::vector<Finding>& findings) {
@@ -190,8 +190,9 @@ void CaptureEnded(absl::Time end, std::vector<Finding>& findings) {
         f.evidence.empty()) {
       continue;
     }
+    // A request sent again was waited for by the client itself: unanswered.
+    if (f.evidence.size() + f.evidence_more > 1) continue;
     absl::Time first = f.evidence.front().time;
-    for (const Evidence& e : f.evidence) first = std::min(first, e.time);
     if (end - first >= kCaptureTail) continue;
     f.message = absl::StrFormat(
         "The capture ended %.3f s after the client's request, too soon to "

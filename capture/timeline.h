@@ -20,6 +20,7 @@
 #include "proxydhcp/netstate.h"
 #include "proxydhcp/pxe.h"
 #include "proxydhcp/respond.h"
+#include "proxydhcp/uefi_history.h"
 #include "wire/addr.h"
 
 namespace capture {
@@ -169,12 +170,15 @@ class TimelineBuilder {
   std::optional<size_t> ClientByIp(wire::Ipv4 ip) const;
   size_t ClientFor(const wire::MacAddr& mac);
   void LearnIp(size_t client, wire::Ipv4 ip);
-  DryRun RunDry(const DhcpEvent& e, const Packet& p) const;
+  DryRun RunDry(const DhcpEvent& e, const Packet& p, absl::Time when);
 
   LinkType link_;
   AnalyzerConfig config_;
   Timeline t_;
   std::map<wire::MacAddr, size_t> by_mac_;
+  // The adaptive UEFI strategy's memory, kept as the daemon keeps it, so
+  // that the dry run answers a client's repeated DISCOVER as pxeproxy would.
+  proxydhcp::UefiHistory uefi_history_;
   std::map<wire::Ipv4, size_t> by_ip_;
   // (client, xid) -> the type of the client's latest request on port 67.
   std::map<std::pair<size_t, uint32_t>, uint8_t> last_request_;
