@@ -87,7 +87,8 @@ ABSL_FLAG(std::vector<std::string>, ipxe_user_classes, {},
 ABSL_FLAG(std::string, mac_rules_file, "",
           "File of per-MAC-prefix overrides, one rule a line: 'PREFIX "
           "[boot_file=NAME] [uefi_strategy=binl|bypass]', '#' comments. The "
-          "first matching prefix wins.");
+          "first matching prefix wins. Per architecture: boot_file=ARCH=NAME "
+          "and http_boot_url=ARCH=URL, as the flags.");
 ABSL_FLAG(bool, raspberry_pi, false,
           "Answer Raspberry Pi boot ROMs (arch 0 from a Raspberry Pi MAC "
           "prefix) as their bootloader needs: option 43 with the menu "
