@@ -301,10 +301,10 @@ Frames CorporatePxeClientNoFile(Frames in) {
   }
   size_t i = First(edited, Binl(pd::kBootRequest));
   Frames out = Slice(edited, 0, i);
-  Frame ask = EditDhcp(edited[i], [corporate](pd::DhcpMessage&,
-                                              wire::UdpDatagram& u) {
-    u.dst_ip = corporate;
-  });
+  Frame ask =
+      EditDhcp(edited[i], [corporate](pd::DhcpMessage&, wire::UdpDatagram& u) {
+        u.dst_ip = corporate;
+      });
   return Concat({out, {ask, Later(ask, 2), Later(ask, 6), Later(ask, 14)}});
 }
 
