@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "absl/flags/flag.h"
@@ -15,6 +16,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "absl/synchronization/mutex.h"
+
+namespace pxeproxy {
+// Abseil keeps only a flag's last value: each occurrence of a repeatable
+// flag (--boot_file, --http_boot_url) is also appended here as it is parsed;
+// setting it to "" forgets the earlier ones.
+void AccumulateRepeated(const char* name);
+}  // namespace pxeproxy
 
 // --- proxyDHCP ---
 ABSL_FLAG(
@@ -35,9 +44,19 @@ ABSL_FLAG(std::string, boot_file_efi_arm64, "",
           "Boot file for ARM64 UEFI PXE firmware (client arch 11). Empty: not "
           "answered (Debian's ipxe package has no ARM64 build).");
 ABSL_FLAG(std::string, http_boot_url, "",
-          "URL offered to x86-64 UEFI HTTP Boot clients (vendor class "
-          "HTTPClient, arch 16), e.g. http://10.0.0.5/ipxe.efi. Empty: they "
-          "are not answered (other architectures never are).");
+          "URL offered to UEFI HTTP Boot clients (vendor class HTTPClient): "
+          "'URL' for x86-64 (arch 16), e.g. http://10.0.0.5/ipxe.efi, or "
+          "'ARCH=URL' for any HTTP Boot architecture by name or number "
+          "(http_arm64=..., 19=...); repeat the flag for several. An "
+          "architecture without a URL is not answered.")
+    .OnUpdate([] { pxeproxy::AccumulateRepeated("http_boot_url"); });
+ABSL_FLAG(std::string, boot_file, "",
+          "Boot file for one PXE client architecture, 'ARCH=FILE' with ARCH "
+          "an IANA name or number (efi_arm64=snp-arm64.efi, 27=riscv64.efi; "
+          "efi_x64 is 7 and 9); repeat the flag for several. Wins over "
+          "--boot_file_bios and the like; an empty FILE leaves that "
+          "architecture unanswered. Unknown names are refused with the list.")
+    .OnUpdate([] { pxeproxy::AccumulateRepeated("boot_file"); });
 ABSL_FLAG(std::string, tftp_server, "",
           "Next-server (siaddr) in replies: the TFTP server's IPv4 address "
           "(UEFI binl offers keep ours: EDK2 asks 4011 there, and the 4011 "
@@ -47,6 +66,12 @@ ABSL_FLAG(std::string, uefi_strategy, "binl",
           "How UEFI PXE firmware is answered on port 67: 'binl' (no option "
           "43; old EDK2 keeps the offer, new EDK2 asks on port 4011) or "
           "'bypass' (43 = {6: 8}; new EDK2 goes straight to TFTP).");
+ABSL_FLAG(int, uefi_adaptive_window, 30,
+          "Adaptive UEFI strategy: a UEFI PXE client that DISCOVERs again "
+          "(new xid) within this many seconds of an offer, without having "
+          "reached port 4011 or TFTP, turned that offer down and gets the "
+          "other --uefi_strategy next (remembered per MAC, logged and "
+          "counted). 0: off, always --uefi_strategy. 0..3600.");
 ABSL_FLAG(std::string, reverse_path, "strict",
           "Reverse-path check of a port-4011 source and of a relay's giaddr "
           "before a reply is sent there: 'strict' (the route back leaves "
@@ -62,7 +87,15 @@ ABSL_FLAG(std::vector<std::string>, ipxe_user_classes, {},
 ABSL_FLAG(std::string, mac_rules_file, "",
           "File of per-MAC-prefix overrides, one rule a line: 'PREFIX "
           "[boot_file=NAME] [uefi_strategy=binl|bypass]', '#' comments. The "
-          "first matching prefix wins.");
+          "first matching prefix wins. Per architecture: boot_file=ARCH=NAME "
+          "and http_boot_url=ARCH=URL, as the flags.");
+ABSL_FLAG(bool, raspberry_pi, false,
+          "Answer Raspberry Pi boot ROMs (arch 0 from a Raspberry Pi MAC "
+          "prefix) as their bootloader needs: option 43 with the menu "
+          "'Raspberry Pi Boot', siaddr the TFTP server, no boot file (the Pi "
+          "fetches bootcode.bin or <serial>/start4.elf from the TFTP root). "
+          "Without it they are ignored (reason raspberry_pi), never sent an "
+          "x86 file.");
 ABSL_FLAG(int, ipxe_priority, 1,
           "iPXE settings priority (option 175.1) sent to iPXE clients so that "
           "they prefer pxeproxy's menu over a boot file from the corporate "
@@ -145,6 +178,40 @@ ABSL_FLAG(std::string, log_dir, "",
           "its log files.");
 
 namespace pxeproxy {
+
+namespace {
+absl::Mutex repeated_mu;
+std::map<std::string, std::vector<std::string>>& Repeated() {
+  static auto* m = new std::map<std::string, std::vector<std::string>>;
+  return *m;
+}
+std::string FlagValue(const std::string& name) {
+  return name == "boot_file" ? absl::GetFlag(FLAGS_boot_file)
+                             : absl::GetFlag(FLAGS_http_boot_url);
+}
+// Every value the flag was given, in order; none when it is now "".
+std::vector<std::string> RepeatedValues(const std::string& name) {
+  if (FlagValue(name).empty()) return {};
+  absl::MutexLock lock(&repeated_mu);
+  std::vector<std::string> v = Repeated()[name];
+  // Set some other way than through the callback (a FlagSaver's restore):
+  // the current value is the one that counts.
+  if (v.empty() || v.back() != FlagValue(name)) v = {FlagValue(name)};
+  return v;
+}
+}  // namespace
+
+void AccumulateRepeated(const char* name) {
+  std::string value = FlagValue(name);
+  absl::MutexLock lock(&repeated_mu);
+  std::vector<std::string>& v = Repeated()[name];
+  if (value.empty()) {
+    v.clear();
+  } else {
+    v.push_back(value);
+  }
+}
+
 namespace {
 
 absl::Status Bad(absl::string_view flag, absl::string_view value,
@@ -198,6 +265,48 @@ absl::StatusOr<proxydhcp::UefiStrategy> ParseStrategy(absl::string_view flag,
   if (v == "binl") return proxydhcp::UefiStrategy::kBinl;
   if (v == "bypass") return proxydhcp::UefiStrategy::kBypass;
   return Bad(flag, v, "must be 'binl' or 'bypass'");
+}
+
+// "ARCH=VALUE" (or, for --http_boot_url, a bare URL: x64's) into the codes
+// ARCH names and VALUE; unknown names are refused with the list of names.
+absl::Status ParseArchAssignment(absl::string_view flag, absl::string_view text,
+                                 bool http, std::vector<uint16_t>* codes,
+                                 std::string* value) {
+  size_t eq = text.find('=');
+  size_t scheme = text.find("://");
+  if (http && scheme != absl::string_view::npos &&
+      (eq == absl::string_view::npos || eq > scheme)) {
+    *codes = {proxydhcp::kArchHttpX64};
+    *value = std::string(text);
+    return CheckUrl(flag, *value, true);
+  }
+  if (eq == absl::string_view::npos) {
+    return Bad(flag, text,
+               http ? "want URL or ARCH=URL"
+                    : "want ARCH=FILE (e.g. "
+                      "efi_arm64=snp-arm64.efi)");
+  }
+  absl::string_view arch = text.substr(0, eq);
+  *value = std::string(text.substr(eq + 1));
+  *codes = proxydhcp::ParseArchName(arch);
+  if (codes->empty()) {
+    return Bad(flag, text,
+               absl::StrCat("unknown architecture '", arch,
+                            "'; known: ", proxydhcp::ArchNameList()));
+  }
+  for (uint16_t c : *codes) {
+    if (proxydhcp::IsHttpBootArch(c) != http) {
+      return Bad(flag, text,
+                 absl::StrCat(proxydhcp::ArchRegistryName(c), " (", c,
+                              http ? ") is not an HTTP Boot architecture "
+                                     "(those are http_*): use --boot_file"
+                                   : ") is an HTTP Boot architecture: use "
+                                     "--http_boot_url"));
+    }
+  }
+  if (http) return CheckUrl(flag, *value, true);
+  if (value->empty()) return absl::OkStatus();
+  return CheckPrintable(flag, *value);
 }
 
 bool IsDirectory(const std::string& path) {
@@ -266,7 +375,22 @@ absl::StatusOr<std::vector<proxydhcp::MacRule>> ParseMacRules(
     for (size_t i = 1; i < words.size(); ++i) {
       std::pair<absl::string_view, absl::string_view> kv =
           absl::StrSplit(words[i], absl::MaxSplits('=', 1));
-      if (kv.first == "boot_file" && !kv.second.empty()) {
+      std::vector<uint16_t> codes;
+      std::string value;
+      const bool per_arch_file =
+          kv.first == "boot_file" && absl::StrContains(kv.second, '=');
+      if (per_arch_file || kv.first == "http_boot_url") {
+        if (absl::Status s = ParseArchAssignment(
+                kv.first, kv.second, !per_arch_file, &codes, &value);
+            !s.ok()) {
+          return absl::InvalidArgumentError(
+              absl::StrCat(where, ": ", s.message()));
+        }
+        for (uint16_t c : codes) {
+          (per_arch_file ? rule.arch_boot_files : rule.http_boot_urls)[c] =
+              value;
+        }
+      } else if (kv.first == "boot_file" && !kv.second.empty()) {
         if (absl::Status s = CheckPrintable("boot_file", kv.second); !s.ok()) {
           return absl::InvalidArgumentError(
               absl::StrCat(where, ": ", s.message()));
@@ -283,12 +407,15 @@ absl::StatusOr<std::vector<proxydhcp::MacRule>> ParseMacRules(
       } else {
         return absl::InvalidArgumentError(absl::StrCat(
             where, ": unknown setting '", words[i],
-            "' (want boot_file=NAME or uefi_strategy=binl|bypass)"));
+            "' (want boot_file=[ARCH=]NAME, http_boot_url=[ARCH=]URL or "
+            "uefi_strategy=binl|bypass)"));
       }
     }
-    if (!rule.boot_file && !rule.uefi_strategy) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(where, ": a rule needs boot_file= or uefi_strategy="));
+    if (!rule.boot_file && !rule.uefi_strategy &&
+        rule.arch_boot_files.empty() && rule.http_boot_urls.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          where,
+          ": a rule needs boot_file=, http_boot_url= or uefi_strategy="));
     }
     rules.push_back(rule);
   }
@@ -395,11 +522,33 @@ absl::StatusOr<Config> BuildConfig(const std::vector<std::string>& positional) {
   r.menu_url = absl::GetFlag(FLAGS_menu_url);
   if (absl::Status s = CheckUrl("menu_url", r.menu_url, false); !s.ok())
     return s;
-  r.http_boot_url = absl::GetFlag(FLAGS_http_boot_url);
-  if (absl::Status s = CheckUrl("http_boot_url", r.http_boot_url, true);
+  for (const std::string& v : RepeatedValues("http_boot_url")) {
+    std::vector<uint16_t> codes;
+    std::string url;
+    if (absl::Status s =
+            ParseArchAssignment("http_boot_url", v, true, &codes, &url);
+        !s.ok()) {
+      return s;
+    }
+    for (uint16_t code : codes) r.http_boot_urls[code] = url;
+  }
+  for (const std::string& v : RepeatedValues("boot_file")) {
+    std::vector<uint16_t> codes;
+    std::string file;
+    if (absl::Status s =
+            ParseArchAssignment("boot_file", v, false, &codes, &file);
+        !s.ok()) {
+      return s;
+    }
+    for (uint16_t code : codes) r.arch_boot_files[code] = file;
+  }
+  r.raspberry_pi = absl::GetFlag(FLAGS_raspberry_pi);
+  const int window = absl::GetFlag(FLAGS_uefi_adaptive_window);
+  if (absl::Status s = CheckRange("uefi_adaptive_window", window, 0, 3600);
       !s.ok()) {
     return s;
   }
+  r.uefi_adaptive_window_ms = int64_t{window} * 1000;
   const std::pair<const char*, proxydhcp::BootArch> files[] = {
       {"boot_file_bios", proxydhcp::BootArch::kBios},
       {"boot_file_efi_x64", proxydhcp::BootArch::kEfiX64},

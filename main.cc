@@ -125,6 +125,10 @@ int main(int argc, char** argv) {
   }
   pxeproxy::AddEmbeddedMenu(&*config);
   std::unique_ptr<tftp::Server> tftp_server;
+  // A client reaching TFTP feeds the adaptive UEFI strategy's memory.
+  config->tftp.on_request = [d = dhcp->get()](wire::Ipv4 ip) {
+    d->NoteTftpRequest(ip);
+  };
   if (config->tftp_enabled) {
     absl::StatusOr<std::unique_ptr<tftp::Server>> t =
         tftp::Server::Create(config->tftp);
@@ -191,7 +195,9 @@ int main(int argc, char** argv) {
             << " send_errors=" << c.send_errors
             << " receive_errors=" << c.receive_errors
             << " kernel_drops=" << c.kernel_drops
-            << " truncated=" << c.truncated << " ignored:" << ignored;
+            << " truncated=" << c.truncated
+            << " uefi_strategy_switches=" << c.uefi_strategy_switches
+            << " ignored:" << ignored;
   close(signal_fd);
   return rc;
 }

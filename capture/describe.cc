@@ -145,8 +145,16 @@ std::string DescribeDryRun(const DryRun& d) {
   if (!d.answers) return "pxeproxy would stay silent: " + d.ignore_reason;
   const proxydhcp::DhcpMessage& m = d.reply.message;
   std::vector<std::string> parts = {"next-server " + Ip(m.siaddr)};
-  parts.push_back(m.options.Has(proxydhcp::kOptVendorSpecific) ? "43 {6: 8}"
-                                                               : "no 43");
+  auto o43 = m.options.Get(proxydhcp::kOptVendorSpecific);
+  auto subs = o43 ? proxydhcp::ParseSubOptions(*o43) : std::nullopt;
+  parts.push_back(!o43                          ? "no 43"
+                  : subs && subs->count(9) != 0 ? "43 menu 'Raspberry Pi Boot'"
+                                                : "43 {6: 8}");
+  if (d.reply.uefi_switched) {
+    parts.push_back(absl::StrCat(
+        "adaptive: ", proxydhcp::UefiStrategyName(*d.reply.uefi_strategy),
+        " after the offer it turned down"));
+  }
   if (auto e = m.options.Get(proxydhcp::kOptIpxeEncap); e && e->size() == 3) {
     parts.push_back(
         absl::StrCat("175.1 priority ", static_cast<int8_t>((*e)[2])));
@@ -216,6 +224,8 @@ std::vector<DhcpRef> DhcpEventsOf(const ClientTimeline& c) {
   struct PerXid {
     int request = -1;
     int cycle_first_reply = -1;
+    int discovery_start = -1;
+    int first_address_offer = -1;
   };
   std::unordered_map<uint32_t, PerXid> by_xid;
   for (const Event& e : c.events) {
@@ -223,12 +233,20 @@ std::vector<DhcpRef> DhcpEventsOf(const ClientTimeline& c) {
     if (d == nullptr) continue;
     PerXid& x = by_xid[d->msg.xid];
     const int i = static_cast<int>(out.size());
-    out.push_back({&e, d, x.request, x.cycle_first_reply});
+    out.push_back({&e, d, x.request, x.cycle_first_reply, x.discovery_start,
+                   x.first_address_offer});
     if (d->role == Role::kClient) {
       x.request = i;
-      if (d->type == proxydhcp::kDiscover) x.cycle_first_reply = -1;
-    } else if (x.cycle_first_reply < 0) {
-      x.cycle_first_reply = i;
+      if (d->type == proxydhcp::kDiscover) {
+        x.cycle_first_reply = -1;
+        if (x.discovery_start < 0) x.discovery_start = i;
+      }
+    } else {
+      if (x.cycle_first_reply < 0) x.cycle_first_reply = i;
+      if (x.first_address_offer < 0 && x.discovery_start >= 0 &&
+          d->role == Role::kCorporate && d->type == proxydhcp::kOffer) {
+        x.first_address_offer = i;
+      }
     }
   }
   return out;

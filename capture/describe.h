@@ -35,6 +35,11 @@ struct DhcpRef {
   // The first server reply with this xid since the client's latest DISCOVER
   // with it (both before this one); -1: none.
   int cycle_first_reply = -1;
+  // The client's first DISCOVER with this xid (iPXE's discovery start,
+  // dhcp->start in its dhcp.c), and the first corporate OFFER with it after
+  // that (both before this one); -1: none.
+  int discovery_start = -1;
+  int first_address_offer = -1;
 };
 std::vector<DhcpRef> DhcpEventsOf(const ClientTimeline& c);
 

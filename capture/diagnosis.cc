@@ -5,6 +5,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "capture/findings_util.h"
 
@@ -174,9 +175,56 @@ Finding& Upsert(std::vector<Finding>& out, const std::string& id,
   return out.back();
 }
 
+namespace {
+
+// A request in the last moments of a capture was not "unanswered": the
+// capture stopped before an answer could come (a proxy answers in
+// milliseconds, firmware retries after seconds). Such a finding becomes
+// capture_ended when it names one request, not sent again, that recent.
+constexpr absl::Duration kCaptureTail = absl::Seconds(2);
+
+void CaptureEnded(absl::Time end, std::vector<Finding>& findings) {
+  for (Finding& f : findings) {
+    if ((f.id != "binl_unanswered" && f.id != "tftp_no_answer" &&
+         f.id != "no_proxy_offer") ||
+        f.evidence.empty()) {
+      continue;
+    }
+    // A request sent again was waited for by the client itself: unanswered.
+    if (f.evidence.size() + f.evidence_more > 1) continue;
+    absl::Time first = f.evidence.front().time;
+    if (end - first >= kCaptureTail) continue;
+    f.message = absl::StrFormat(
+        "The capture ended %.3f s after the client's request, too soon to "
+        "tell whether it would be answered (it would have been '%s').",
+        absl::ToDoubleSeconds(end - first), f.id);
+    f.id = "capture_ended";
+    f.severity = Severity::kInfo;
+    f.fix =
+        "Capture until the boot finishes or fails (a longer "
+        "--diagnose_seconds, or let tcpdump run a minute longer).";
+  }
+}
+
+}  // namespace
+
 void AddEvidence(Finding& f, int number, absl::Time time) {
-  if (!f.evidence_numbers.insert(number).second) return;
-  f.evidence.push_back({number, time});
+  if (f.evidence_numbers.count(number) ||
+      (!f.evidence.empty() && f.evidence.back().number == number)) {
+    return;
+  }
+  if (f.evidence.size() < kMaxEvidence) {
+    f.evidence_numbers.insert(number);
+    f.evidence.push_back({number, time});
+    return;
+  }
+  // Full: the last slot shows the latest; the one it replaces is counted.
+  ++f.evidence_more;
+  if (number > f.evidence.back().number) {
+    f.evidence_numbers.erase(f.evidence.back().number);
+    f.evidence_numbers.insert(number);
+    f.evidence.back() = {number, time};
+  }
 }
 
 const DhcpEvent* RequestOf(const std::vector<DhcpRef>& all, size_t i) {
@@ -243,6 +291,9 @@ bool LooksLikeIpxeBinary(const std::string& file,
   for (const auto& [arch, name] : config.boot_files) {
     if (!name.empty() && file == name) return true;
   }
+  for (const auto& [code, name] : config.arch_boot_files) {
+    if (!name.empty() && file == name) return true;
+  }
   std::string base = absl::AsciiStrToLower(file.substr(file.rfind('/') + 1));
   for (const char* suffix : {".kpxe", ".kkpxe", ".kkkpxe", ".pxe", ".lkrn"}) {
     if (absl::EndsWith(base, suffix)) return true;
@@ -268,6 +319,7 @@ Report Diagnose(Timeline timeline, const AnalyzerConfig& config) {
     for (Finding& f : TftpFindings(r.timeline, config)) {
       r.findings.push_back(std::move(f));
     }
+    CaptureEnded(report.last_time, r.findings);
     for (Finding& f : r.findings) {
       std::sort(f.evidence.begin(), f.evidence.end(),
                 [](const Evidence& a, const Evidence& b) {

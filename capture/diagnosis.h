@@ -28,7 +28,11 @@ struct Finding {
   std::string fix;
   std::vector<Evidence> evidence;
   std::set<int> evidence_numbers;  // AddEvidence's de-dup of `evidence`
+  // Evidence beyond kMaxEvidence, not listed (the list keeps the first ones
+  // and the latest): a client retrying for hours is one finding, not pages.
+  int evidence_more = 0;
 };
+constexpr size_t kMaxEvidence = 12;
 
 // How far a client got, in boot order.
 enum class Stage {

@@ -174,6 +174,27 @@ void CheckCorporate(const TransferIndex& transfers,
     const DhcpEvent& d = *r.dhcp;
     if (d.role != Role::kCorporate || d.type == pd::kNak) continue;
     std::vector<std::string> what = BootInfoOf(d);
+    // Option 60 PXEClient and no boot file: EDK2 takes the corporate server
+    // for a proxyDHCP server and waits for it on port 4011 (FOG's wiki,
+    // "ProxyDHCP with dnsmasq"; EDK2 PxeBcDhcp4CallBack).
+    const bool pxeclient_only =
+        what.size() == 1 && what[0] == "option 60 PXEClient";
+    if (pxeclient_only) {
+      Finding& f = Upsert(
+          out, "corporate_pxeclient_no_file", Severity::kError,
+          absl::StrCat("The corporate DHCP server ", Ip(d.server_id()),
+                       " sends option 60 PXEClient with no boot file: UEFI "
+                       "firmware (EDK2) takes it for a proxyDHCP server and "
+                       "asks it for the boot file on port 4011, where nobody "
+                       "answers."),
+          "Remove option 60 from the scope serving these clients (Windows "
+          "scope option 060, ISC dhcpd 'option vendor-class-identifier "
+          "\"PXEClient\"', Kea 'vendor-class-identifier', dnsmasq "
+          "'dhcp-option=60,PXEClient'): only a server that also sends the "
+          "boot file, or a proxy, may say PXEClient.");
+      AddEvidence(f, *r.event);
+      what.clear();
+    }
     if (!what.empty()) {
       Finding& f = Upsert(
           out, "corporate_boot_info", Severity::kWarning,

@@ -55,8 +55,9 @@ void ExplainSilence(const DhcpRef& discover, std::vector<Finding>& out) {
                      arch, "): pxeproxy would stay silent (", dry.ignore_reason,
                      ") and nothing else answered."),
         flag.empty()
-            ? absl::StrCat("pxeproxy has no boot file class for arch ", arch,
-                           "; such machines need a boot method of their own.")
+            ? absl::StrCat("Give the arch a boot file: --boot_file=",
+                           pd::ArchRegistryName(arch),
+                           "=<file> (a boot loader built for it).")
             : absl::StrCat("Give the arch a boot file: ", flag,
                            "=<file> (an iPXE build for it, e.g. snponly.efi "
                            "for ARM64 built from ipxe.org sources; Debian's "
@@ -213,10 +214,12 @@ void CheckIpxeReplies(const TransferIndex& transfers,
   }
 }
 
-// 6. iPXE waits 2 s for proxy offers after the first OFFER (iPXE
-// src/config/dhcp.h); a later one is never seen. The window opens at the
-// first offer after the latest DISCOVER (iPXE retransmits DISCOVER with the
-// same xid until something answers).
+// 6. iPXE waits 2 s for proxy offers, counted from the start of its
+// discovery (its first DISCOVER with that xid: dhcp->start in iPXE's
+// src/net/udp/dhcp.c, DHCP_DISC_PROXY_TIMEOUT_SEC in src/config/dhcp.h):
+// once it holds an address offer and 2 s have passed it moves on, and a
+// later proxy offer is never seen. One that came before the address offer
+// is kept, however late.
 void CheckIpxeLate(const std::vector<DhcpRef>& all, std::vector<Finding>& out) {
   for (size_t i = 0; i < all.size(); ++i) {
     const DhcpEvent& d = *all[i].dhcp;
@@ -224,22 +227,24 @@ void CheckIpxeLate(const std::vector<DhcpRef>& all, std::vector<Finding>& out) {
         !FromKind(all, i, ClientKind::kIpxe)) {
       continue;
     }
-    if (all[i].cycle_first_reply >= 0) {
-      const size_t j = static_cast<size_t>(all[i].cycle_first_reply);
-      absl::Duration late = all[i].event->time - all[j].event->time;
-      if (late > absl::Seconds(2)) {
-        Finding& f = Upsert(
-            out, "ipxe_proxy_late", Severity::kError,
-            absl::StrFormat("The proxy answered iPXE %.3f s after the first "
-                            "offer: iPXE waits only 2 s, so it never saw "
-                            "the menu URL.",
-                            absl::ToDoubleSeconds(late)),
-            "Answer within milliseconds: pxeproxy never blocks its reply "
-            "path; a late proxy is overloaded, reached over a slow relay, "
-            "or does DNS or disk work first. Run pxeproxy on this segment.");
-        AddEvidence(f, *all[j].event);
-        AddEvidence(f, *all[i].event);
-      }
+    if (all[i].discovery_start < 0 || all[i].first_address_offer < 0) continue;
+    const size_t s = static_cast<size_t>(all[i].discovery_start);
+    const size_t a = static_cast<size_t>(all[i].first_address_offer);
+    absl::Duration late = all[i].event->time - all[s].event->time;
+    if (late > absl::Seconds(2)) {
+      Finding& f = Upsert(
+          out, "ipxe_proxy_late", Severity::kError,
+          absl::StrFormat("The proxy answered iPXE %.3f s after it began "
+                          "DISCOVERing, after the address offer: iPXE waits "
+                          "only 2 s from its first DISCOVER, so it never saw "
+                          "the menu URL.",
+                          absl::ToDoubleSeconds(late)),
+          "Answer within milliseconds: pxeproxy never blocks its reply "
+          "path; a late proxy is overloaded, reached over a slow relay, "
+          "or does DNS or disk work first. Run pxeproxy on this segment.");
+      AddEvidence(f, *all[s].event);
+      AddEvidence(f, *all[a].event);
+      AddEvidence(f, *all[i].event);
     }
   }
 }

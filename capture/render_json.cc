@@ -41,7 +41,11 @@ std::string Findings(const std::vector<Finding>& findings) {
     out.push_back(absl::StrCat(
         "{\"id\":", Str(f.id), ",\"severity\":", Str(SeverityName(f.severity)),
         ",\"message\":", Str(f.message), ",\"fix\":", Str(f.fix),
-        ",\"evidence\":[", absl::StrJoin(ev, ","), "]}"));
+        ",\"evidence\":[", absl::StrJoin(ev, ","), "]",
+        f.evidence_more > 0
+            ? absl::StrCat(",\"evidence_more\":", f.evidence_more)
+            : std::string(),
+        "}"));
   }
   return "[" + absl::StrJoin(out, ",") + "]";
 }

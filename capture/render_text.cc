@@ -58,6 +58,10 @@ std::string Evidences(const Finding& f, absl::Time base) {
   for (const Evidence& e : f.evidence) {
     parts.push_back(absl::StrCat("#", e.number, " (", Rel(e.time, base), ")"));
   }
+  if (f.evidence_more > 0 && parts.size() > 1) {
+    // The last listed is the latest: the omitted ones come before it.
+    parts.insert(parts.end() - 1, absl::StrCat("(", f.evidence_more, " more)"));
+  }
   return absl::StrJoin(parts, ", ");
 }
 

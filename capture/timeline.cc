@@ -110,7 +110,8 @@ void TimelineBuilder::LearnIp(size_t client, wire::Ipv4 ip) {
 // so the dry run answers "what if the relay or client asked pxeproxy".
 // Checksums are taken as verified: a capture made on the sending host holds
 // offloaded, unfinished ones.
-DryRun TimelineBuilder::RunDry(const DhcpEvent& e, const Packet& p) const {
+DryRun TimelineBuilder::RunDry(const DhcpEvent& e, const Packet& p,
+                               absl::Time when) {
   constexpr int kIf = 1;
   proxydhcp::NetSnapshot net;
   proxydhcp::InterfaceInfo& info = net.interfaces[kIf];
@@ -131,10 +132,20 @@ DryRun TimelineBuilder::RunDry(const DhcpEvent& e, const Packet& p) const {
   proxydhcp::ReceiveMeta meta;
   meta.ifindex = kIf;
   meta.csum_valid = true;
+  const int64_t now_ms = absl::ToUnixMillis(when);
   proxydhcp::Decision decision = proxydhcp::Decide(
-      wire::BuildEthernetUdp(d), meta, net, config_.responder);
+      wire::BuildEthernetUdp(d), meta, net, config_.responder,
+      {&uefi_history_, now_ms, config_.responder.uefi_adaptive_window_ms});
   DryRun out;
   if (auto* reply = std::get_if<proxydhcp::Reply>(&decision)) {
+    const wire::MacAddr mac = reply->message.mac();
+    if (reply->src_port == proxydhcp::kPxeBinlPort) {
+      uefi_history_.Reached(mac);
+    }
+    if (reply->uefi_strategy) {
+      uefi_history_.Offered(mac, reply->message.xid, *reply->uefi_strategy,
+                            now_ms);
+    }
     out.answers = true;
     out.reply = std::move(*reply);
   } else {
@@ -177,10 +188,12 @@ void TimelineBuilder::AddDhcp(const Frame& f, const Packet& p, bool binl) {
     if (e.client) t_.clients[c].boot_client = true;
     const bool to_binl = binl && p.dst_port == proxydhcp::kPxeBinlPort;
     if (e.client && (to_binl || e.type == proxydhcp::kDiscover)) {
-      e.dry_run = RunDry(e, p);
+      e.dry_run = RunDry(e, p, f.time);
     }
     LearnIp(c, e.msg.ciaddr);
     LearnIp(c, e.msg.options.GetIpv4(50).value_or(0));
+    uefi_history_.LearnAddress(
+        e.msg.mac(), e.msg.options.GetIpv4(50).value_or(e.msg.ciaddr));
     if (binl || e.msg.giaddr == 0) LearnIp(c, p.src_ip);
     if (!binl) last_request_[{c, e.msg.xid}] = e.type;
   } else {
@@ -193,12 +206,19 @@ void TimelineBuilder::AddDhcp(const Frame& f, const Packet& p, bool binl) {
     }
     if (!binl) LearnIp(c, e.msg.yiaddr);
   }
-  t_.clients[c].events.push_back(Event{f.number, f.time, std::move(e)});
+  ClientTimeline& client = t_.clients[c];
+  if (client.events.size() >=
+      (client.boot_client ? kMaxClientEvents : kMaxOtherClientEvents)) {
+    ++t_.events_dropped;
+    return;
+  }
+  client.events.push_back(Event{f.number, f.time, std::move(e)});
 }
 
 void TimelineBuilder::AddTftpRequest(const Frame& f, const Packet& p) {
   absl::StatusOr<TftpPacket> tftp = ParseTftp(p.payload, p.payload_length);
   if (!tftp.ok() || (tftp->op != kTftpRrq && tftp->op != kTftpWrq)) return;
+  uefi_history_.ReachedFrom(p.src_ip);
   std::optional<size_t> c = ClientByIp(p.src_ip);
   if (!c && p.has_macs) {
     c = ClientFor(p.src_mac);

@@ -20,6 +20,7 @@
 #include "proxydhcp/netstate.h"
 #include "proxydhcp/pxe.h"
 #include "proxydhcp/respond.h"
+#include "proxydhcp/uefi_history.h"
 #include "wire/addr.h"
 
 namespace capture {
@@ -129,7 +130,13 @@ struct Timeline {
   absl::Time first_time;
   absl::Time last_time;
   std::vector<wire::Ipv4> proxies;  // server ids of proxy replies, in order
+  // DHCP events not kept (a live diagnosis on a busy segment stays bounded):
+  // a client that is not network-booting keeps its first few only, a boot
+  // client its first kMaxClientEvents.
+  int64_t events_dropped = 0;
 };
+constexpr size_t kMaxOtherClientEvents = 4;
+constexpr size_t kMaxClientEvents = 100000;
 
 struct AnalyzerConfig {
   proxydhcp::ResponderConfig responder;
@@ -163,12 +170,15 @@ class TimelineBuilder {
   std::optional<size_t> ClientByIp(wire::Ipv4 ip) const;
   size_t ClientFor(const wire::MacAddr& mac);
   void LearnIp(size_t client, wire::Ipv4 ip);
-  DryRun RunDry(const DhcpEvent& e, const Packet& p) const;
+  DryRun RunDry(const DhcpEvent& e, const Packet& p, absl::Time when);
 
   LinkType link_;
   AnalyzerConfig config_;
   Timeline t_;
   std::map<wire::MacAddr, size_t> by_mac_;
+  // The adaptive UEFI strategy's memory, kept as the daemon keeps it, so
+  // that the dry run answers a client's repeated DISCOVER as pxeproxy would.
+  proxydhcp::UefiHistory uefi_history_;
   std::map<wire::Ipv4, size_t> by_ip_;
   // (client, xid) -> the type of the client's latest request on port 67.
   std::map<std::pair<size_t, uint32_t>, uint8_t> last_request_;

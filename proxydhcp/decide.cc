@@ -20,6 +20,9 @@ Ignore Refuse(IgnoreReason reason, const DhcpMessage* req = nullptr,
   if (req != nullptr) {
     ig.mac = req->mac();
     ig.xid = req->xid;
+    constexpr uint8_t kOptRequestedAddress = 50;
+    ig.requested = req->ciaddr;
+    if (auto a = req->options.GetIpv4(kOptRequestedAddress)) ig.requested = *a;
   }
   return ig;
 }
@@ -65,7 +68,8 @@ size_t MaxReplyIpSize(const DhcpMessage& request, int mtu) {
 }
 
 Decision Decide(absl::Span<const uint8_t> frame, const ReceiveMeta& meta,
-                const NetSnapshot& net, const ResponderConfig& config) {
+                const NetSnapshot& net, const ResponderConfig& config,
+                const UefiRecall& recall) {
   if (meta.vlan_tagged) return Refuse(IgnoreReason::kVlanTagged);
   if (meta.other_host) return Refuse(IgnoreReason::kNotAddressedToUs);
   absl::StatusOr<wire::UdpDatagram> udp = wire::ParseEthernetUdp(frame);
@@ -135,7 +139,7 @@ Decision Decide(absl::Span<const uint8_t> frame, const ReceiveMeta& meta,
   } else if (info != net.interfaces.end()) {
     ctx.server_ip = ServerAddress(*req, *udp, info->second);
   }
-  Decision d = Respond(*req, ctx, config);
+  Decision d = Respond(*req, ctx, config, recall);
   if (auto* ig = std::get_if<Ignore>(&d)) {
     return Refuse(ig->reason, &*req, udp->src_ip);
   }

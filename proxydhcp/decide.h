@@ -33,8 +33,11 @@ struct ReceiveMeta {
 };
 
 // Ethernet frame in, Reply (with `bytes` and `ifindex` set) or Ignore out.
+// `recall`: the adaptive UEFI strategy's memory and the time (none: the
+// configured strategy).
 Decision Decide(absl::Span<const uint8_t> frame, const ReceiveMeta& meta,
-                const NetSnapshot& net, const ResponderConfig& config);
+                const NetSnapshot& net, const ResponderConfig& config,
+                const UefiRecall& recall = {});
 
 // The largest IPv4 packet a reply to `request` may be: 576 (RFC 2131 4.1,
 // RFC 1122 3.3.3) unless option 57 allows more, never above `mtu`.

@@ -1,7 +1,11 @@
 #include "proxydhcp/pxe.h"
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "wire/byte_reader.h"
 
@@ -71,6 +75,114 @@ const char* ArchName(uint16_t arch) {
       return "efi-loongarch64";
   }
   return "other";
+}
+
+bool IsRaspberryPiMac(const wire::MacAddr& mac) {
+  static constexpr uint8_t kOuis[][3] = {
+      {0xb8, 0x27, 0xeb}, {0xdc, 0xa6, 0x32}, {0xe4, 0x5f, 0x01},
+      {0xd8, 0x3a, 0xdd}, {0x2c, 0xcf, 0x67}, {0x28, 0xcd, 0xc1}};
+  for (const auto& oui : kOuis) {
+    if (mac[0] == oui[0] && mac[1] == oui[1] && mac[2] == oui[2]) return true;
+  }
+  return false;
+}
+
+const std::vector<ArchEntry>& ArchRegistry() {
+  // code, name, http, uefi. Deprecated types are kept: a name is cheaper
+  // than an "unknown" for the one machine that still sends one.
+  static const std::vector<ArchEntry> kRegistry = {
+      {0, "bios", false, false},
+      {1, "pc98", false, false},
+      {2, "efi_itanium", false, true},
+      {3, "alpha", false, false},
+      {4, "arc_x86", false, false},
+      {5, "intel_lean_client", false, false},
+      {6, "efi_ia32", false, true},
+      {7, "efi_x64", false, true},
+      {8, "efi_xscale", false, true},
+      {9, "efi_bc", false, true},
+      {10, "efi_arm32", false, true},
+      {11, "efi_arm64", false, true},
+      {12, "ppc_open_firmware", false, false},
+      {13, "ppc_epapr", false, false},
+      {14, "power_opal_v3", false, false},
+      {15, "http_ia32", true, true},
+      {16, "http_x64", true, true},
+      {17, "http_ebc", true, true},
+      {18, "http_arm32", true, true},
+      {19, "http_arm64", true, true},
+      {20, "http_bios", true, false},
+      {21, "uboot_arm32", false, false},
+      {22, "uboot_arm64", false, false},
+      {23, "http_uboot_arm32", true, false},
+      {24, "http_uboot_arm64", true, false},
+      {25, "efi_riscv32", false, true},
+      {26, "http_riscv32", true, true},
+      {27, "efi_riscv64", false, true},
+      {28, "http_riscv64", true, true},
+      {29, "efi_riscv128", false, true},
+      {30, "http_riscv128", true, true},
+      {31, "s390_basic", false, false},
+      {32, "s390_extended", false, false},
+      {33, "efi_mips32", false, true},
+      {34, "efi_mips64", false, true},
+      {35, "efi_sunway32", false, true},
+      {36, "efi_sunway64", false, true},
+      {37, "efi_loongarch32", false, true},
+      {38, "http_loongarch32", true, true},
+      {39, "efi_loongarch64", false, true},
+      {40, "http_loongarch64", true, true},
+      {41, "arm_rpiboot", false, false},
+  };
+  return kRegistry;
+}
+
+namespace {
+const ArchEntry* FindArch(uint16_t code) {
+  const std::vector<ArchEntry>& r = ArchRegistry();
+  return code < r.size() && r[code].code == code ? &r[code] : nullptr;
+}
+}  // namespace
+
+std::vector<uint16_t> ParseArchName(absl::string_view s) {
+  uint32_t n;
+  if (!s.empty() && absl::ascii_isdigit(s[0])) {
+    if (absl::SimpleAtoi(s, &n) && FindArch(n)) {
+      return {static_cast<uint16_t>(n)};
+    }
+    return {};
+  }
+  std::string name = absl::AsciiStrToLower(s);
+  absl::StrReplaceAll({{"-", "_"}}, &name);
+  if (name == "efi_x64") return {kArchEfiBc, kArchEfiX64};
+  for (const ArchEntry& e : ArchRegistry()) {
+    if (name == e.name) return {e.code};
+  }
+  return {};
+}
+
+std::string ArchNameList() {
+  std::vector<std::string> parts;
+  for (const ArchEntry& e : ArchRegistry()) {
+    parts.push_back(absl::StrCat(e.name, " (", e.code, ")"));
+  }
+  return absl::StrJoin(parts, ", ");
+}
+
+bool IsHttpBootArch(uint16_t arch) {
+  const ArchEntry* e = FindArch(arch);
+  return e != nullptr && e->http;
+}
+
+bool IsUefiArch(uint16_t arch) {
+  const ArchEntry* e = FindArch(arch);
+  // An unregistered code is newer than this table: most likely UEFI.
+  return e == nullptr || e->uefi;
+}
+
+std::string ArchRegistryName(uint16_t arch) {
+  const ArchEntry* e = FindArch(arch);
+  return e ? std::string(e->name) : absl::StrCat(arch);
 }
 
 const char* ClientKindName(ClientKind k) {

@@ -9,8 +9,10 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "proxydhcp/dhcp_message.h"
+#include "wire/addr.h"
 
 namespace proxydhcp {
 
@@ -29,7 +31,33 @@ enum : uint16_t {
   kArchEfiRiscv32 = 25,
   kArchEfiRiscv64 = 27,
   kArchEfiLoongarch64 = 39,
+  kArchHttpLoongarch64 = 40,
+  kArchArmRpiboot = 41,
 };
+
+// Raspberry Pi Ltd's MAC prefixes (b8:27:eb, dc:a6:32, e4:5f:01, d8:3a:dd,
+// 2c:cf:67, 28:cd:c1). A Pi 3 ROM and the Pi 4/5 EEPROM bootloader send
+// PXEClient:Arch:00000:UNDI:002001 from one: arch 0, but not an x86 PC.
+bool IsRaspberryPiMac(const wire::MacAddr& mac);
+
+// The IANA "Processor Architecture Types" registry (RFC 4578 2.1, RFC 5970
+// 3.3; README "Every architecture, and Raspberry Pis"), by flag names.
+struct ArchEntry {
+  uint16_t code;
+  const char* name;  // "efi_arm64": lower case, '_' (a '-' is accepted too)
+  bool http;         // a "boot from http" type: HTTPClient, a URL in 67
+  bool uefi;         // UEFI firmware (the binl/bypass choice applies)
+};
+const std::vector<ArchEntry>& ArchRegistry();
+// The codes a name or a decimal number names: "efi_x64" is 7 and 9 (9 is
+// x64 in practice, RFC 4578 errata); "7" is 7 alone. Empty if unknown.
+std::vector<uint16_t> ParseArchName(absl::string_view s);
+// "bios (0), efi_ia32 (6), ..." for error messages and --help.
+std::string ArchNameList();
+bool IsHttpBootArch(uint16_t arch);
+bool IsUefiArch(uint16_t arch);
+// The registry name of a code ("efi_riscv64"), or its number.
+std::string ArchRegistryName(uint16_t arch);
 
 // The boot-file classes pxeproxy configures (one flag each).
 enum class BootArch { kBios, kEfiIa32, kEfiX64, kEfiArm64, kUnsupported };

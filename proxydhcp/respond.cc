@@ -17,11 +17,49 @@ const MacRule* FindMacRule(const ResponderConfig& config,
   return nullptr;
 }
 
-std::string BootFileFor(BootArch arch, const MacRule* rule,
-                        const ResponderConfig& config) {
+const std::string* FindIn(const std::map<uint16_t, std::string>& m,
+                          uint16_t arch) {
+  auto it = m.find(arch);
+  return it == m.end() ? nullptr : &it->second;
+}
+
+// PXE: the rule's file for this arch, the rule's file, --boot_file=ARCH=,
+// then the per-class flags (--boot_file_bios...). An empty name: not
+// answered.
+std::variant<std::string, IgnoreReason> PxeBootFile(
+    uint16_t arch, const MacRule* rule, const ResponderConfig& config) {
+  if (rule != nullptr) {
+    if (const std::string* f = FindIn(rule->arch_boot_files, arch)) {
+      if (f->empty()) return IgnoreReason::kNoBootFileForArch;
+      return *f;
+    }
+  }
+  const std::string* by_code = FindIn(config.arch_boot_files, arch);
+  const BootArch cls = BootArchOf(arch);
+  if (by_code == nullptr && cls == BootArch::kUnsupported) {
+    return IgnoreReason::kUnsupportedArch;
+  }
   if (rule != nullptr && rule->boot_file) return *rule->boot_file;
-  auto it = config.boot_files.find(arch);
-  return it == config.boot_files.end() ? std::string() : it->second;
+  std::string file;
+  if (by_code != nullptr) {
+    file = *by_code;
+  } else if (auto it = config.boot_files.find(cls);
+             it != config.boot_files.end()) {
+    file = it->second;
+  }
+  if (file.empty()) return IgnoreReason::kNoBootFileForArch;
+  return file;
+}
+
+// HTTP Boot: one URL per arch, so that an ARM or IA32 client is never handed
+// an x64 binary; --http_boot_url=URL alone is x64's (arch 16).
+std::string HttpBootUrl(uint16_t arch, const MacRule* rule,
+                        const ResponderConfig& config) {
+  if (rule != nullptr) {
+    if (const std::string* u = FindIn(rule->http_boot_urls, arch)) return *u;
+  }
+  if (const std::string* u = FindIn(config.http_boot_urls, arch)) return *u;
+  return arch == kArchHttpX64 ? config.http_boot_url : std::string();
 }
 
 bool IsHttpUrl(const std::string& url) {
@@ -33,7 +71,6 @@ bool IsHttpUrl(const std::string& url) {
 std::variant<std::string, IgnoreReason> ChooseBootFile(
     const ClientInfo& client, const MacRule* rule, wire::Ipv4 server_ip,
     const ResponderConfig& config) {
-  BootArch arch = BootArchOf(client.arch);
   if (client.kind == ClientKind::kIpxe) {
     std::string menu = config.menu_url;
     if (menu.empty()) {
@@ -48,22 +85,30 @@ std::variant<std::string, IgnoreReason> ChooseBootFile(
     }
   }
   if (client.kind == ClientKind::kHttpBoot) {
-    // One URL, for x86-64 (arch 16): an ARM or IA32 HTTP Boot client must not
-    // be handed an x64 binary.
-    if (config.http_boot_url.empty() || client.arch != kArchHttpX64) {
-      return IgnoreReason::kNoHttpBootUrl;
-    }
-    return config.http_boot_url;
+    std::string url = HttpBootUrl(client.arch, rule, config);
+    if (url.empty()) return IgnoreReason::kNoHttpBootUrl;
+    return url;
   }
-  if (arch == BootArch::kUnsupported) return IgnoreReason::kUnsupportedArch;
-  std::string file = BootFileFor(arch, rule, config);
-  if (file.empty()) return IgnoreReason::kNoBootFileForArch;
-  return file;
+  return PxeBootFile(client.arch, rule, config);
 }
 
 // Option 43 with PXE_DISCOVERY_CONTROL = 8: "use the boot file in the offer,
 // skip boot-server discovery" (PXE 2.1 spec, table 2-1).
 const std::vector<uint8_t> kDiscoveryControlBootFile = {6, 1, 8, 255};
+
+// Option 43 for a Raspberry Pi's bootloader: it boots only when 43 names the
+// PXE menu item "Raspberry Pi Boot" (rpi-eeprom PXE_OPTION43's default). The
+// bytes are Tinkerbell smee's (and dnsmasq's pxe-service=0,"Raspberry Pi
+// Boot"): 6 = 8, 9 = menu item type 0 "Raspberry Pi Boot", 10 = prompt,
+// timeout 0, "PXE" (README "Every architecture, and Raspberry Pis").
+std::vector<uint8_t> RaspberryPiOption43() {
+  static const char kMenu[] = "Raspberry Pi Boot";
+  std::vector<uint8_t> v = {6, 1, 8, 9, static_cast<uint8_t>(3 + 17), 0, 0, 17};
+  v.insert(v.end(), kMenu, kMenu + 17);
+  const uint8_t prompt[] = {10, 4, 0, 'P', 'X', 'E', 255};
+  v.insert(v.end(), std::begin(prompt), std::end(prompt));
+  return v;
+}
 
 // Option 43 echoing the boot item (43.71) a 4011 request asked for (PXE 2.1
 // section 2.2.5): type and layer, 4 bytes; anything else is not echoed.
@@ -121,6 +166,8 @@ const char* IgnoreReasonName(IgnoreReason r) {
       return "reverse_path";
     case IgnoreReason::kReplyTooLarge:
       return "reply_too_large";
+    case IgnoreReason::kRaspberryPi:
+      return "raspberry_pi";
   }
   return "unknown";
 }
@@ -134,7 +181,7 @@ std::vector<IgnoreReason> AllIgnoreReasons() {
           IgnoreReason::kNoHttpBootUrl,   IgnoreReason::kNoServerAddress,
           IgnoreReason::kBadChecksum,     IgnoreReason::kBadSource,
           IgnoreReason::kBadRelayAddress, IgnoreReason::kReversePath,
-          IgnoreReason::kReplyTooLarge};
+          IgnoreReason::kReplyTooLarge,   IgnoreReason::kRaspberryPi};
 }
 
 namespace {
@@ -195,10 +242,54 @@ void SetDestination(const DhcpMessage& req, const RequestContext& ctx,
   }
 }
 
+// No boot file: the Pi fetches bootcode.bin (Pi 3) or <serial>/start4.elf
+// (Pi 4/5) from siaddr's TFTP root by itself.
+Reply RaspberryPiReply(const DhcpMessage& req, const RequestContext& ctx,
+                       const ClientInfo& client, bool binl,
+                       const ResponderConfig& config) {
+  Reply reply;
+  reply.client = client;
+  FillHeader(req, binl, config.tftp_server.value_or(ctx.server_ip), "",
+             &reply.message);
+  DhcpOptions& o = reply.message.options;
+  o.SetU8(kOptMessageType, binl ? kAck : kOffer);
+  o.SetIpv4(kOptServerId, ctx.server_ip);
+  o.SetString(kOptVendorClass, "PXEClient");
+  o.Set(kOptVendorSpecific, RaspberryPiOption43());
+  if (client.guid) o.Set(kOptClientGuid, *client.guid);
+  if (auto agent = req.options.Get(kOptRelayAgent)) {
+    o.Set(kOptRelayAgent, {agent->begin(), agent->end()});
+  }
+  SetDestination(req, ctx, binl, &reply);
+  return reply;
+}
+
+}  // namespace
+
+namespace {
+
+// A client that DISCOVERs again (new xid) within the window, having reached
+// neither 4011 nor TFTP after its last offer, turned that offer down: the
+// other strategy. One that reached either keeps what worked.
+UefiStrategy AdaptStrategy(UefiStrategy configured, const DhcpMessage& req,
+                           const UefiRecall& recall, bool* switched) {
+  *switched = false;
+  if (recall.history == nullptr || recall.window_ms <= 0) return configured;
+  const UefiHistoryEntry* e = recall.history->Find(req.mac());
+  if (e == nullptr) return configured;
+  if (e->xid == req.xid) return e->offered;  // a retransmission
+  if (!e->reached && recall.now_ms - e->offered_ms <= recall.window_ms) {
+    *switched = true;
+    return e->offered == UefiStrategy::kBinl ? UefiStrategy::kBypass
+                                             : UefiStrategy::kBinl;
+  }
+  return e->reached || e->worked ? e->offered : configured;
+}
+
 }  // namespace
 
 Decision Respond(const DhcpMessage& req, const RequestContext& ctx,
-                 const ResponderConfig& config) {
+                 const ResponderConfig& config, const UefiRecall& recall) {
   if (req.op != kBootRequest) return Ignore{IgnoreReason::kNotBootRequest};
   std::optional<uint8_t> type = req.message_type();
   if (!type) return Ignore{IgnoreReason::kNoMessageType};
@@ -208,17 +299,26 @@ Decision Respond(const DhcpMessage& req, const RequestContext& ctx,
   if (ctx.server_ip == 0) return Ignore{IgnoreReason::kNoServerAddress};
 
   const bool binl = ctx.dst_port == kPxeBinlPort;
+  if (client->kind == ClientKind::kPxe && client->arch == kArchBios &&
+      IsRaspberryPiMac(req.mac())) {
+    if (!config.raspberry_pi) return Ignore{IgnoreReason::kRaspberryPi};
+    return RaspberryPiReply(req, ctx, *client, binl, config);
+  }
   const MacRule* rule = FindMacRule(config, req.mac());
   auto chosen = ChooseBootFile(*client, rule, ctx.server_ip, config);
   if (auto* reason = std::get_if<IgnoreReason>(&chosen)) {
     return Ignore{*reason};
   }
-  const UefiStrategy strategy =
+  UefiStrategy strategy =
       rule && rule->uefi_strategy ? *rule->uefi_strategy : config.uefi_strategy;
-  const bool uefi_pxe = client->kind == ClientKind::kPxe &&
-                        BootArchOf(client->arch) != BootArch::kBios;
+  const bool uefi_pxe =
+      client->kind == ClientKind::kPxe && IsUefiArch(client->arch);
 
   Reply reply;
+  if (uefi_pxe && !binl) {
+    strategy = AdaptStrategy(strategy, req, recall, &reply.uefi_switched);
+    reply.uefi_strategy = strategy;
+  }
   reply.client = *client;
   reply.boot_file = std::get<std::string>(chosen);
   // Always set siaddr: EDK2 falls back to it, iPXE's next-server is siaddr

@@ -15,6 +15,7 @@
 #include "proxydhcp/dhcp_message.h"
 #include "proxydhcp/netstate.h"
 #include "proxydhcp/pxe.h"
+#include "proxydhcp/uefi_history.h"
 #include "wire/addr.h"
 
 namespace proxydhcp {
@@ -36,6 +37,10 @@ struct MacRule {
   size_t prefix_len = 0;  // octets that must match, 1..6
   std::optional<std::string> boot_file;
   std::optional<UefiStrategy> uefi_strategy;
+  // boot_file=ARCH=FILE and http_boot_url=ARCH=URL, by IANA arch code;
+  // before `boot_file`.
+  std::map<uint16_t, std::string> arch_boot_files;
+  std::map<uint16_t, std::string> http_boot_urls;
 };
 
 struct ResponderConfig {
@@ -45,9 +50,22 @@ struct ResponderConfig {
   // own TFTP, tftp://<tftp server>/<embedded_menu_name>.
   std::string menu_url;
   std::string embedded_menu_name = "pxeproxy-menu.ipxe";
-  std::string http_boot_url;              // for UEFI HTTP Boot; empty: ignored
+  std::string http_boot_url;  // for UEFI HTTP Boot; empty: ignored
+  // --boot_file=ARCH=FILE, by IANA arch code, before `boot_files`; an empty
+  // FILE: not answered.
+  std::map<uint16_t, std::string> arch_boot_files;
+  // --http_boot_url=ARCH=URL, by IANA arch code; `http_boot_url` is x64's
+  // (arch 16) when this has no entry for it.
+  std::map<uint16_t, std::string> http_boot_urls;
   std::optional<wire::Ipv4> tftp_server;  // siaddr; default: our address
   UefiStrategy uefi_strategy = UefiStrategy::kBinl;
+  // The adaptive UEFI strategy's window (--uefi_adaptive_window): a UEFI
+  // client that DISCOVERs again this soon without reaching 4011 or TFTP gets
+  // the other strategy. 0: off. Used only with a UefiRecall.
+  int64_t uefi_adaptive_window_ms = 30000;
+  // Answer Raspberry Pi boot ROMs (IsRaspberryPiMac, arch 0) with the
+  // "Raspberry Pi Boot" option 43 instead of ignoring them.
+  bool raspberry_pi = false;
   std::vector<MacRule> mac_rules;
   // 175.1 (iPXE settings priority) in replies to iPXE, so that iPXE prefers
   // our filename over a corporate server's (PROTOCOL.md section 4). 0: omit.
@@ -83,6 +101,9 @@ enum class IgnoreReason {
   kBadRelayAddress,  // giaddr martian or ours
   kReversePath,      // source (4011) or giaddr does not route back (rp_filter)
   kReplyTooLarge,    // reply above 576 bytes / option 57 / the MTU
+  // A Raspberry Pi boot ROM (arch 0 from a Pi MAC prefix) without
+  // --raspberry_pi: never an x86 file for it.
+  kRaspberryPi,
 };
 const char* IgnoreReasonName(IgnoreReason r);
 std::vector<IgnoreReason> AllIgnoreReasons();
@@ -95,6 +116,9 @@ struct Ignore {
   std::optional<wire::MacAddr> mac;
   uint32_t xid = 0;
   std::string detail;
+  // Option 50 or ciaddr of a parsed request (the address a client's TFTP
+  // requests will come from; UefiHistory::LearnAddress).
+  wire::Ipv4 requested = 0;
 };
 
 struct Reply {
@@ -108,6 +132,10 @@ struct Reply {
   bool broadcast = true;
   ClientInfo client;
   std::string boot_file;  // what went into file and option 67
+  // A UEFI PXE offer on port 67: the strategy it used, and whether the
+  // adaptive memory (UefiRecall) switched it from the one offered last.
+  std::optional<UefiStrategy> uefi_strategy;
+  bool uefi_switched = false;
   // Filled by Decide: what to send, and the receiving interface. With
   // `broadcast`, an Ethernet frame for that interface; otherwise an IPv4
   // packet for the raw socket.
@@ -117,8 +145,10 @@ struct Reply {
 
 using Decision = std::variant<Reply, Ignore>;
 
+// `recall`: earlier offers, for the adaptive UEFI strategy (none: the
+// configured strategy, as before).
 Decision Respond(const DhcpMessage& request, const RequestContext& context,
-                 const ResponderConfig& config);
+                 const ResponderConfig& config, const UefiRecall& recall = {});
 
 }  // namespace proxydhcp
 

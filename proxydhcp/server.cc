@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <poll.h>
 
+#include <chrono>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -261,16 +263,69 @@ void Server::LogIgnore(const Listener& l, const Ignore& ig) {
           << describe();
 }
 
+void Server::NoteTftpRequest(wire::Ipv4 address) {
+  absl::MutexLock lock(&tftp_mu_);
+  // Bounded: a flood of RRQs between two DHCP frames keeps the latest.
+  if (tftp_requests_.size() >= 4096) tftp_requests_.clear();
+  tftp_requests_.push_back(address);
+}
+
+void Server::UpdateUefiHistory(const Decision& d, int64_t now_ms) {
+  if (const auto* ig = std::get_if<Ignore>(&d)) {
+    if (ig->reason == IgnoreReason::kRequestOnPort67 && ig->mac) {
+      uefi_history_.LearnAddress(*ig->mac, ig->requested);
+      const UefiHistoryEntry* e = uefi_history_.Find(*ig->mac);
+      auto t = recent_tftp_.find(ig->requested);
+      if (e != nullptr && t != recent_tftp_.end() &&
+          t->second >= e->offered_ms) {
+        uefi_history_.Reached(*ig->mac);
+      }
+    }
+    return;
+  }
+  const Reply& r = std::get<Reply>(d);
+  const wire::MacAddr mac = r.message.mac();
+  if (r.src_port == kPxeBinlPort) uefi_history_.Reached(mac);
+  if (!r.uefi_strategy) return;
+  uefi_history_.Offered(mac, r.message.xid, *r.uefi_strategy, now_ms);
+  if (r.uefi_switched) {
+    ++counters_.uefi_strategy_switches;
+    LOG(INFO) << "uefi strategy switched to "
+              << UefiStrategyName(*r.uefi_strategy)
+              << absl::StrFormat(" mac=%s xid=0x%08x", wire::FormatMac(mac),
+                                 r.message.xid)
+              << ": it DISCOVERed again without reaching 4011 or TFTP";
+  }
+}
+
 void Server::HandleFrame(const Listener& l, absl::Span<const uint8_t> frame,
                          const ReceiveMeta& meta) {
   ++counters_.received;
   const auto received_at = std::chrono::steady_clock::now();
   if (metrics_) metrics_->DhcpReceived();
-  Decision d = Decide(frame, meta, monitor_->net(), config_);
+  std::vector<wire::Ipv4> reached;
+  {
+    absl::MutexLock lock(&tftp_mu_);
+    reached.swap(tftp_requests_);
+  }
+  const int64_t now_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::steady_clock::now().time_since_epoch())
+          .count();
+  for (wire::Ipv4 a : reached) {
+    uefi_history_.ReachedFrom(a);
+    if (recent_tftp_.size() >= 4096) recent_tftp_.clear();
+    recent_tftp_[a] = now_ms;
+  }
+  Decision d = Decide(
+      frame, meta, monitor_->net(), config_,
+      UefiRecall{&uefi_history_, now_ms, config_.uefi_adaptive_window_ms});
   if (auto* ig = std::get_if<Ignore>(&d)) {
+    UpdateUefiHistory(d, now_ms);
     LogIgnore(l, *ig);
     return;
   }
+  UpdateUefiHistory(d, now_ms);
   outgoing_.push_back(std::move(std::get<Reply>(d)));
   outgoing_at_.push_back(received_at);
 }

@@ -10,11 +10,14 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "proxydhcp/decide.h"
 #include "proxydhcp/interfaces.h"
 #include "proxydhcp/packet_io.h"
 #include "proxydhcp/respond.h"
+#include "proxydhcp/uefi_history.h"
 #include "wire/heartbeat.h"
 #include "wire/log_limiter.h"
 
@@ -35,6 +38,8 @@ struct Counters {
   uint64_t netlink_resyncs = 0;  // full re-reads after lost notifications
   // Frames longer than a receive-ring slot (never decided on).
   uint64_t truncated = 0;
+  // UEFI clients offered the other strategy after turning one down.
+  uint64_t uefi_strategy_switches = 0;
   std::map<std::string, uint64_t> ignored;  // by reason name
 };
 
@@ -57,6 +62,9 @@ class Server {
   // Where to report replies and ignores (metrics/pxeproxy_metrics.h); null:
   // nowhere. Set before Run.
   void set_metrics(metrics::Metrics* m) { metrics_ = m; }
+  // From the TFTP thread: a read request from `address` (the adaptive UEFI
+  // strategy's "reached TFTP"). Thread-safe; applied at the next frame.
+  void NoteTftpRequest(wire::Ipv4 address);
 
  private:
   struct Listener {
@@ -85,6 +93,16 @@ class Server {
   void OnNetlink();
   int PollTimeoutMs() const;
   void TakeConfig();
+
+  // Adaptive UEFI strategy: the memory (this thread only) and what the
+  // TFTP thread reported since the last frame.
+  void UpdateUefiHistory(const Decision& d, int64_t now_ms);
+  UefiHistory uefi_history_;
+  // TFTP clients seen lately and when (their REQUEST to the DHCP server,
+  // which names their address, may be handled after their RRQ). Bounded.
+  absl::flat_hash_map<wire::Ipv4, int64_t> recent_tftp_;
+  absl::Mutex tftp_mu_;
+  std::vector<wire::Ipv4> tftp_requests_ ABSL_GUARDED_BY(tftp_mu_);
 
   ResponderConfig config_;
   std::unique_ptr<InterfaceMonitor> monitor_;

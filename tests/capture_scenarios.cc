@@ -281,6 +281,51 @@ Frames CorporateNoPxeDhcp(Frames in) {
   return out;
 }
 
+// The corporate scope carries option 60 PXEClient and no boot file: EDK2
+// takes the corporate server for a proxy and asks it on 4011, in vain.
+Frames CorporatePxeClientNoFile(Frames in) {
+  wire::Ipv4 corporate = 0;
+  Frames edited;
+  for (const Frame& f : BeforeHttp(in)) {
+    if (!CorporateReply()(f)) {
+      edited.push_back(f);
+      continue;
+    }
+    edited.push_back(
+        EditDhcp(f, [&corporate](pd::DhcpMessage& m, wire::UdpDatagram& u) {
+          m.options.SetString(pd::kOptVendorClass, "PXEClient");
+          m.file.clear();
+          m.options.Erase(pd::kOptBootfileName);
+          corporate = u.src_ip;
+        }));
+  }
+  size_t i = First(edited, Binl(pd::kBootRequest));
+  Frames out = Slice(edited, 0, i);
+  Frame ask =
+      EditDhcp(edited[i], [corporate](pd::DhcpMessage&, wire::UdpDatagram& u) {
+        u.dst_ip = corporate;
+      });
+  return Concat({out, {ask, Later(ask, 2), Later(ask, 6), Later(ask, 14)}});
+}
+
+// The capture stops right after the firmware's port 4011 request: too soon
+// to call it unanswered.
+Frames CaptureEnded(Frames in) {
+  return Slice(in, 0, First(in, Binl(pd::kBootRequest)) + 1);
+}
+
+// iPXE's 2 s count from its first DISCOVER: the corporate offer at 1.5 s,
+// the proxy's at 2.5 s (only 1 s after the first offer, but iPXE has moved
+// on by then).
+Frames IpxeLateFromDiscovery(Frames in) {
+  size_t d = First(in, IpxeDiscover());
+  Frame corporate = in[First(in, CorporateReply(), d)];
+  Frame proxy = in[First(in, ProxyReply(pd::kOffer), d)];
+  corporate.time = in[d].time + absl::Milliseconds(1500);
+  proxy.time = in[d].time + absl::Milliseconds(2500);
+  return Concat({Slice(in, 0, d + 1), {corporate, proxy}});
+}
+
 Scenario S(std::string name, std::string base, std::string finding, bool ok,
            std::function<Frames(Frames)> make,
            std::function<void(pd::ResponderConfig&)> flags = nullptr) {
@@ -368,6 +413,11 @@ std::vector<Scenario> Scenarios() {
       S("no-proxy", kEdk2, "no_proxy_offer", false, NoProxy),
       S("corporate-no-pxedhcp", kSeabios, "corporate_no_pxedhcp", false,
         CorporateNoPxeDhcp),
+      S("corporate-pxeclient-no-file", kEdk2, "corporate_pxeclient_no_file",
+        false, CorporatePxeClientNoFile),
+      S("capture-ended", kEdk2, "capture_ended", false, CaptureEnded),
+      S("ipxe-late-from-discovery", kSeabios, "ipxe_proxy_late", false,
+        IpxeLateFromDiscovery),
       S("http-boot-no-url", kHttpBoot, "http_boot_unanswered", false, NoProxy,
         no_http_url),
       // The pre-deployment check: the boot works today (another proxy), but

@@ -3,9 +3,12 @@
 #define PXEPROXY_TFTP_CONFIG_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
+
+#include "wire/addr.h"
 
 namespace tftp {
 
@@ -36,6 +39,10 @@ struct Config {
   // On SIGTERM, transfers in flight get this long to finish (new requests
   // are dropped meanwhile); then the loop ends. Not a flag: tests lower it.
   int stop_grace_ms = 5000;
+  // Called on the TFTP thread for each well-formed read request, with its
+  // source address (the proxyDHCP side's adaptive UEFI strategy: the client
+  // reached TFTP). Must be thread-safe and quick. Empty: nothing.
+  std::function<void(wire::Ipv4)> on_request;
   // Files served from memory by name (the embedded default menu).
   std::map<std::string, std::string> virtual_files;
 };

@@ -116,6 +116,10 @@ void Server::OnRequest(const Datagram& d, absl::Span<const uint8_t> packet) {
   Lookup lookup(*this);
   Admission a =
       Admit(packet, Peer{d.peer, Mtu(d.ifindex)}, limits, occupancy, lookup);
+  if (config_.on_request &&
+      (std::holds_alternative<Plan>(a) || std::get<Refusal>(a).request)) {
+    config_.on_request(d.peer.ip);
+  }
   if (Refusal* r = std::get_if<Refusal>(&a)) {
     if (r->request) ++counters_.requests;
     Refuse(d, *r);
