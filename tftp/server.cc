@@ -183,6 +183,7 @@ void Server::Run(int stop_fd) {
             << " done=" << c.transfers_done << " failed=" << c.transfers_failed
             << " packets=" << c.packets_sent << " retransmits=" << c.retransmits
             << " send_errors=" << c.send_errors
+            << " kernel_drops=" << c.kernel_drops
             << " refused:" << FormatCounts(c.refused)
             << " dropped:" << FormatCounts(c.dropped);
 }
@@ -231,6 +232,7 @@ void Server::OnServerReadable() {
   for (int i = 0; i < 256; ++i) {
     Datagram d;
     if (!Receive(server_fd_, absl::MakeSpan(buf_), &d)) return;
+    if (d.queue_drops) counters_.kernel_drops = *d.queue_drops;
     absl::Span<const uint8_t> packet(buf_.data(), d.size);
     if (d.truncated) {
       Count(Reason::kTruncated);

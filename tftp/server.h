@@ -49,6 +49,9 @@ struct Counters {
   uint64_t packets_sent = 0;
   uint64_t retransmits = 0;
   uint64_t send_errors = 0;
+  // Requests the kernel dropped on port 69 before we read them (its queue
+  // was full), as of the last request read (SO_RXQ_OVFL).
+  uint64_t kernel_drops = 0;
   // By ReasonName: requests answered with ERROR, packets that changed
   // nothing.
   std::map<std::string, uint64_t> refused;

@@ -8,6 +8,7 @@
 #include <sys/uio.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -23,6 +24,9 @@ struct Datagram {
   int ifindex = 0;
   size_t size = 0;
   bool truncated = false;
+  // The socket's count of datagrams the kernel dropped (queue full) so far,
+  // when it reports one (SO_RXQ_OVFL, on the server socket).
+  std::optional<uint32_t> queue_drops;
 };
 
 // Bound to 0.0.0.0:port, IP_PKTINFO on, non-blocking.

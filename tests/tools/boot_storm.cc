@@ -11,9 +11,10 @@
 //   -> TFTP RRQ (UEFI: tsize probe, then blksize 1468 windowsize 4, as OVMF;
 //      BIOS: blksize 1456 lock-step) -> every block compared
 //   -> DISCOVER as iPXE (options 77, 175) -> OFFER carrying the menu URL.
-// A reply that never comes is retried as the firmware would (DHCP after 4 s,
-// TFTP after 1 s) and the retry is counted by stage: "no request lost" means
-// every retry counter is 0.
+// A reply that never comes is retried as EDK2 does (PxeBcDxe: DHCP 4 tries,
+// TFTP after PXEBC_MTFTP_TIMEOUT = 4 s, PXEBC_MTFTP_RETRIES = 6 tries; the
+// DHCP waits are a flat 4 s here, not EDK2's 4, 8, 16, 32) and the retry is
+// counted by stage: "no request lost" means every retry counter is 0.
 //
 // Each machine has its own IPv4 address (the caller adds them to IFACE), so a
 // server's per-source limits apply as on a real network.
@@ -64,7 +65,9 @@ constexpr int kIpxeDiscover = 264;
 enum Stage { kOffer, kAck4011, kTftp, kMenu, kDone, kFailed, kStages };
 const char* const kStageNames[] = {"discover", "4011", "tftp",
                                    "ipxe",     "done", "failed"};
-constexpr int kMaxTries = 5;
+constexpr int kMaxDhcpTries = 5;  // the first and PXEBC_DHCP_RETRIES more
+constexpr int kMaxTftpTries = 6;  // PXEBC_MTFTP_RETRIES
+constexpr auto kTftpTimeout = std::chrono::seconds(4);  // PXEBC_MTFTP_TIMEOUT
 
 struct Machine {
   wire::MacAddr mac{};
@@ -142,7 +145,7 @@ class Storm {
   void Start(uint32_t i);
   void SendDiscover(uint32_t i, bool ipxe);
   void Send4011(uint32_t i);
-  void SendRrq(uint32_t i);
+  void SendRrq(uint32_t i, bool new_port = true);
   void SendTftp(uint32_t i, const std::vector<uint8_t>& pkt);
   void Ack(uint32_t i, uint16_t block);
   void OnPacketSocket();
@@ -293,16 +296,20 @@ void Storm::SendTftp(uint32_t i, const std::vector<uint8_t>& pkt) {
          sizeof(to));
 }
 
-void Storm::SendRrq(uint32_t i) {
+void Storm::SendRrq(uint32_t i, bool new_port) {
   Machine& m = m_[i];
-  if (m.fd >= 0) {
-    epoll_ctl(epoll_, EPOLL_CTL_DEL, m.fd, nullptr);
-    close(m.fd);
+  if (new_port) {
+    // A fresh client port per download (the tsize probe, then the file), as
+    // EDK2; a retransmitted RRQ leaves from the same one.
+    if (m.fd >= 0) {
+      epoll_ctl(epoll_, EPOLL_CTL_DEL, m.fd, nullptr);
+      close(m.fd);
+    }
+    m.fd = OpenUdp(m.ip, 0);
+    if (m.fd < 0) return Fail(i, "cannot bind a TFTP port");
+    epoll_event ev{EPOLLIN, {.u32 = i}};
+    epoll_ctl(epoll_, EPOLL_CTL_ADD, m.fd, &ev);
   }
-  m.fd = OpenUdp(m.ip, 0);  // a fresh client port per RRQ, as EDK2
-  if (m.fd < 0) return Fail(i, "cannot bind a TFTP port");
-  epoll_event ev{EPOLLIN, {.u32 = i}};
-  epoll_ctl(epoll_, EPOLL_CTL_ADD, m.fd, &ev);
   m.tid_port = 0;
   m.next_block = 1;
   m.received = 0;
@@ -322,7 +329,7 @@ void Storm::SendRrq(uint32_t i) {
     put("blksize"), put("1468"), put("windowsize"), put("4");
   }
   SendTftp(i, rrq);
-  Arm(i, std::chrono::seconds(1));
+  Arm(i, kTftpTimeout);
 }
 
 void Storm::Ack(uint32_t i, uint16_t block) {
@@ -447,7 +454,7 @@ void Storm::OnTftp(uint32_t i, const uint8_t* p, size_t n, uint16_t from) {
       if (fields[k] == "windowsize") m.window = static_cast<uint16_t>(v);
     }
     Ack(i, 0);
-    Arm(i, std::chrono::seconds(1));
+    Arm(i, kTftpTimeout);
     return;
   }
   if (op != 3 || m.probing) return;
@@ -466,7 +473,7 @@ void Storm::OnTftp(uint32_t i, const uint8_t* p, size_t n, uint16_t from) {
   const bool last = len < m.blksize;
   if (last || (m.next_block - 1) % m.window == 0) Ack(i, block);
   if (!last) {
-    Arm(i, std::chrono::seconds(1));
+    Arm(i, kTftpTimeout);
     return;
   }
   if (m.received != file_.size()) return Fail(i, "TFTP file short");
@@ -512,7 +519,8 @@ void Storm::OnMachineFd(uint32_t i) {
 void Storm::OnTimer(uint32_t i) {
   Machine& m = m_[i];
   if (m.stage >= kDone) return;
-  if (++m.tries >= kMaxTries) return Fail(i, "no answer after 5 tries");
+  const int max_tries = m.stage == kTftp ? kMaxTftpTries : kMaxDhcpTries;
+  if (++m.tries >= max_tries) return Fail(i, "no answer after all tries");
   ++retries_[m.stage];
   switch (m.stage) {
     case kOffer:
@@ -523,10 +531,10 @@ void Storm::OnTimer(uint32_t i) {
       // Before the first packet the RRQ was lost; after it, an ACK.
       if (m.tid_port == 0) {
         ++rrq_retries_;
-        return SendRrq(i);
+        return SendRrq(i, /*new_port=*/false);
       }
       Ack(i, static_cast<uint16_t>(m.next_block - 1));
-      return Arm(i, std::chrono::seconds(1));
+      return Arm(i, kTftpTimeout);
     case kMenu:
       return SendDiscover(i, true);
     default:
