@@ -1,14 +1,6 @@
 #include "proxydhcp/uefi_history.h"
 
-#include <cstring>
-
 namespace proxydhcp {
-
-size_t UefiHistory::MacHash::operator()(const wire::MacAddr& m) const {
-  uint64_t v = 0;
-  std::memcpy(&v, m.data(), m.size());
-  return std::hash<uint64_t>()(v);
-}
 
 const UefiHistoryEntry* UefiHistory::Find(const wire::MacAddr& mac) const {
   auto it = by_mac_.find(mac);

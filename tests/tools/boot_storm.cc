@@ -549,8 +549,11 @@ int Storm::Run() {
   }
   auto filter = proxydhcp::CompileBpf("udp src port 67 and udp dst port 68");
   if (!filter.ok()) return 2;
-  auto sock =
-      proxydhcp::PacketSocket::Open(if_nametoindex(o_.iface.c_str()), *filter);
+  // A ring as deep as the server's: 10,000 OFFERs arrive while the
+  // generator is still sending DISCOVERs, and a socket buffer lost some
+  // (the server had sent them all: its own ceiling, not the server's).
+  auto sock = proxydhcp::PacketSocket::Open(
+      if_nametoindex(o_.iface.c_str()), *filter, proxydhcp::kDefaultRing);
   if (!sock.ok()) {
     std::fprintf(stderr, "boot_storm: %s\n", sock.status().ToString().c_str());
     return 2;
