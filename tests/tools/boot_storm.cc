@@ -552,8 +552,8 @@ int Storm::Run() {
   // A ring as deep as the server's: 10,000 OFFERs arrive while the
   // generator is still sending DISCOVERs, and a socket buffer lost some
   // (the server had sent them all: its own ceiling, not the server's).
-  auto sock = proxydhcp::PacketSocket::Open(
-      if_nametoindex(o_.iface.c_str()), *filter, proxydhcp::kDefaultRing);
+  auto sock = proxydhcp::PacketSocket::Open(if_nametoindex(o_.iface.c_str()),
+                                            *filter, proxydhcp::kDefaultRing);
   if (!sock.ok()) {
     std::fprintf(stderr, "boot_storm: %s\n", sock.status().ToString().c_str());
     return 2;

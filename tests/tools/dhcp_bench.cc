@@ -109,8 +109,9 @@ int main(int argc, char** argv) {
   auto pct = [&](double q) {
     return latency_us.empty()
                ? 0.0
-               : latency_us[std::min(latency_us.size() - 1,
-                                     static_cast<size_t>(q * latency_us.size()))];
+               : latency_us[std::min(
+                     latency_us.size() - 1,
+                     static_cast<size_t>(q * latency_us.size()))];
   };
   std::printf(
       "mode=%s sent=%d replies=%zu p50_us=%.0f p90_us=%.0f p99_us=%.0f "
