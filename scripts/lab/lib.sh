@@ -520,14 +520,17 @@ lab_vm_arm64() {
 # VARS have no keys, so Secure Boot is off), client arch 6.
 OVMF32_CODE=${OVMF32_CODE:-/usr/share/OVMF/OVMF32_CODE_4M.secboot.fd}
 OVMF32_VARS=${OVMF32_VARS:-/usr/share/OVMF/OVMF32_VARS_4M.fd}
-lab_vm_ia32() {
-  local name=$1 mac=$2 tap=${3:-tap0}; shift 3 || shift $#
-  cp "$OVMF32_VARS" "$LAB_WORK/$name-VARS.fd"
+# lab_vm_smm QEMU CODE VARS WHAT NAME MAC [TAP] [EXTRA QEMU ARGS]: an OVMF
+# build that needs SMM (q35, secure pflash), with a fresh copy of VARS.
+lab_vm_smm() {
+  local qemu=$1 code=$2 vars=$3 what=$4 name=$5 mac=$6 tap=${7:-tap0}
+  shift 7 || shift $#
+  cp "$vars" "$LAB_WORK/$name-VARS.fd"
   : >"$LAB_WORK/$name-serial.log"
-  lab_bg "$LAB_WORK/$name-qemu.log" "$NS_BR" qemu-system-i386 \
+  lab_bg "$LAB_WORK/$name-qemu.log" "$NS_BR" "$qemu" \
     "${LAB_QEMU_COMMON[@]}" -machine q35,smm=on -m 512 \
     -global driver=cfi.pflash01,property=secure,value=on \
-    -drive if=pflash,format=raw,unit=0,readonly=on,file="$OVMF32_CODE" \
+    -drive if=pflash,format=raw,unit=0,readonly=on,file="$code" \
     -drive if=pflash,format=raw,unit=1,file="$LAB_WORK/$name-VARS.fd" \
     -netdev tap,id=n0,ifname="$tap",script=no,downscript=no \
     -device virtio-net-pci,netdev=n0,mac="$mac",romfile=,bootindex=1 \
@@ -535,7 +538,11 @@ lab_vm_ia32() {
     -pidfile "$LAB_WORK/$name-qemu.pid" "$@"
   LAB_VM_PID=$LAB_LAST_PID
   LAB_VM_T0=$(lab_ms)
-  log "VM $name: OVMF ia32 (UEFI IA32, q35+SMM, EDK2 PXE) mac $mac, pid $LAB_VM_PID, TCG"
+  log "VM $name: $what mac $mac, pid $LAB_VM_PID, TCG"
+}
+lab_vm_ia32() {
+  lab_vm_smm qemu-system-i386 "$OVMF32_CODE" "$OVMF32_VARS" \
+    "OVMF ia32 (UEFI IA32, q35+SMM, EDK2 PXE)" "$@"
 }
 
 # lab_vm_uefisb NAME MAC [TAP] [EXTRA QEMU ARGS]: OVMF with Secure Boot on
@@ -544,21 +551,8 @@ lab_vm_ia32() {
 OVMF_SB_CODE=${OVMF_SB_CODE:-/usr/share/OVMF/OVMF_CODE_4M.ms.fd}
 OVMF_SB_VARS=${OVMF_SB_VARS:-/usr/share/OVMF/OVMF_VARS_4M.ms.fd}
 lab_vm_uefisb() {
-  local name=$1 mac=$2 tap=${3:-tap0}; shift 3 || shift $#
-  cp "$OVMF_SB_VARS" "$LAB_WORK/$name-VARS.fd"
-  : >"$LAB_WORK/$name-serial.log"
-  lab_bg "$LAB_WORK/$name-qemu.log" "$NS_BR" qemu-system-x86_64 \
-    "${LAB_QEMU_COMMON[@]}" -machine q35,smm=on -m 512 \
-    -global driver=cfi.pflash01,property=secure,value=on \
-    -drive if=pflash,format=raw,unit=0,readonly=on,file="$OVMF_SB_CODE" \
-    -drive if=pflash,format=raw,unit=1,file="$LAB_WORK/$name-VARS.fd" \
-    -netdev tap,id=n0,ifname="$tap",script=no,downscript=no \
-    -device virtio-net-pci,netdev=n0,mac="$mac",romfile=,bootindex=1 \
-    -serial file:"$LAB_WORK/$name-serial.log" \
-    -pidfile "$LAB_WORK/$name-qemu.pid" "$@"
-  LAB_VM_PID=$LAB_LAST_PID
-  LAB_VM_T0=$(lab_ms)
-  log "VM $name: OVMF Secure Boot (Microsoft keys, q35+SMM, EDK2 PXE) mac $mac, pid $LAB_VM_PID, TCG"
+  lab_vm_smm qemu-system-x86_64 "$OVMF_SB_CODE" "$OVMF_SB_VARS" \
+    "OVMF Secure Boot (Microsoft keys, q35+SMM, EDK2 PXE)" "$@"
 }
 
 lab_vm_stop() { [ -n "${LAB_VM_PID:-}" ] && lab_kill "$LAB_VM_PID"; LAB_VM_PID=; }
