@@ -25,7 +25,25 @@ absl::Status Errno(absl::string_view what) {
 
 // sendmmsg over `msgs`, resuming after a packet that fails (sendmmsg stops
 // at the first error and reports it only if nothing was sent).
-void SendAll(int fd, std::vector<mmsghdr>& msgs, std::vector<int>* errors) {
+// One sendmmsg batch; `address(packet)` gives each packet's destination
+// (a sockaddr_ll for the packet socket, a sockaddr_in for the raw IP one).
+// errors[i] is 0 or the errno of packet i: a failing packet is skipped and
+// the rest still go.
+template <typename Addr, typename AddressOf>
+void SendBatch(int fd, absl::Span<const OutPacket> packets, AddressOf address,
+               std::vector<int>* errors) {
+  std::vector<Addr> to(packets.size());
+  std::vector<iovec> iov(packets.size());
+  std::vector<mmsghdr> msgs(packets.size());
+  for (size_t i = 0; i < packets.size(); ++i) {
+    to[i] = address(packets[i]);
+    iov[i] = {const_cast<uint8_t*>(packets[i].bytes.data()),
+              packets[i].bytes.size()};
+    msgs[i].msg_hdr.msg_name = &to[i];
+    msgs[i].msg_hdr.msg_namelen = sizeof(Addr);
+    msgs[i].msg_hdr.msg_iov = &iov[i];
+    msgs[i].msg_hdr.msg_iovlen = 1;
+  }
   errors->assign(msgs.size(), 0);
   size_t done = 0;
   while (done < msgs.size()) {
@@ -37,6 +55,25 @@ void SendAll(int fd, std::vector<mmsghdr>& msgs, std::vector<int>* errors) {
     }
     done += static_cast<size_t>(n);
   }
+}
+
+// The link-layer destination of a frame: its own destination MAC.
+sockaddr_ll LinkAddress(int ifindex, absl::Span<const uint8_t> frame) {
+  sockaddr_ll to{};
+  to.sll_family = AF_PACKET;
+  to.sll_protocol = htons(ETH_P_IP);
+  to.sll_ifindex = ifindex;
+  to.sll_halen = 6;
+  std::copy(frame.begin(), frame.begin() + std::min<size_t>(6, frame.size()),
+            to.sll_addr);
+  return to;
+}
+
+sockaddr_in IpAddress(wire::Ipv4 dst) {
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_addr.s_addr = htonl(dst);
+  return to;
 }
 
 }  // namespace
@@ -260,12 +297,7 @@ absl::Status PacketSocket::Rebind(int ifindex) {
 }
 
 absl::Status PacketSocket::Send(absl::Span<const uint8_t> frame) {
-  sockaddr_ll to{};
-  to.sll_family = AF_PACKET;
-  to.sll_protocol = htons(ETH_P_IP);
-  to.sll_ifindex = ifindex_;
-  to.sll_halen = 6;
-  std::copy(frame.begin(), frame.begin() + 6, to.sll_addr);
+  sockaddr_ll to = LinkAddress(ifindex_, frame);
   ssize_t n = sendto(fd_, frame.data(), frame.size(), 0,
                      reinterpret_cast<sockaddr*>(&to), sizeof(to));
   if (n < 0) return Errno("sendto(AF_PACKET)");
@@ -274,42 +306,17 @@ absl::Status PacketSocket::Send(absl::Span<const uint8_t> frame) {
 
 void PacketSocket::SendMany(absl::Span<const OutPacket> packets,
                             std::vector<int>* errors) {
-  std::vector<sockaddr_ll> to(packets.size());
-  std::vector<iovec> iov(packets.size());
-  std::vector<mmsghdr> msgs(packets.size());
-  for (size_t i = 0; i < packets.size(); ++i) {
-    const auto& b = packets[i].bytes;
-    to[i].sll_family = AF_PACKET;
-    to[i].sll_protocol = htons(ETH_P_IP);
-    to[i].sll_ifindex = ifindex_;
-    to[i].sll_halen = 6;
-    std::copy(b.begin(), b.begin() + std::min<size_t>(6, b.size()),
-              to[i].sll_addr);
-    iov[i] = {const_cast<uint8_t*>(b.data()), b.size()};
-    msgs[i].msg_hdr.msg_name = &to[i];
-    msgs[i].msg_hdr.msg_namelen = sizeof(to[i]);
-    msgs[i].msg_hdr.msg_iov = &iov[i];
-    msgs[i].msg_hdr.msg_iovlen = 1;
-  }
-  SendAll(fd_, msgs, errors);
+  SendBatch<sockaddr_ll>(
+      fd_, packets,
+      [this](const OutPacket& p) { return LinkAddress(ifindex_, p.bytes); },
+      errors);
 }
 
 void RawIpSender::SendMany(absl::Span<const OutPacket> packets,
                            std::vector<int>* errors) {
-  std::vector<sockaddr_in> to(packets.size());
-  std::vector<iovec> iov(packets.size());
-  std::vector<mmsghdr> msgs(packets.size());
-  for (size_t i = 0; i < packets.size(); ++i) {
-    to[i].sin_family = AF_INET;
-    to[i].sin_addr.s_addr = htonl(packets[i].dst);
-    iov[i] = {const_cast<uint8_t*>(packets[i].bytes.data()),
-              packets[i].bytes.size()};
-    msgs[i].msg_hdr.msg_name = &to[i];
-    msgs[i].msg_hdr.msg_namelen = sizeof(to[i]);
-    msgs[i].msg_hdr.msg_iov = &iov[i];
-    msgs[i].msg_hdr.msg_iovlen = 1;
-  }
-  SendAll(fd_, msgs, errors);
+  SendBatch<sockaddr_in>(
+      fd_, packets, [](const OutPacket& p) { return IpAddress(p.dst); },
+      errors);
 }
 
 absl::StatusOr<std::unique_ptr<RawIpSender>> RawIpSender::Open() {
@@ -329,9 +336,7 @@ absl::Status RawIpSender::Send(const wire::UdpDatagram& d) {
 
 absl::Status RawIpSender::Send(absl::Span<const uint8_t> packet,
                                wire::Ipv4 dst) {
-  sockaddr_in to{};
-  to.sin_family = AF_INET;
-  to.sin_addr.s_addr = htonl(dst);
+  sockaddr_in to = IpAddress(dst);
   ssize_t n = sendto(fd_, packet.data(), packet.size(), 0,
                      reinterpret_cast<sockaddr*>(&to), sizeof(to));
   if (n < 0) return Errno("sendto(raw ip)");
