@@ -52,38 +52,6 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(
   return s;
 }
 
-void Server::LogAddresses() {
-  // Netlink reports every link and address event (IPv6 too): log a line only
-  // when what an interface serves with has changed.
-  for (const Listener& l : listeners_) {
-    std::optional<InterfaceInfo> info = monitor_->ByName(l.name);
-    std::string line;
-    if (!info) {
-      line = absl::StrCat("interface ", l.name, " has disappeared");
-    } else if (info->ipv4.empty()) {
-      line = absl::StrCat("interface ", l.name,
-                          " has no IPv4 address: its clients are ignored "
-                          "until one is added");
-    } else {
-      std::vector<std::string> addrs;
-      for (const IfAddr& a : info->ipv4) {
-        addrs.push_back(
-            absl::StrCat(wire::FormatIpv4(a.ip), "/", a.prefix_len));
-      }
-      line = absl::StrCat("serving ", l.name, " ", absl::StrJoin(addrs, ", "),
-                          " mac ", wire::FormatMac(info->mac));
-    }
-    std::string& last = logged_[l.name];
-    if (line == last) continue;
-    last = line;
-    if (info && !info->ipv4.empty()) {
-      LOG(INFO) << line;
-    } else {
-      LOG(WARNING) << line;
-    }
-  }
-}
-
 void Server::Rebind() {
   // An interface deleted and created again (a bridge or libvirt restart) has
   // a new index: the socket is bound to a dead one. Re-binding the same
@@ -141,9 +109,6 @@ int Server::PollTimeoutMs() const {
 }
 
 void Server::Run(int stop_fd) {
-  // A flood on one interface must not starve the others, netlink or the stop
-  // signal: each listener gets at most this many frames per round.
-  constexpr int kBatch = 256;
   std::vector<pollfd> fds;
   for (;;) {
     fds.clear();
@@ -168,38 +133,9 @@ void Server::Run(int stop_fd) {
       return;
     }
     if (fds[2].revents != 0) sink_4011_->Drain();
+    TakeTftpReached();
     for (size_t i = 3; i < fds.size(); ++i) {
-      if (fds[i].revents == 0) continue;
-      const Listener& l = listeners_[i - 3];
-      if ((fds[i].revents & POLLERR) != 0) {
-        // The interface went down (ENETDOWN): read the error so that poll
-        // stops reporting it; netlink tells when it is back.
-        if (int err = l.socket->TakeError(); err != 0) {
-          VLOG(1) << l.name << ": " << absl::ErrnoToStatus(err, "socket");
-        }
-      }
-      for (int k = 0; k < kBatch; ++k) {
-        ReceiveMeta meta;
-        absl::StatusOr<std::optional<absl::Span<const uint8_t>>> frame =
-            l.socket->ReceiveFrame(&meta);
-        if (!frame.ok()) {
-          ++counters_.receive_errors;
-          if (metrics_) metrics_->DhcpReceiveError();
-          if (auto n = log_limiter_.Admit("receive_error",
-                                          wire::LogLimiter::Clock::now())) {
-            LOG(ERROR) << l.name << ": " << frame.status()
-                       << wire::LogLimiter::Suffix(*n);
-          }
-          break;
-        }
-        if (!frame->has_value()) break;
-        HandleFrame(l, **frame, meta);
-      }
-      // What this round decided goes out now, in one sendmmsg per socket:
-      // a batch never waits for more frames, so one request alone is
-      // answered as fast as before.
-      FlushReplies(l);
-      counters_.truncated += l.socket->TakeTruncated();
+      if (fds[i].revents != 0) ServeListener(listeners_[i - 3], fds[i].revents);
     }
     LogReplySummary();
     if (fds[1].revents != 0 ||
@@ -212,6 +148,41 @@ void Server::Run(int stop_fd) {
       LogAddresses();
     }
   }
+}
+
+void Server::ServeListener(const Listener& l, short revents) {
+  // A flood on one interface must not starve the others, netlink or the stop
+  // signal: each listener gets at most this many frames per round.
+  constexpr int kBatch = 256;
+  if ((revents & POLLERR) != 0) {
+    // The interface went down (ENETDOWN): read the error so that poll
+    // stops reporting it; netlink tells when it is back.
+    if (int err = l.socket->TakeError(); err != 0) {
+      VLOG(1) << l.name << ": " << absl::ErrnoToStatus(err, "socket");
+    }
+  }
+  for (int k = 0; k < kBatch; ++k) {
+    ReceiveMeta meta;
+    absl::StatusOr<std::optional<absl::Span<const uint8_t>>> frame =
+        l.socket->ReceiveFrame(&meta);
+    if (!frame.ok()) {
+      ++counters_.receive_errors;
+      if (metrics_) metrics_->DhcpReceiveError();
+      if (auto n = log_limiter_.Admit("receive_error",
+                                      wire::LogLimiter::Clock::now())) {
+        LOG(ERROR) << l.name << ": " << frame.status()
+                   << wire::LogLimiter::Suffix(*n);
+      }
+      break;
+    }
+    if (!frame->has_value()) break;
+    HandleFrame(l, **frame, meta);
+  }
+  // What this round decided goes out now, in one sendmmsg per socket:
+  // a batch never waits for more frames, so one request alone is
+  // answered as fast as before.
+  FlushReplies(l);
+  counters_.truncated += l.socket->TakeTruncated();
 }
 
 void Server::Reconfigure(const ResponderConfig& config) {
@@ -228,46 +199,36 @@ void Server::TakeConfig() {
   pending_.reset();
 }
 
-void Server::LogIgnore(const Listener& l, const Ignore& ig) {
-  const char* reason = IgnoreReasonName(ig.reason);
-  ++counters_.ignored[reason];
-  if (metrics_) metrics_->DhcpIgnored(ig.reason);
-  auto describe = [&] {
-    std::vector<std::string> parts;
-    if (ig.mac) {
-      parts.push_back(absl::StrFormat("mac=%s xid=0x%08x",
-                                      wire::FormatMac(*ig.mac), ig.xid));
-    }
-    if (ig.address != 0) {
-      parts.push_back(absl::StrCat("addr=", wire::FormatIpv4(ig.address)));
-    }
-    if (!ig.detail.empty()) parts.push_back(ig.detail);
-    return absl::StrJoin(parts, " ");
-  };
-  // Frames a hostile or broken sender chose: one line per reason per 10 s
-  // (with how many were suppressed); the counters stay exact. Ordinary
-  // silence (a non-PXE client, a REQUEST for the real server) only at -v 1.
-  const bool hostile = ig.reason == IgnoreReason::kBadChecksum ||
-                       ig.reason == IgnoreReason::kBadSource ||
-                       ig.reason == IgnoreReason::kBadRelayAddress ||
-                       ig.reason == IgnoreReason::kReversePath ||
-                       ig.reason == IgnoreReason::kReplyTooLarge;
-  if (hostile) {
-    if (auto n = log_limiter_.Admit(reason, wire::LogLimiter::Clock::now())) {
-      LOG(WARNING) << "ignore reason=" << reason << " if=" << l.name << " "
-                   << describe() << wire::LogLimiter::Suffix(*n);
-    }
-    return;
-  }
-  VLOG(1) << "ignore reason=" << reason << " if=" << l.name << " "
-          << describe();
-}
-
 void Server::NoteTftpRequest(wire::Ipv4 address) {
   absl::MutexLock lock(&tftp_mu_);
   // Bounded: a flood of RRQs between two DHCP frames keeps the latest.
   if (tftp_requests_.size() >= 4096) tftp_requests_.clear();
   tftp_requests_.push_back(address);
+}
+
+namespace {
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
+
+void Server::TakeTftpReached() {
+  // Once a round, not once a frame: the TFTP thread's lock is taken at most
+  // once per poll wake-up however many frames the round holds.
+  std::vector<wire::Ipv4> reached;
+  {
+    absl::MutexLock lock(&tftp_mu_);
+    if (tftp_requests_.empty()) return;
+    reached.swap(tftp_requests_);
+  }
+  const int64_t now_ms = NowMs();
+  for (wire::Ipv4 a : reached) {
+    uefi_history_.ReachedFrom(a);
+    if (recent_tftp_.size() >= 4096) recent_tftp_.clear();
+    recent_tftp_[a] = now_ms;
+  }
 }
 
 void Server::UpdateUefiHistory(const Decision& d, int64_t now_ms) {
@@ -303,20 +264,7 @@ void Server::HandleFrame(const Listener& l, absl::Span<const uint8_t> frame,
   ++counters_.received;
   const auto received_at = std::chrono::steady_clock::now();
   if (metrics_) metrics_->DhcpReceived();
-  std::vector<wire::Ipv4> reached;
-  {
-    absl::MutexLock lock(&tftp_mu_);
-    reached.swap(tftp_requests_);
-  }
-  const int64_t now_ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(
-          std::chrono::steady_clock::now().time_since_epoch())
-          .count();
-  for (wire::Ipv4 a : reached) {
-    uefi_history_.ReachedFrom(a);
-    if (recent_tftp_.size() >= 4096) recent_tftp_.clear();
-    recent_tftp_[a] = now_ms;
-  }
+  const int64_t now_ms = NowMs();
   Decision d = Decide(
       frame, meta, monitor_->net(), config_,
       UefiRecall{&uefi_history_, now_ms, config_.uefi_adaptive_window_ms});
@@ -360,60 +308,6 @@ void Server::FlushReplies(const Listener& l) {
   }
   outgoing_.clear();
   outgoing_at_.clear();
-}
-
-void Server::LogReply(const Listener& l, const Reply& reply, int error,
-                      std::chrono::steady_clock::time_point received_at) {
-  const auto now = wire::LogLimiter::Clock::now();
-  auto who = [&] {
-    return absl::StrFormat("mac=%s xid=0x%08x",
-                           wire::FormatMac(reply.message.mac()),
-                           reply.message.xid);
-  };
-  if (error != 0) {
-    ++counters_.send_errors;
-    if (metrics_) metrics_->DhcpSendError();
-    if (auto n = log_limiter_.Admit("send_error", now)) {
-      LOG(ERROR) << "send failed " << who() << " if=" << l.name << ": "
-                 << absl::ErrnoToStatus(error, "send")
-                 << wire::LogLimiter::Suffix(*n);
-    }
-    return;
-  }
-  ++counters_.replied;
-  // One line per reply, but a LAN can ask for 100,000 replies a second:
-  // past kReplyLogBurst lines a second the rest are counted and summed up
-  // in one line (LogReplySummary); the counters stay exact.
-  if (metrics_) {
-    metrics_->DhcpReplied(reply,
-                          std::chrono::steady_clock::now() - received_at);
-  }
-  std::optional<uint64_t> n = reply_log_.Admit("reply", now);
-  if (!n) {
-    reply_summary_due_ = true;
-    return;
-  }
-  LOG(INFO) << MessageTypeName(*reply.message.message_type()) << " " << who()
-            << " if=" << l.name << " arch=" << ArchName(reply.client.arch)
-            << " client=" << ClientKindName(reply.client.kind)
-            << " file=" << reply.boot_file << " port=" << reply.src_port
-            << " to=" << wire::FormatIpv4(reply.dst_ip) << ":" << reply.dst_port
-            << (*n != 0 ? absl::StrCat(" (", *n, " more replies not logged)")
-                        : "");
-}
-
-void Server::LogReplySummary() {
-  if (!reply_summary_due_) return;
-  const auto now = wire::LogLimiter::Clock::now();
-  if (now - last_reply_summary_ < std::chrono::seconds(1)) return;
-  last_reply_summary_ = now;
-  reply_summary_due_ = false;
-  if (uint64_t n = reply_log_.TakeSuppressed("reply"); n != 0) {
-    LOG(INFO) << "sent " << n
-              << " more replies not logged one by one (more than "
-              << kReplyLogBurst << " a second; " << counters_.replied
-              << " replies in all)";
-  }
 }
 
 }  // namespace proxydhcp

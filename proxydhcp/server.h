@@ -63,7 +63,7 @@ class Server {
   // nowhere. Set before Run.
   void set_metrics(metrics::Metrics* m) { metrics_ = m; }
   // From the TFTP thread: a read request from `address` (the adaptive UEFI
-  // strategy's "reached TFTP"). Thread-safe; applied at the next frame.
+  // strategy's "reached TFTP"). Thread-safe; applied at the next round.
   void NoteTftpRequest(wire::Ipv4 address);
 
  private:
@@ -88,6 +88,8 @@ class Server {
   void LogIgnore(const Listener& l, const Ignore& ig);
   void LogAddresses();
   void Rebind();
+  // One listener's frames of this round (at most a batch), then its replies.
+  void ServeListener(const Listener& l, short revents);
   // Netlink changes: the snapshot is current at once; the log line waits
   // until the changes settle (a burst of 4000 events is one line, not 4000).
   void OnNetlink();
@@ -97,6 +99,8 @@ class Server {
   // Adaptive UEFI strategy: the memory (this thread only) and what the
   // TFTP thread reported since the last frame.
   void UpdateUefiHistory(const Decision& d, int64_t now_ms);
+  // Applies what the TFTP thread reported (NoteTftpRequest), once a round.
+  void TakeTftpReached();
   UefiHistory uefi_history_;
   // TFTP clients seen lately and when (their REQUEST to the DHCP server,
   // which names their address, may be handled after their RRQ). Bounded.
