@@ -45,6 +45,13 @@ Metrics::Metrics(Options options)
       ->Set(std::chrono::duration_cast<std::chrono::seconds>(
                 std::chrono::system_clock::now().time_since_epoch())
                 .count());
+  AddDhcpSeries();
+  AddTftpSeries();
+  AddBootSeries();
+}
+
+void Metrics::AddDhcpSeries() {
+  Registry& r = registry_;
   dhcp_received_ = r.AddCounter(
       "pxeproxy_dhcp_received_total",
       "DHCP frames received on ports 67 and 4011 (the BPF filter's match).");
@@ -77,6 +84,10 @@ Metrics::Metrics(Options options)
                      "From receiving a request to sending its reply.",
                      {0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
                       0.01, 0.025, 0.1});
+}
+
+void Metrics::AddTftpSeries() {
+  Registry& r = registry_;
   tftp_requests_ = r.AddCounter("pxeproxy_tftp_requests_total",
                                 "TFTP read and write requests received.");
   tftp_started_ = r.AddCounter("pxeproxy_tftp_transfers_started_total",
@@ -115,6 +126,10 @@ Metrics::Metrics(Options options)
       "pxeproxy_tftp_transfer_duration_seconds",
       "How long completed TFTP transfers took.",
       {0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60});
+}
+
+void Metrics::AddBootSeries() {
+  Registry& r = registry_;
   for (capture::Stage s : kStages) {
     stages_[s] = r.AddCounter(
         "pxeproxy_boot_stage_total",

@@ -75,6 +75,10 @@ class Metrics {
   const absl::Status& status() const { return registry_.status(); }
 
  private:
+  // Every series is created here, at start (none appears on first use).
+  void AddDhcpSeries();
+  void AddTftpSeries();
+  void AddBootSeries();
   void Log(bool stall, const std::string& line);
   void Stage(capture::Stage s);
 

@@ -67,6 +67,83 @@ size_t MaxReplyIpSize(const DhcpMessage& request, int mtu) {
   return limit;
 }
 
+namespace {
+
+// The refusals that need only the frame and the request: addressing and
+// source rules (RFC 3704's reverse-path check for peers we answer by
+// unicast). nullopt: the request may be answered.
+std::optional<Decision> RefuseByAddress(const wire::UdpDatagram& udp,
+                                        const DhcpMessage& req,
+                                        const ReceiveMeta& meta,
+                                        const NetSnapshot& net,
+                                        const ResponderConfig& config) {
+  // A unicast request must be for an address of the receiving interface
+  // (the strong host model; with --reverse_path=loose, any of ours, for
+  // asymmetric routing), never a martian one: a request "to" 127.0.0.1 or
+  // to a management address elsewhere would be answered from it, and tell
+  // the LAN what addresses this host has.
+  if (udp.dst_ip != wire::kIpv4Broadcast &&
+      (IsMartian(udp.dst_ip) ||
+       !(config.reverse_path == ReversePath::kLoose
+             ? HasAddress(net.interfaces, udp.dst_ip)
+             : IsAddressOf(net.interfaces, meta.ifindex, udp.dst_ip)))) {
+    return Refuse(IgnoreReason::kNotAddressedToUs, &req, udp.dst_ip);
+  }
+  // AF_PACKET bypasses the kernel's martian-source checks: a frame "from"
+  // 127.0.0.1:5514 would otherwise make us send a reply into this host.
+  if (udp.src_ip != 0 &&
+      (IsMartian(udp.src_ip) || HasAddress(net.interfaces, udp.src_ip))) {
+    return Refuse(IgnoreReason::kBadSource, &req, udp.src_ip);
+  }
+  if (udp.dst_port == kPxeBinlPort) {
+    // The 4011 ACK goes back to the source: it must be a real peer.
+    if (udp.src_ip == 0) return Refuse(IgnoreReason::kBadSource, &req, 0);
+    if (auto bad = CheckPeer(udp.src_ip, IgnoreReason::kBadSource, meta, net,
+                             config)) {
+      return Refuse(*bad, &req, udp.src_ip);
+    }
+  }
+  if (req.giaddr != 0) {
+    // A reply on 67 goes to giaddr:67; 127.0.0.1 would be a DHCP server on
+    // this very host.
+    if (auto bad = CheckPeer(req.giaddr, IgnoreReason::kBadRelayAddress, meta,
+                             net, config)) {
+      return Refuse(*bad, &req, req.giaddr);
+    }
+  }
+  return std::nullopt;
+}
+
+// The reply's bytes: a whole Ethernet frame for a broadcast (sent on the
+// receiving interface's packet socket), an IPv4 packet for a unicast (the
+// kernel routes it). Refused when it would not fit what the client accepts.
+Decision Encode(Decision d, const DhcpMessage& req, const ReceiveMeta& meta,
+                const InterfaceInfo* info) {
+  Reply& reply = std::get<Reply>(d);
+  wire::UdpDatagram out;
+  out.src_ip = reply.src_ip;
+  out.dst_ip = reply.dst_ip;
+  out.src_port = reply.src_port;
+  out.dst_port = reply.dst_port;
+  out.payload = SerializeDhcp(reply.message);
+  const int mtu = info != nullptr ? info->mtu : 0;
+  if (out.payload.size() + kIpUdpHeaders > MaxReplyIpSize(req, mtu)) {
+    return Refuse(IgnoreReason::kReplyTooLarge, &req, 0,
+                  absl::StrCat(out.payload.size() + kIpUdpHeaders, " bytes"));
+  }
+  reply.ifindex = meta.ifindex;
+  if (reply.broadcast) {
+    out.dst_mac = wire::kMacBroadcast;
+    if (info != nullptr) out.src_mac = info->mac;
+    reply.bytes = wire::BuildEthernetUdp(out);
+  } else {
+    reply.bytes = wire::BuildIpv4Udp(out);
+  }
+  return d;
+}
+
+}  // namespace
+
 Decision Decide(absl::Span<const uint8_t> frame, const ReceiveMeta& meta,
                 const NetSnapshot& net, const ResponderConfig& config,
                 const UefiRecall& recall) {
@@ -91,79 +168,26 @@ Decision Decide(absl::Span<const uint8_t> frame, const ReceiveMeta& meta,
     return Refuse(IgnoreReason::kMalformed, nullptr, udp->src_ip,
                   std::string(req.status().message()));
   }
-  // A unicast request must be for an address of the receiving interface
-  // (the strong host model; with --reverse_path=loose, any of ours, for
-  // asymmetric routing), never a martian one: a request "to" 127.0.0.1 or
-  // to a management address elsewhere would be answered from it, and tell
-  // the LAN what addresses this host has.
-  const bool unicast = udp->dst_ip != wire::kIpv4Broadcast;
-  if (unicast &&
-      (IsMartian(udp->dst_ip) ||
-       !(config.reverse_path == ReversePath::kLoose
-             ? HasAddress(net.interfaces, udp->dst_ip)
-             : IsAddressOf(net.interfaces, meta.ifindex, udp->dst_ip)))) {
-    return Refuse(IgnoreReason::kNotAddressedToUs, &*req, udp->dst_ip);
+  if (auto refused = RefuseByAddress(*udp, *req, meta, net, config)) {
+    return *refused;
   }
-  // AF_PACKET bypasses the kernel's martian-source checks: a frame "from"
-  // 127.0.0.1:5514 would otherwise make us send a reply into this host.
-  if (udp->src_ip != 0 &&
-      (IsMartian(udp->src_ip) || HasAddress(net.interfaces, udp->src_ip))) {
-    return Refuse(IgnoreReason::kBadSource, &*req, udp->src_ip);
-  }
-  if (udp->dst_port == kPxeBinlPort) {
-    // The 4011 ACK goes back to the source: it must be a real peer.
-    if (udp->src_ip == 0) {
-      return Refuse(IgnoreReason::kBadSource, &*req, udp->src_ip);
-    }
-    if (auto bad = CheckPeer(udp->src_ip, IgnoreReason::kBadSource, meta, net,
-                             config)) {
-      return Refuse(*bad, &*req, udp->src_ip);
-    }
-  }
-  if (req->giaddr != 0) {
-    // A reply on 67 goes to giaddr:67; 127.0.0.1 would be a DHCP server on
-    // this very host.
-    if (auto bad = CheckPeer(req->giaddr, IgnoreReason::kBadRelayAddress, meta,
-                             net, config)) {
-      return Refuse(*bad, &*req, req->giaddr);
-    }
-  }
-
-  auto info = net.interfaces.find(meta.ifindex);
+  auto it = net.interfaces.find(meta.ifindex);
+  const InterfaceInfo* info =
+      it != net.interfaces.end() ? &it->second : nullptr;
   RequestContext ctx;
   ctx.dst_port = udp->dst_port;
   ctx.src_ip = udp->src_ip;
   ctx.src_port = udp->src_port;
-  if (unicast) {
+  if (udp->dst_ip != wire::kIpv4Broadcast) {
     ctx.server_ip = udp->dst_ip;  // the address the relay or client chose
-  } else if (info != net.interfaces.end()) {
-    ctx.server_ip = ServerAddress(*req, *udp, info->second);
+  } else if (info != nullptr) {
+    ctx.server_ip = ServerAddress(*req, *udp, *info);
   }
   Decision d = Respond(*req, ctx, config, recall);
   if (auto* ig = std::get_if<Ignore>(&d)) {
     return Refuse(ig->reason, &*req, udp->src_ip);
   }
-  Reply& reply = std::get<Reply>(d);
-  wire::UdpDatagram out;
-  out.src_ip = reply.src_ip;
-  out.dst_ip = reply.dst_ip;
-  out.src_port = reply.src_port;
-  out.dst_port = reply.dst_port;
-  out.payload = SerializeDhcp(reply.message);
-  const int mtu = info != net.interfaces.end() ? info->second.mtu : 0;
-  if (out.payload.size() + kIpUdpHeaders > MaxReplyIpSize(*req, mtu)) {
-    return Refuse(IgnoreReason::kReplyTooLarge, &*req, 0,
-                  absl::StrCat(out.payload.size() + kIpUdpHeaders, " bytes"));
-  }
-  reply.ifindex = meta.ifindex;
-  if (reply.broadcast) {
-    out.dst_mac = wire::kMacBroadcast;
-    if (info != net.interfaces.end()) out.src_mac = info->second.mac;
-    reply.bytes = wire::BuildEthernetUdp(out);
-  } else {
-    reply.bytes = wire::BuildIpv4Udp(out);
-  }
-  return d;
+  return Encode(std::move(d), *req, meta, info);
 }
 
 }  // namespace proxydhcp

@@ -165,10 +165,12 @@ bool InterfaceMonitor::Resync() {
   return ok;
 }
 
-void InterfaceMonitor::Rebuild() {
-  NetSnapshot net;
-  InterfaceSnapshot& snap = net.interfaces;
-  for (nl_object* o = nl_cache_get_first(links_); o != nullptr;
+namespace {
+
+// Every link in the cache: index, name, MTU, up, MAC.
+InterfaceSnapshot ReadLinks(nl_cache* links) {
+  InterfaceSnapshot snap;
+  for (nl_object* o = nl_cache_get_first(links); o != nullptr;
        o = nl_cache_get_next(o)) {
     auto* link = reinterpret_cast<rtnl_link*>(o);
     InterfaceInfo info;
@@ -183,26 +185,36 @@ void InterfaceMonitor::Rebuild() {
     }
     snap[info.index] = std::move(info);
   }
-  for (nl_object* o = nl_cache_get_first(addrs_); o != nullptr;
+  return snap;
+}
+
+// The IPv4 addresses of each link, primaries first.
+void AddAddresses(nl_cache* addrs, InterfaceSnapshot* snap) {
+  for (nl_object* o = nl_cache_get_first(addrs); o != nullptr;
        o = nl_cache_get_next(o)) {
     auto* addr = reinterpret_cast<rtnl_addr*>(o);
     if (rtnl_addr_get_family(addr) != AF_INET) continue;
     nl_addr* local = rtnl_addr_get_local(addr);
     if (local == nullptr || nl_addr_get_len(local) != 4) continue;
-    auto it = snap.find(rtnl_addr_get_ifindex(addr));
-    if (it == snap.end()) continue;
+    auto it = snap->find(rtnl_addr_get_ifindex(addr));
+    if (it == snap->end()) continue;
     it->second.ipv4.push_back(
         IfAddr{AddrOf(local), static_cast<int>(rtnl_addr_get_prefixlen(addr)),
                (rtnl_addr_get_flags(addr) & IFA_F_SECONDARY) != 0});
   }
-  for (auto& [index, info] : snap) {
+  for (auto& [index, info] : *snap) {
     // Primaries first: they answer a broadcast that says nothing of its
     // subnet, as the kernel picks a primary for a source address.
     std::stable_partition(info.ipv4.begin(), info.ipv4.end(),
                           [](const IfAddr& a) { return !a.secondary; });
   }
-  std::vector<Route> routes;
-  for (nl_object* o = nl_cache_get_first(routes_); o != nullptr;
+}
+
+// The main table's IPv4 routes that decide reachability: unicast ones, and
+// blackhole/unreachable/prohibit ones (which make a source unreachable).
+std::vector<Route> ReadRoutes(nl_cache* routes) {
+  std::vector<Route> out;
+  for (nl_object* o = nl_cache_get_first(routes); o != nullptr;
        o = nl_cache_get_next(o)) {
     auto* route = reinterpret_cast<rtnl_route*>(o);
     if (rtnl_route_get_family(route) != AF_INET ||
@@ -210,6 +222,10 @@ void InterfaceMonitor::Rebuild() {
       continue;
     }
     const uint8_t type = rtnl_route_get_type(route);
+    if (type != RTN_UNICAST && type != RTN_BLACKHOLE &&
+        type != RTN_UNREACHABLE && type != RTN_PROHIBIT) {
+      continue;
+    }
     Route r;
     nl_addr* dst = rtnl_route_get_dst(route);
     r.dst = AddrOf(dst);
@@ -217,14 +233,19 @@ void InterfaceMonitor::Rebuild() {
         dst != nullptr ? static_cast<int>(nl_addr_get_prefixlen(dst)) : 0;
     r.priority = rtnl_route_get_priority(route);
     r.reachable = type == RTN_UNICAST;
-    if (type != RTN_UNICAST && type != RTN_BLACKHOLE &&
-        type != RTN_UNREACHABLE && type != RTN_PROHIBIT) {
-      continue;
-    }
     rtnl_route_foreach_nexthop(route, AddNexthop, &r);
-    routes.push_back(std::move(r));
+    out.push_back(std::move(r));
   }
-  net.routes = RouteTable(routes);
+  return out;
+}
+
+}  // namespace
+
+void InterfaceMonitor::Rebuild() {
+  NetSnapshot net;
+  net.interfaces = ReadLinks(links_);
+  AddAddresses(addrs_, &net.interfaces);
+  net.routes = RouteTable(ReadRoutes(routes_));
   net_ = std::move(net);
 }
 

@@ -199,6 +199,15 @@ std::optional<IgnoreReason> CheckMessageType(uint8_t type,
   return std::nullopt;
 }
 
+// Relay agent information goes back to the relay (RFC 3046 section 2.2),
+// and to a snooping switch that inserted it with giaddr 0 (RFC 3046 2.1:
+// it strips 82 from the reply and may drop a reply without it).
+void EchoRelayAgent(const DhcpMessage& req, DhcpOptions* o) {
+  if (auto agent = req.options.Get(kOptRelayAgent)) {
+    o->Set(kOptRelayAgent, {agent->begin(), agent->end()});
+  }
+}
+
 // op, xid, chaddr... copied; yiaddr 0 is what makes EDK2 and iPXE treat an
 // offer as a proxy offer; on 4011 the ACK repeats the client's own address
 // (PXE 2.1, PROTOCOL.md 3).
@@ -257,16 +266,11 @@ Reply RaspberryPiReply(const DhcpMessage& req, const RequestContext& ctx,
   o.SetString(kOptVendorClass, "PXEClient");
   o.Set(kOptVendorSpecific, RaspberryPiOption43());
   if (client.guid) o.Set(kOptClientGuid, *client.guid);
-  if (auto agent = req.options.Get(kOptRelayAgent)) {
-    o.Set(kOptRelayAgent, {agent->begin(), agent->end()});
-  }
+  EchoRelayAgent(req, &o);
   SetDestination(req, ctx, binl, &reply);
   return reply;
 }
 
-}  // namespace
-
-namespace {
 
 // A client that DISCOVERs again (new xid) within the window, having reached
 // neither 4011 nor TFTP after its last offer, turned that offer down: the
@@ -284,6 +288,42 @@ UefiStrategy AdaptStrategy(UefiStrategy configured, const DhcpMessage& req,
                                              : UefiStrategy::kBinl;
   }
   return e->reached || e->worked ? e->offered : configured;
+}
+
+
+// The options of an offer or ACK to a PXE, HTTP Boot or iPXE client.
+// `uefi_bypass`: a UEFI offer that carries the discovery-control 43 (the
+// bypass strategy) rather than sending the client to 4011.
+void SetOptions(const DhcpMessage& req, const RequestContext& ctx, bool binl,
+                bool uefi_bypass, const ResponderConfig& config, Reply* reply) {
+  DhcpOptions& o = reply->message.options;
+  o.SetU8(kOptMessageType, binl ? kAck : kOffer);
+  o.SetIpv4(kOptServerId, ctx.server_ip);
+  o.SetString(kOptVendorClass, reply->client.kind == ClientKind::kHttpBoot
+                                   ? "HTTPClient"
+                                   : "PXEClient");
+  // NUL-terminated: EDK2 otherwise writes a NUL over the next option's code
+  // byte in its cached offer (PxeBcParseDhcp4Packet), and old ROMs read past
+  // the end (dnsmasq rfc2131.c: "Some PXE ROMs have bugs").
+  std::vector<uint8_t> file67(reply->boot_file.begin(), reply->boot_file.end());
+  file67.push_back(0);
+  o.Set(kOptBootfileName, std::move(file67));
+  if (reply->client.guid) o.Set(kOptClientGuid, *reply->client.guid);
+  if (binl) {
+    if (auto item = BootItem(req)) o.Set(kOptVendorSpecific, *item);
+  } else if (reply->client.kind == ClientKind::kPxe) {
+    // BIOS: 43 = {6: 8}. UEFI: none by default, since old EDK2 drops the first
+    // proxy offer that carries discovery sub-options (edk2#6944).
+    if (!IsUefiArch(reply->client.arch) || uefi_bypass) {
+      o.Set(kOptVendorSpecific, kDiscoveryControlBootFile);
+    }
+  }
+  EchoRelayAgent(req, &o);
+  // Never a 43 menu for iPXE: it would enter its PXE menu code instead.
+  if (reply->client.kind == ClientKind::kIpxe && config.ipxe_priority != 0) {
+    o.Set(kOptIpxeEncap,
+          {kIpxePriority, 1, static_cast<uint8_t>(config.ipxe_priority)});
+  }
 }
 
 }  // namespace
@@ -332,39 +372,8 @@ Decision Respond(const DhcpMessage& req, const RequestContext& ctx,
       expects_binl ? ctx.server_ip : config.tftp_server.value_or(ctx.server_ip),
       reply.boot_file, &reply.message);
 
-  DhcpOptions& o = reply.message.options;
-  o.SetU8(kOptMessageType, binl ? kAck : kOffer);
-  o.SetIpv4(kOptServerId, ctx.server_ip);
-  o.SetString(kOptVendorClass, client->kind == ClientKind::kHttpBoot
-                                   ? "HTTPClient"
-                                   : "PXEClient");
-  // NUL-terminated: EDK2 otherwise writes a NUL over the next option's code
-  // byte in its cached offer (PxeBcParseDhcp4Packet), and old ROMs read past
-  // the end (dnsmasq rfc2131.c: "Some PXE ROMs have bugs").
-  std::vector<uint8_t> file67(reply.boot_file.begin(), reply.boot_file.end());
-  file67.push_back(0);
-  o.Set(kOptBootfileName, std::move(file67));
-  if (client->guid) o.Set(kOptClientGuid, *client->guid);
-  if (binl) {
-    if (auto item = BootItem(req)) o.Set(kOptVendorSpecific, *item);
-  } else if (client->kind == ClientKind::kPxe) {
-    // BIOS: 43 = {6: 8}. UEFI: none by default, since old EDK2 drops the first
-    // proxy offer that carries discovery sub-options (edk2#6944).
-    if (!uefi_pxe || strategy == UefiStrategy::kBypass) {
-      o.Set(kOptVendorSpecific, kDiscoveryControlBootFile);
-    }
-  }
-  // Relay agent information goes back to the relay (RFC 3046 section 2.2),
-  // and to a snooping switch that inserted it with giaddr 0 (RFC 3046 2.1:
-  // it strips 82 from the reply and may drop a reply without it).
-  if (auto agent = req.options.Get(kOptRelayAgent)) {
-    o.Set(kOptRelayAgent, {agent->begin(), agent->end()});
-  }
-  // Never a 43 menu for iPXE: it would enter its PXE menu code instead.
-  if (client->kind == ClientKind::kIpxe && config.ipxe_priority != 0) {
-    o.Set(kOptIpxeEncap,
-          {kIpxePriority, 1, static_cast<uint8_t>(config.ipxe_priority)});
-  }
+  SetOptions(req, ctx, binl, uefi_pxe && strategy == UefiStrategy::kBypass,
+             config, &reply);
   SetDestination(req, ctx, binl, &reply);
   return reply;
 }
