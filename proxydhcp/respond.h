@@ -95,7 +95,7 @@ enum class IgnoreReason {
   kNoBootFileForArch,     // the arch's boot file flag is empty
   kNoHttpBootUrl,         // HTTPClient without --http_boot_url
   kNoServerAddress,       // the interface has no IPv4 address
-  // Decide's refusals (hostile LAN, issue 9):
+  // Decide's refusals (docs/protocol.md "Hostile LAN refusals"):
   kBadChecksum,      // IPv4 header or non-zero UDP checksum does not verify
   kBadSource,        // IP source martian or ours; 4011 from 0.0.0.0
   kBadRelayAddress,  // giaddr martian or ours
