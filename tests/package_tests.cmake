@@ -1,4 +1,4 @@
-# Tests of the documentation, the privilege drop and the package (issue 6),
+# Tests of the documentation, the privilege drop and the package,
 # included from the top-level CMakeLists.txt when tests are built.
 find_program(PXEPROXY_BASH bash REQUIRED)
 find_package(GTest REQUIRED)
