@@ -19,20 +19,20 @@ if [ ! -f "$protocol" ]; then
 fi
 
 # Tracked files when this is a git checkout, else every file but builds.
-if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
-  files=$(git ls-files)
-else
-  files=$(find . -type f -not -path './.git/*' -not -path './build*' \
-            -not -path './obj-*' -not -path './debian/.debhelper/*' |
-          sed 's|^\./||')
-fi
+list_files() {
+  if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+    git ls-files
+  else
+    find . -type f -not -path './.git/*' -not -path './build*' \
+      -not -path './obj-*' -not -path './debian/.debhelper/*' | sed 's|^\./||'
+  fi
+}
 
 # Section titles: "## 11. Relays and giaddr" -> "Relays and giaddr".
 titles=$(sed -nE 's/^##+ +([0-9]+\. +)?//p' "$protocol")
 
 export TITLES="$titles"
-# shellcheck disable=SC2086
-printf '%s\n' $files | grep -v '^tests/docs_refs_test\.sh$' | perl -e '
+list_files | grep -v '^tests/docs_refs_test\.sh$' | perl -e '
   use strict; use warnings;
   my %title = map { $_ => 1 } split /\n/, $ENV{TITLES};
   my $fail = 0;
