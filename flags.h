@@ -48,7 +48,7 @@ struct Config {
 void SetUpUsage();
 // The logging flags. Debian's glog defines its flags through gflags, which
 // absl::ParseCommandLine does not know: ours are Abseil flags that main.cc
-// copies into glog's (BUILD-NOTES.md).
+// copies into glog's (FLAGS_v...) before google::InitGoogleLogging.
 struct LoggingFlags {
   int v = 0;
   bool logtostderr = true;

@@ -56,7 +56,8 @@ void ComputeStage(const AnalyzerConfig& config, ClientReport& r) {
       continue;
     }
     if (d.type == pd::kNak) continue;
-    // A relay forwards only replies sent to giaddr:67 (PROTOCOL.md 2).
+    // A relay forwards only replies sent to giaddr:67 (docs/protocol.md
+    // "Relays and giaddr").
     const DhcpEvent* req = RequestOf(all, i);
     if (!d.binl && req != nullptr && req->msg.giaddr != 0 &&
         (d.dst_ip != req->msg.giaddr || d.dst_port != pd::kDhcpServerPort)) {
@@ -281,7 +282,7 @@ bool IpxeIgnores(const pd::DhcpMessage& m) {
 std::string BootFileOf(const pd::DhcpMessage& m) {
   if (!m.file.empty()) return m.file;
   // Option 67 often carries its C string's NUL (dnsmasq, pxeproxy itself:
-  // PROTOCOL.md section 2); the name ends there.
+  // docs/protocol.md "The proxy offer on port 67"); the name ends there.
   std::string v = m.options.GetString(pd::kOptBootfileName).value_or("");
   return v.substr(0, v.find('\0'));
 }

@@ -1,6 +1,6 @@
 // From timelines to a diagnosis: how far each client's boot got, and named
-// findings (PROTOCOL.md section 7 and more), each with the packets that show
-// it and a concrete fix. Pure: values in, values out.
+// findings (docs/protocol.md "Diagnose findings"), each with the packets
+// that show it and a concrete fix. Pure: values in, values out.
 #ifndef PXEPROXY_CAPTURE_DIAGNOSIS_H_
 #define PXEPROXY_CAPTURE_DIAGNOSIS_H_
 

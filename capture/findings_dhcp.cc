@@ -1,5 +1,5 @@
-// DHCP and port 4011 findings (PROTOCOL.md section 7, items 1-6, 9, 10 and
-// the corporate/proxy checks of issue 5).
+// DHCP and port 4011 findings (docs/protocol.md "Diagnose findings": the
+// EDK2 drop, 4011, two proxies and the corporate server's boot options).
 #include <algorithm>
 #include <set>
 #include <unordered_map>

@@ -1,4 +1,4 @@
-// TFTP findings (PROTOCOL.md section 7, items 7, 8 and 11).
+// TFTP findings (docs/protocol.md "Diagnose findings").
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "capture/finding_ids.h"
@@ -8,7 +8,7 @@ namespace capture {
 namespace {
 
 // A 1500-byte Ethernet MTU minus the IPv4 (20), UDP (8) and TFTP (4)
-// headers (PROTOCOL.md section 6).
+// headers (docs/protocol.md "TFTP requests and options").
 constexpr size_t kEthernetBlksize = 1468;
 
 bool HasGarbage(const std::string& name) {

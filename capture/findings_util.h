@@ -27,7 +27,7 @@ bool FromKind(const std::vector<DhcpRef>& all, size_t i,
               proxydhcp::ClientKind kind);
 
 // iPXE drops a proxy reply whose siaddr is 0 unless it carries a 43.9 menu
-// (iPXE dhcp_has_pxeopts(), PROTOCOL.md section 8).
+// (iPXE dhcp_has_pxeopts(), docs/protocol.md "siaddr").
 bool IpxeIgnores(const proxydhcp::DhcpMessage& proxy_reply);
 
 // A client's transfers by file name and by server address, built once per

@@ -309,7 +309,7 @@ void OnClientPacket(const TftpPacket& tftp, TftpTransfer& t) {
     t.error_from_client = true;
     t.error_code = tftp.error_code;
     // EDK2 asks tsize=0, reads the size from the OACK and aborts on purpose
-    // (PROTOCOL.md section 8): not a failure.
+    // (docs/protocol.md "TFTP requests and options"): not a failure.
     t.size_probe = t.oack_number != 0 && t.blocks == 0 &&
                    TftpOption(t.rrq, "tsize").has_value();
   }

@@ -29,7 +29,7 @@ Ignore Refuse(IgnoreReason reason, const DhcpMessage* req = nullptr,
 
 // A source we may answer (4011) or a relay we may send to (giaddr): a
 // unicast address that is not ours and routes back through the interface
-// the request came in on (PROTOCOL.md "hostile LAN"; RFC 3704).
+// the request came in on (docs/protocol.md "Reverse path"; RFC 3704).
 std::optional<IgnoreReason> CheckPeer(wire::Ipv4 addr, IgnoreReason bad,
                                       const ReceiveMeta& meta,
                                       const NetSnapshot& net,

@@ -210,7 +210,7 @@ void EchoRelayAgent(const DhcpMessage& req, DhcpOptions* o) {
 
 // op, xid, chaddr... copied; yiaddr 0 is what makes EDK2 and iPXE treat an
 // offer as a proxy offer; on 4011 the ACK repeats the client's own address
-// (PXE 2.1, PROTOCOL.md 3).
+// (PXE 2.1, docs/protocol.md "Port 4011").
 void FillHeader(const DhcpMessage& req, bool binl, wire::Ipv4 siaddr,
                 const std::string& boot_file, DhcpMessage* m) {
   m->op = kBootReply;
@@ -362,7 +362,8 @@ Decision Respond(const DhcpMessage& req, const RequestContext& ctx,
   reply.client = *client;
   reply.boot_file = std::get<std::string>(chosen);
   // Always set siaddr: EDK2 falls back to it, iPXE's next-server is siaddr
-  // only, and iPXE drops a proxy reply whose siaddr is 0 (PROTOCOL.md 8).
+  // only, and iPXE drops a proxy reply whose siaddr is 0 (docs/protocol.md
+  // "siaddr").
   // A UEFI offer without 43 sends EDK2 to siaddr:4011 (PxeBcRetryBinlOffer
   // prefers siaddr), so there siaddr must be us; the ACK names the TFTP host.
   const bool expects_binl =

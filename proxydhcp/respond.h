@@ -24,7 +24,8 @@ constexpr uint16_t kDhcpServerPort = 67;
 constexpr uint16_t kDhcpClientPort = 68;
 constexpr uint16_t kPxeBinlPort = 4011;
 
-// How UEFI PXE firmware is answered on port 67 (PROTOCOL.md section 2).
+// How UEFI PXE firmware is answered on port 67 (docs/protocol.md
+// "Option 43 and the UEFI strategies").
 enum class UefiStrategy {
   kBinl,    // no option 43: old EDK2 keeps the offer, new EDK2 asks on 4011
   kBypass,  // 43 = {6: 8}: new EDK2 goes straight to TFTP
@@ -68,7 +69,8 @@ struct ResponderConfig {
   bool raspberry_pi = false;
   std::vector<MacRule> mac_rules;
   // 175.1 (iPXE settings priority) in replies to iPXE, so that iPXE prefers
-  // our filename over a corporate server's (PROTOCOL.md section 4). 0: omit.
+  // our filename over a corporate server's (docs/protocol.md "Clients that
+  // are already iPXE"). 0: omit.
   int8_t ipxe_priority = 1;
   // How a 4011 source and a relay's giaddr must route back (Decide).
   ReversePath reverse_path = ReversePath::kStrict;
@@ -95,7 +97,7 @@ enum class IgnoreReason {
   kNoBootFileForArch,     // the arch's boot file flag is empty
   kNoHttpBootUrl,         // HTTPClient without --http_boot_url
   kNoServerAddress,       // the interface has no IPv4 address
-  // Decide's refusals (hostile LAN, issue 9):
+  // Decide's refusals (docs/protocol.md "Hostile LAN refusals"):
   kBadChecksum,      // IPv4 header or non-zero UDP checksum does not verify
   kBadSource,        // IP source martian or ours; 4011 from 0.0.0.0
   kBadRelayAddress,  // giaddr martian or ours

@@ -1,5 +1,5 @@
 // Truncated and corrupt captures give a clear error or a report, never a
-// crash (these also run under ASan/UBSan): the shared captures cut at many
+// crash (these also run under ASan/UBSan): the firmware captures cut at many
 // offsets, bytes flipped at random (seeded), and mutated frames fed to the
 // core under every link type.
 #include <unistd.h>

@@ -1,5 +1,5 @@
 // Decide, the proxyDHCP core's one entry, on frames an attacker on the LAN
-// can send (issue 9): martian and spoofed sources, relay addresses pointing
+// can send (hostile LAN): martian and spoofed sources, relay addresses pointing
 // into this host, reverse-path failures, bad checksums, replies grown past
 // what the client accepts. Each row starts from a real EDK2 frame
 // (tests/fixtures/captures) and changes one thing.

@@ -52,7 +52,7 @@ TEST_F(Flags, DefaultsAreValid) {
             (std::vector<std::string>{"PXEClient", "HTTPClient"}));
 }
 
-// Issue 9: the hostile-LAN flags reach the cores, and bad values are named.
+// Hostile LAN: the hostile-LAN flags reach the cores, and bad values are named.
 TEST_F(Flags, HostileLanDefaults) {
   absl::StatusOr<Config> c = BuildConfig({"eth0", "eth1"});
   ASSERT_TRUE(c.ok()) << c.status();

@@ -1,5 +1,5 @@
-// Golden tests over real firmware captures (tests/fixtures/captures, copied
-// from shared/captures): each DHCP/4011 frame decoded to stable text, and for
+// Golden tests over real firmware captures (tests/fixtures/captures, with
+// dnsmasq as the proxy): each DHCP/4011 frame decoded to stable text, and for
 // each client packet the decision of Decide (the daemon's one entry), on an
 // interface holding the capture's proxy address. PXEPROXY_REGENERATE_GOLDEN=1
 // rewrites the golden files.

@@ -1,4 +1,4 @@
-// The flags of issue 12: --metrics_address, --boot_stall_seconds, --check.
+// Metrics and check flags: --metrics_address, --boot_stall_seconds, --check.
 #include "absl/flags/declare.h"
 #include "absl/flags/flag.h"
 #include "absl/flags/reflection.h"

@@ -1,4 +1,4 @@
-// The pure TFTP core of issue 9: Admit's decisions as a table (one row per
+// The pure TFTP core, hostile LAN: Admit's decisions as a table (one row per
 // client situation, a fake file lookup), netascii converted per block equal
 // to the whole-file conversion across windows and retransmissions, the GSO
 // fallback rule, and path resolution that no rename can race.
@@ -115,7 +115,7 @@ TEST(Admit, Table) {
        false},
       {"duplicate_rrq", Packet(1, {"f1000", "octet"}), Busy(1, 1, "f1000"),
        Reason::kDuplicateRrq, false, 0, false},
-      // Issue 9, hole 4: one address holds its share; the server is not
+      // Hostile LAN, hole 4: one address holds its share; the server is not
       // full, but this host gets nothing more, silently.
       {"host_cap", Packet(1, {"f1000", "octet"}), Busy(3, 3),
        Reason::kMaxSessionsPerHost, false, 0, false},
@@ -180,7 +180,7 @@ TEST(Admit, PlanNegotiatesAndClamps) {
   EXPECT_FALSE(p.session.timeout_resends_one_block);
 }
 
-// Review of issue 9: forged RRQs from many addresses (each under the
+// Hostile LAN review: forged RRQs from many addresses (each under the
 // per-host cap) filled the server for a minute. Full, with a transfer whose
 // client never answered: the new request is planned, the old one evicted.
 TEST(Admit, FullServerEvictsAnUnheardTransfer) {

@@ -302,7 +302,7 @@ TEST_F(ServerTest, BoundedRetransmission) {
     EXPECT_EQ(r->u16(2), 1);
     ++data1;
   }
-  // Nothing was ever acknowledged, so the request may be spoofed (issue 9,
+  // Nothing was ever acknowledged, so the request may be spoofed (hostile LAN,
   // amplification): the first send and one resend 100 ms later, not
   // max_retries = 2; the transfer is given up 200 ms after it.
   EXPECT_EQ(data1, 2);
@@ -392,7 +392,7 @@ TEST_F(ServerTest, ClientErrorEndsTransfer) {
 namespace tftp {
 namespace {
 
-// Issue 9, hole 4: one host holding its share of transfers gets nothing
+// Hostile LAN, hole 4: one host holding its share of transfers gets nothing
 // more (silently, like a full server), while another host is served at once.
 TEST_F(ServerTest, PerHostCapLeavesRoomForOtherHosts) {
   Start(/*max_sessions=*/10, 1000, 64ull << 20, /*max_sessions_per_host=*/3);
@@ -414,7 +414,7 @@ TEST_F(ServerTest, PerHostCapLeavesRoomForOtherHosts) {
   EXPECT_EQ(Dropped("max_sessions"), 0u);
 }
 
-// Review of issue 9: forged RRQs (timeout=255, from several addresses, so
+// Hostile LAN review: forged RRQs (timeout=255, from several addresses, so
 // the per-host cap does not stop them) fill the server; their clients never
 // answer. After a second, a real client's RRQ ends the oldest of them and is
 // served; a transfer whose client answers is never evicted.
@@ -453,7 +453,7 @@ TEST_F(ServerTest, FullServerEvictsForgedTransfersNotRealOnes) {
   EXPECT_EQ(Dropped("max_sessions"), 1u);
 }
 
-// Issue 10, faults: the file changes during a transfer. Truncated in place
+// Faults: the file changes during a transfer. Truncated in place
 // (`cp new.efi root/` does that): an ERROR, never a short last block that
 // would pass for a complete, smaller file. Replaced by rename: the transfer
 // goes on with the file it opened, never a mix of the two.
@@ -533,7 +533,7 @@ TEST_F(ServerTest, SilentTransferAnswersTheRepeatedRequest) {
   EXPECT_EQ(server_->counters().transfers_done, 1u);
 }
 
-// Issue 10: SIGTERM during transfers. The one in flight gets its grace and
+// Faults: SIGTERM during transfers. The one in flight gets its grace and
 // completes; a request that comes meanwhile is dropped; the loop ends as
 // soon as nothing is left, and what the grace cannot finish is cut off.
 TEST_F(ServerTest, StopLetsTransfersInFlightFinish) {

@@ -126,7 +126,7 @@ INSTANTIATE_TEST_SUITE_P(
               {kTimeout, Kind::kSendData, 2, 2},
               {kTimeout, Kind::kGiveUp},
               Ign(2, Ignored::kFinished)}},
-        // Nothing heard yet (issue 9, amplification): the request may be
+        // Nothing heard yet (hostile LAN, amplification): the request may be
         // spoofed, so one retransmission only; then the transfer waits
         // silently through the rest of its budget, where a real client's
         // own retransmission (tftp-hpa: 5 s) still finds it; and a late

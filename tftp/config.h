@@ -21,7 +21,7 @@ struct Config {
   int max_blksize = 65464;  // further clamped to the interface MTU minus 32
   int max_windowsize = 64;
   int max_sessions = 10000;
-  // Concurrent transfers from one source address (issue 9: one host must
+  // Concurrent transfers from one source address (hostile LAN: one host must
   // not take every slot). Clients behind one NAT share it.
   int max_sessions_per_host = 32;
   // Requests are served only when they arrive on one of these interfaces

@@ -133,7 +133,7 @@ class Server {
   void CompactTimers();
   void Finish(Transfer& t, metrics::TransferEnd end, const std::string& how);
   // Counts the refusal by its reason, logs it at VLOG(1) (hostile input is
-  // not an error of ours, STYLE.md), at most one line per reason per
+  // not an error in the log), at most one line per reason per
   // interval, and answers ERROR when it says so.
   void Refuse(const Datagram& d, const Refusal& r);
   // Counts a dropped packet by reason, nothing logged.

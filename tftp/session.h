@@ -28,7 +28,8 @@ struct SessionParams {
   static constexpr int kMaxStallMs = 60000;
   // Timer retransmissions while the client has not acknowledged anything:
   // the request may be spoofed, and each one sent to a victim is traffic
-  // nobody asked for (issue 9, amplification). After them the transfer
+  // nobody asked for (docs/protocol.md "TFTP retransmission and
+  // amplification"). After them the transfer
   // waits silently (kWait) for the rest of its usual retry budget, so that
   // a real client whose answers were lost still finds it when its own timer
   // resends (tftp-hpa's is 5 s): waiting costs a victim nothing, and a full

@@ -31,7 +31,7 @@ absl::Status Errno(const std::string& what) {
 
 // DATA goes out without DF: some ROMs drop fragments and others choke on
 // ICMP "fragmentation needed"; a blksize clamped to the MTU rarely fragments
-// anyway (PROTOCOL.md section 6, dnsmasq's history).
+// anyway (docs/protocol.md "TFTP sockets and addresses").
 absl::StatusOr<int> OpenUdp() {
   int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return Errno("socket");

@@ -1,4 +1,4 @@
-// Rate limit for log lines about hostile or broken input (issue 9, item 8).
+// Rate limit for log lines about hostile or broken input (hostile LAN).
 // A LAN can send a million bad frames a second; counters stay exact, but the
 // log gets at most one line per key per interval, and the next line allowed
 // says how many were suppressed in between. Pure: the caller passes the time,

@@ -128,7 +128,7 @@ std::vector<uint8_t> BuildIpv4Udp(const UdpDatagram& d) {
   out[0] = 0x45;
   PutU16(out, 2, static_cast<uint16_t>(out.size()));
   // Identification 0 and no DF: a DHCP reply is never fragmented, and some
-  // ROMs choke on DF (dnsmasq history, PROTOCOL.md section 6).
+  // ROMs choke on DF (dnsmasq history, docs/protocol.md "Reply sizes").
   out[8] = d.ttl;
   out[9] = kIpProtoUdp;
   PutU32(out, 12, d.src_ip);

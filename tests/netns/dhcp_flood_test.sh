@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# proxyDHCP under a flood (issue 10): 100,000 frames flat out from one host,
+# proxyDHCP under a flood (floods): 100,000 frames flat out from one host,
 # 50,000 to port 67 then 50,000 to port 4011, 98 % of them malformed (options that
 # overrun, cuts, short headers) with a valid request every 50th. The daemon
 # must stay up, its memory flat, and answer the valid requests among the

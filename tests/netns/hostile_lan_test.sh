@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Hostile LAN (issue 9), proxyDHCP side, against the real daemon: a second
+# Hostile LAN, proxyDHCP side, against the real daemon: a second
 # host on the segment forges frames (tests/tools/frame_inject) and pxeproxy
 # must refuse them, count them, and log each reason once, while real clients
 # are still answered. Each check failed on the code before Decide.

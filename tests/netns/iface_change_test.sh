@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Interfaces changing under a running pxeproxy (issue 10, faults): link
+# Interfaces changing under a running pxeproxy (faults): link
 # down/up, the address replaced, the interface deleted and created again,
 # each while a TFTP transfer runs. pxeproxy must follow without a restart
 # (the same process answers DHCP with the current address within a second,

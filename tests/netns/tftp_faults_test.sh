@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# TFTP under loss, duplication and reordering (issue 10, faults), with the
+# TFTP under loss, duplication and reordering (faults), with the
 # real clients (curl, tftp-hpa, atftp, busybox) and windowsize 1, 4 and 16:
 # every transfer ends byte-exact or with a clear error, never corrupt, never
 # beyond its budget. Prints the matrix (result, seconds, throughput, the

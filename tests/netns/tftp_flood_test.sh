@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# An RRQ flood from many source addresses and ports (issue 10, floods): the
+# An RRQ flood from many source addresses and ports (floods): the
 # caps hold, memory stays bounded, and a legitimate transfer from another
 # host still completes, byte-exact. Counts, RSS and throughput are printed;
 # nothing is asserted on time (shared machines), only on bytes, caps,

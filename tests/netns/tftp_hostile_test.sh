@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The TFTP side of issue 9 ("hostile LAN") on a real wire, in network
+# The TFTP side of "hostile LAN" on a real wire, in network
 # namespaces: a host flooding RRQs (timeout=255) does not keep another host
 # from being served at once (--tftp_max_sessions_per_host); port 69 answers
 # only on the served interface unless --tftp_listen_all; and the

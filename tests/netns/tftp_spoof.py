@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""A spoofing TFTP sender for tftp_hostile_test.sh (issue 9, amplification).
+"""A spoofing TFTP sender for tftp_hostile_test.sh (hostile LAN, amplification).
 
 Sends an RRQ whose IPv4 source is the victim's address, then blind ACKs
 (block numbers are predictable: 0 after an OACK, then one per window),

@@ -1,4 +1,4 @@
-// The pure proxyDHCP path per request, before and after Decide (issue 9):
+// The pure proxyDHCP path per request, before and after Decide (hostile LAN):
 //   decide_bench PCAP FRAME N old|new
 // old: what HandleFrame did before Decide existed (parse frame, parse DHCP,
 //      Respond, serialize, build the reply frame);

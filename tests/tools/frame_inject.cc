@@ -1,4 +1,4 @@
-// A hostile LAN host for the namespace tests (issue 9): sends a client frame
+// A hostile LAN host for the namespace tests: sends a client frame
 // from a real firmware capture onto an interface with any field forged (IP
 // source, giaddr, checksums, option sizes), as many times as asked, then
 // reports the proxy replies that came back on that interface.

@@ -1,4 +1,4 @@
-// A TFTP request flood for the flood test (issue 10): RRQs from many source
+// A TFTP request flood for the flood test (floods): RRQs from many source
 // addresses and ports, sent through a raw socket with forged IPv4 sources
 // (the replies go to addresses that never answer, as in a spoofed flood:
 // every transfer the server starts waits for an ACK that never comes).

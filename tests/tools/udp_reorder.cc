@@ -1,5 +1,5 @@
 // A user-space Ethernet bridge between two interfaces that reorders UDP:
-// for the TFTP fault test (issue 10), where the kernel has no sch_netem.
+// for the TFTP fault test (faults), where the kernel has no sch_netem.
 // Every frame read on one interface is written to the other. Each IPv4 UDP
 // flow (addresses and ports, each direction on its own) has every N-th
 // frame held back and sent right after the flow's next frame, so the two
