@@ -271,7 +271,6 @@ Reply RaspberryPiReply(const DhcpMessage& req, const RequestContext& ctx,
   return reply;
 }
 
-
 // A client that DISCOVERs again (new xid) within the window, having reached
 // neither 4011 nor TFTP after its last offer, turned that offer down: the
 // other strategy. One that reached either keeps what worked.
@@ -289,7 +288,6 @@ UefiStrategy AdaptStrategy(UefiStrategy configured, const DhcpMessage& req,
   }
   return e->reached || e->worked ? e->offered : configured;
 }
-
 
 // The options of an offer or ACK to a PXE, HTTP Boot or iPXE client.
 // `uefi_bypass`: a UEFI offer that carries the discovery-control 43 (the

@@ -48,3 +48,12 @@ add_test(NAME systemd.nspawn
                  $<TARGET_FILE:dhcp_probe> ${CMAKE_SOURCE_DIR}/tests/fixtures/captures)
 set_tests_properties(systemd.nspawn PROPERTIES LABELS systemd
                      SKIP_RETURN_CODE 77 TIMEOUT 900 RUN_SERIAL TRUE)
+
+# clang-tidy (bugprone, performance, functions of at most 60 lines) and files
+# of at most 400 lines over the product code. Label lint: once, not again
+# under ASan.
+add_test(NAME lint.clang_tidy
+         COMMAND ${PXEPROXY_BASH} ${CMAKE_SOURCE_DIR}/tests/lint_test.sh
+                 ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR})
+set_tests_properties(lint.clang_tidy PROPERTIES LABELS lint
+                     SKIP_RETURN_CODE 77 TIMEOUT 900)
