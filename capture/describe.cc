@@ -1,11 +1,9 @@
 #include "capture/describe.h"
 
-#include <unordered_map>
-
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "capture/diagnosis.h"
+#include "capture/index.h"
 
 namespace capture {
 namespace {
@@ -217,39 +215,6 @@ std::string DescribeClient(const ClientTimeline& c) {
   }
   return absl::StrCat(arch, " ", kind, " (", Printable(first->vendor_class),
                       ")", later_ipxe ? ", then iPXE" : "");
-}
-
-std::vector<DhcpRef> DhcpEventsOf(const ClientTimeline& c) {
-  std::vector<DhcpRef> out;
-  struct PerXid {
-    int request = -1;
-    int cycle_first_reply = -1;
-    int discovery_start = -1;
-    int first_address_offer = -1;
-  };
-  std::unordered_map<uint32_t, PerXid> by_xid;
-  for (const Event& e : c.events) {
-    auto* d = std::get_if<DhcpEvent>(&e.body);
-    if (d == nullptr) continue;
-    PerXid& x = by_xid[d->msg.xid];
-    const int i = static_cast<int>(out.size());
-    out.push_back({&e, d, x.request, x.cycle_first_reply, x.discovery_start,
-                   x.first_address_offer});
-    if (d->role == Role::kClient) {
-      x.request = i;
-      if (d->type == proxydhcp::kDiscover) {
-        x.cycle_first_reply = -1;
-        if (x.discovery_start < 0) x.discovery_start = i;
-      }
-    } else {
-      if (x.cycle_first_reply < 0) x.cycle_first_reply = i;
-      if (x.first_address_offer < 0 && x.discovery_start >= 0 &&
-          d->role == Role::kCorporate && d->type == proxydhcp::kOffer) {
-        x.first_address_offer = i;
-      }
-    }
-  }
-  return out;
 }
 
 }  // namespace capture

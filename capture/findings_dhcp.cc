@@ -10,9 +10,10 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "capture/describe.h"
-#include "capture/diagnosis.h"
+#include "capture/finding.h"
 #include "capture/finding_ids.h"
-#include "capture/findings_util.h"
+#include "capture/findings.h"
+#include "capture/index.h"
 
 namespace capture {
 namespace {
