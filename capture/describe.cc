@@ -1,5 +1,7 @@
 #include "capture/describe.h"
 
+#include <optional>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -169,20 +171,39 @@ std::string DescribeDryRun(const DryRun& d) {
                       absl::StrJoin(parts, ", "), ")");
 }
 
-std::string ArchLabel(uint16_t arch) {
+namespace {
+
+// The words for an arch pxeproxy has a boot file flag for; null: another.
+struct ArchWords {
+  const char* label;  // "UEFI x64"
+  const char* flag;   // "--boot_file_efi_x64"
+};
+std::optional<ArchWords> WordsOf(uint16_t arch) {
   switch (proxydhcp::BootArchOf(arch)) {
     case proxydhcp::BootArch::kBios:
-      return "BIOS";
+      return ArchWords{"BIOS", "--boot_file_bios"};
     case proxydhcp::BootArch::kEfiIa32:
-      return "UEFI IA32";
+      return ArchWords{"UEFI IA32", "--boot_file_efi_ia32"};
     case proxydhcp::BootArch::kEfiX64:
-      return "UEFI x64";
+      return ArchWords{"UEFI x64", "--boot_file_efi_x64"};
     case proxydhcp::BootArch::kEfiArm64:
-      return "UEFI ARM64";
+      return ArchWords{"UEFI ARM64", "--boot_file_efi_arm64"};
     case proxydhcp::BootArch::kUnsupported:
       break;
   }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string ArchLabel(uint16_t arch) {
+  if (auto words = WordsOf(arch)) return words->label;
   return absl::StrCat("arch ", arch, " (", proxydhcp::ArchName(arch), ")");
+}
+
+std::string ArchFlag(uint16_t arch) {
+  auto words = WordsOf(arch);
+  return words ? words->flag : "";
 }
 
 std::string DescribeClient(const ClientTimeline& c) {

@@ -22,6 +22,9 @@ std::string DescribeDryRun(const DryRun& d);
 std::string DescribeClient(const ClientTimeline& c);
 // A short label for an architecture: "BIOS", "UEFI x64", "UEFI ARM64".
 std::string ArchLabel(uint16_t arch);
+// The flag that gives an arch its boot file, "--boot_file_efi_x64"; empty
+// for an arch without one of its own (--boot_file=NAME=FILE serves those).
+std::string ArchFlag(uint16_t arch);
 
 }  // namespace capture
 

@@ -16,22 +16,6 @@ namespace {
 namespace pd = proxydhcp;
 using pd::ClientKind;
 
-std::string ArchFlag(uint16_t arch) {
-  switch (pd::BootArchOf(arch)) {
-    case pd::BootArch::kBios:
-      return "--boot_file_bios";
-    case pd::BootArch::kEfiIa32:
-      return "--boot_file_efi_ia32";
-    case pd::BootArch::kEfiX64:
-      return "--boot_file_efi_x64";
-    case pd::BootArch::kEfiArm64:
-      return "--boot_file_efi_arm64";
-    case pd::BootArch::kUnsupported:
-      break;
-  }
-  return "";
-}
-
 // Why nothing answered, from pxeproxy's own dry run of the first DISCOVER.
 void ExplainSilence(const DhcpRef& discover, std::vector<Finding>& out) {
   const DhcpEvent& d = *discover.dhcp;
