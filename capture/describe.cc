@@ -1,11 +1,11 @@
 #include "capture/describe.h"
 
-#include <unordered_map>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "capture/diagnosis.h"
+#include "capture/index.h"
 
 namespace capture {
 namespace {
@@ -171,20 +171,39 @@ std::string DescribeDryRun(const DryRun& d) {
                       absl::StrJoin(parts, ", "), ")");
 }
 
-std::string ArchLabel(uint16_t arch) {
+namespace {
+
+// The words for an arch pxeproxy has a boot file flag for; null: another.
+struct ArchWords {
+  const char* label;  // "UEFI x64"
+  const char* flag;   // "--boot_file_efi_x64"
+};
+std::optional<ArchWords> WordsOf(uint16_t arch) {
   switch (proxydhcp::BootArchOf(arch)) {
     case proxydhcp::BootArch::kBios:
-      return "BIOS";
+      return ArchWords{"BIOS", "--boot_file_bios"};
     case proxydhcp::BootArch::kEfiIa32:
-      return "UEFI IA32";
+      return ArchWords{"UEFI IA32", "--boot_file_efi_ia32"};
     case proxydhcp::BootArch::kEfiX64:
-      return "UEFI x64";
+      return ArchWords{"UEFI x64", "--boot_file_efi_x64"};
     case proxydhcp::BootArch::kEfiArm64:
-      return "UEFI ARM64";
+      return ArchWords{"UEFI ARM64", "--boot_file_efi_arm64"};
     case proxydhcp::BootArch::kUnsupported:
       break;
   }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string ArchLabel(uint16_t arch) {
+  if (auto words = WordsOf(arch)) return words->label;
   return absl::StrCat("arch ", arch, " (", proxydhcp::ArchName(arch), ")");
+}
+
+std::string ArchFlag(uint16_t arch) {
+  auto words = WordsOf(arch);
+  return words ? words->flag : "";
 }
 
 std::string DescribeClient(const ClientTimeline& c) {
@@ -217,39 +236,6 @@ std::string DescribeClient(const ClientTimeline& c) {
   }
   return absl::StrCat(arch, " ", kind, " (", Printable(first->vendor_class),
                       ")", later_ipxe ? ", then iPXE" : "");
-}
-
-std::vector<DhcpRef> DhcpEventsOf(const ClientTimeline& c) {
-  std::vector<DhcpRef> out;
-  struct PerXid {
-    int request = -1;
-    int cycle_first_reply = -1;
-    int discovery_start = -1;
-    int first_address_offer = -1;
-  };
-  std::unordered_map<uint32_t, PerXid> by_xid;
-  for (const Event& e : c.events) {
-    auto* d = std::get_if<DhcpEvent>(&e.body);
-    if (d == nullptr) continue;
-    PerXid& x = by_xid[d->msg.xid];
-    const int i = static_cast<int>(out.size());
-    out.push_back({&e, d, x.request, x.cycle_first_reply, x.discovery_start,
-                   x.first_address_offer});
-    if (d->role == Role::kClient) {
-      x.request = i;
-      if (d->type == proxydhcp::kDiscover) {
-        x.cycle_first_reply = -1;
-        if (x.discovery_start < 0) x.discovery_start = i;
-      }
-    } else {
-      if (x.cycle_first_reply < 0) x.cycle_first_reply = i;
-      if (x.first_address_offer < 0 && x.discovery_start >= 0 &&
-          d->role == Role::kCorporate && d->type == proxydhcp::kOffer) {
-        x.first_address_offer = i;
-      }
-    }
-  }
-  return out;
 }
 
 }  // namespace capture

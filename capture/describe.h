@@ -4,7 +4,6 @@
 #define PXEPROXY_CAPTURE_DESCRIBE_H_
 
 #include <string>
-#include <vector>
 
 #include "absl/strings/string_view.h"
 #include "capture/timeline.h"
@@ -23,25 +22,9 @@ std::string DescribeDryRun(const DryRun& d);
 std::string DescribeClient(const ClientTimeline& c);
 // A short label for an architecture: "BIOS", "UEFI x64", "UEFI ARM64".
 std::string ArchLabel(uint16_t arch);
-
-// Iteration helper: the DHCP events of a client with their Event.
-// Indexed once per client, so that the findings stay linear in the number
-// of events (a client looping thousands of DISCOVER cycles).
-struct DhcpRef {
-  const Event* event;
-  const DhcpEvent* dhcp;
-  // The latest client message before this one with its xid; -1: none.
-  int request = -1;
-  // The first server reply with this xid since the client's latest DISCOVER
-  // with it (both before this one); -1: none.
-  int cycle_first_reply = -1;
-  // The client's first DISCOVER with this xid (iPXE's discovery start,
-  // dhcp->start in its dhcp.c), and the first corporate OFFER with it after
-  // that (both before this one); -1: none.
-  int discovery_start = -1;
-  int first_address_offer = -1;
-};
-std::vector<DhcpRef> DhcpEventsOf(const ClientTimeline& c);
+// The flag that gives an arch its boot file, "--boot_file_efi_x64"; empty
+// for an arch without one of its own (--boot_file=NAME=FILE serves those).
+std::string ArchFlag(uint16_t arch);
 
 }  // namespace capture
 

@@ -2,12 +2,13 @@
 
 #include <algorithm>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "capture/findings_util.h"
+#include "capture/describe.h"
+#include "capture/findings.h"
+#include "capture/index.h"
 
 namespace capture {
 namespace {
@@ -132,18 +133,6 @@ void SegmentFindings(const Report& report, std::vector<Finding>& out) {
 
 }  // namespace
 
-const char* SeverityName(Severity s) {
-  switch (s) {
-    case Severity::kError:
-      return "error";
-    case Severity::kWarning:
-      return "warning";
-    case Severity::kInfo:
-      return "info";
-  }
-  return "?";
-}
-
 const char* StageName(Stage s) {
   switch (s) {
     case Stage::kDiscover:
@@ -164,16 +153,6 @@ const char* StageName(Stage s) {
       return "menu";
   }
   return "?";
-}
-
-Finding& Upsert(std::vector<Finding>& out, const std::string& id,
-                Severity severity, const std::string& message,
-                const std::string& fix) {
-  for (Finding& f : out) {
-    if (f.id == id) return f;
-  }
-  out.push_back(Finding{id, severity, message, fix, {}});
-  return out.back();
 }
 
 namespace {
@@ -208,100 +187,6 @@ void CaptureEnded(absl::Time end, std::vector<Finding>& findings) {
 }
 
 }  // namespace
-
-void AddEvidence(Finding& f, int number, absl::Time time) {
-  if (f.evidence_numbers.count(number) ||
-      (!f.evidence.empty() && f.evidence.back().number == number)) {
-    return;
-  }
-  if (f.evidence.size() < kMaxEvidence) {
-    f.evidence_numbers.insert(number);
-    f.evidence.push_back({number, time});
-    return;
-  }
-  // Full: the last slot shows the latest; the one it replaces is counted.
-  ++f.evidence_more;
-  if (number > f.evidence.back().number) {
-    f.evidence_numbers.erase(f.evidence.back().number);
-    f.evidence_numbers.insert(number);
-    f.evidence.back() = {number, time};
-  }
-}
-
-const DhcpEvent* RequestOf(const std::vector<DhcpRef>& all, size_t i) {
-  return all[i].request >= 0 ? all[all[i].request].dhcp : nullptr;
-}
-
-bool FromKind(const std::vector<DhcpRef>& all, size_t i, pd::ClientKind kind) {
-  const DhcpEvent* req = RequestOf(all, i);
-  return req != nullptr && req->client && req->client->kind == kind;
-}
-
-TransferIndex::TransferIndex(const ClientTimeline& c) : c_(c) {
-  for (size_t i = 0; i < c.transfers.size(); ++i) {
-    by_file_[c.transfers[i].filename].push_back(i);
-    by_server_[c.transfers[i].server_ip].push_back(i);
-  }
-}
-
-size_t TransferIndex::FirstFrom(const std::vector<size_t>* positions,
-                                int number) const {
-  if (positions == nullptr) return std::string::npos;
-  // Transfers are in capture order, so their RRQ numbers ascend.
-  auto it = std::lower_bound(
-      positions->begin(), positions->end(), number,
-      [this](size_t i, int n) { return c_.transfers[i].rrq_number < n; });
-  return it == positions->end() ? std::string::npos : *it;
-}
-
-const TftpTransfer* TransferIndex::Followed(const Event& reply,
-                                            const DhcpEvent& d) const {
-  const std::string file = BootFileOf(d.msg);
-  const wire::Ipv4 next = d.msg.siaddr;
-  auto positions = [](const auto& index,
-                      const auto& key) -> const std::vector<size_t>* {
-    auto it = index.find(key);
-    return it == index.end() ? nullptr : &it->second;
-  };
-  size_t first = std::string::npos;
-  if (!file.empty()) first = FirstFrom(positions(by_file_, file), reply.number);
-  if (next != 0 && next != d.server_id()) {
-    first =
-        std::min(first, FirstFrom(positions(by_server_, next), reply.number));
-  }
-  return first == std::string::npos ? nullptr : &c_.transfers[first];
-}
-
-bool IpxeIgnores(const pd::DhcpMessage& m) {
-  if (m.siaddr != 0) return false;
-  auto v = m.options.Get(pd::kOptVendorSpecific);
-  auto subs = v ? pd::ParseSubOptions(*v) : std::nullopt;
-  return !subs || !subs->count(9);
-}
-
-std::string BootFileOf(const pd::DhcpMessage& m) {
-  if (!m.file.empty()) return m.file;
-  // Option 67 often carries its C string's NUL (dnsmasq, pxeproxy itself:
-  // docs/protocol.md "The proxy offer on port 67"); the name ends there.
-  std::string v = m.options.GetString(pd::kOptBootfileName).value_or("");
-  return v.substr(0, v.find('\0'));
-}
-
-bool LooksLikeIpxeBinary(const std::string& file,
-                         const pd::ResponderConfig& config) {
-  for (const auto& [arch, name] : config.boot_files) {
-    if (!name.empty() && file == name) return true;
-  }
-  for (const auto& [code, name] : config.arch_boot_files) {
-    if (!name.empty() && file == name) return true;
-  }
-  std::string base = absl::AsciiStrToLower(file.substr(file.rfind('/') + 1));
-  for (const char* suffix : {".kpxe", ".kkpxe", ".kkkpxe", ".pxe", ".lkrn"}) {
-    if (absl::EndsWith(base, suffix)) return true;
-  }
-  return absl::EndsWith(base, ".efi") &&
-         (absl::StrContains(base, "ipxe") || absl::StartsWith(base, "snp"));
-}
 
 Report Diagnose(Timeline timeline, const AnalyzerConfig& config) {
   Report report;

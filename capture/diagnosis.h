@@ -4,35 +4,14 @@
 #ifndef PXEPROXY_CAPTURE_DIAGNOSIS_H_
 #define PXEPROXY_CAPTURE_DIAGNOSIS_H_
 
-#include <set>
 #include <string>
 #include <vector>
 
 #include "absl/time/time.h"
+#include "capture/finding.h"
 #include "capture/timeline.h"
 
 namespace capture {
-
-enum class Severity { kError, kWarning, kInfo };
-const char* SeverityName(Severity s);
-
-struct Evidence {
-  int number = 0;
-  absl::Time time;
-};
-
-struct Finding {
-  std::string id;  // stable, snake_case: tests and tools match on it
-  Severity severity = Severity::kError;
-  std::string message;
-  std::string fix;
-  std::vector<Evidence> evidence;
-  std::set<int> evidence_numbers;  // AddEvidence's de-dup of `evidence`
-  // Evidence beyond kMaxEvidence, not listed (the list keeps the first ones
-  // and the latest): a client retrying for hours is one finding, not pages.
-  int evidence_more = 0;
-};
-constexpr size_t kMaxEvidence = 12;
 
 // How far a client got, in boot order.
 enum class Stage {
@@ -72,18 +51,6 @@ struct Report {
 };
 
 Report Diagnose(Timeline timeline, const AnalyzerConfig& config);
-
-// Internal pieces, exposed for the tests.
-std::vector<Finding> DhcpFindings(const ClientTimeline& c,
-                                  const AnalyzerConfig& config);
-std::vector<Finding> TftpFindings(const ClientTimeline& c,
-                                  const AnalyzerConfig& config);
-// True for names of iPXE binaries (undionly.kpxe, snponly.efi, ipxe.efi...)
-// or any configured boot file: what an iPXE client must not be offered.
-bool LooksLikeIpxeBinary(const std::string& file,
-                         const proxydhcp::ResponderConfig& config);
-// The boot file a reply carries: the file field, else option 67.
-std::string BootFileOf(const proxydhcp::DhcpMessage& m);
 
 }  // namespace capture
 

@@ -10,9 +10,10 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "capture/describe.h"
-#include "capture/diagnosis.h"
+#include "capture/finding.h"
 #include "capture/finding_ids.h"
-#include "capture/findings_util.h"
+#include "capture/findings.h"
+#include "capture/index.h"
 
 namespace capture {
 namespace {
@@ -165,6 +166,72 @@ std::vector<std::string> BootInfoOf(const DhcpEvent& d) {
   return what;
 }
 
+// Option 60 PXEClient and no boot file: EDK2 takes the corporate server
+// for a proxyDHCP server and waits for it on port 4011 (FOG's wiki,
+// "ProxyDHCP with dnsmasq"; EDK2 PxeBcDhcp4CallBack).
+void CheckPxeClientOnly(const DhcpRef& r, std::vector<Finding>& out) {
+  const DhcpEvent& d = *r.dhcp;
+  Finding& f = Upsert(
+      out, "corporate_pxeclient_no_file", Severity::kError,
+      absl::StrCat("The corporate DHCP server ", Ip(d.server_id()),
+                   " sends option 60 PXEClient with no boot file: UEFI "
+                   "firmware (EDK2) takes it for a proxyDHCP server and "
+                   "asks it for the boot file on port 4011, where nobody "
+                   "answers."),
+      "Remove option 60 from the scope serving these clients (Windows "
+      "scope option 060, ISC dhcpd 'option vendor-class-identifier "
+      "\"PXEClient\"', Kea 'vendor-class-identifier', dnsmasq "
+      "'dhcp-option=60,PXEClient'): only a server that also sends the "
+      "boot file, or a proxy, may say PXEClient.");
+  AddEvidence(f, *r.event);
+}
+
+// Boot information `what` in a corporate reply: a warning, an error once
+// the client follows it.
+void CheckBootInfo(const TransferIndex& transfers, const DhcpRef& r,
+                   const std::vector<std::string>& what,
+                   std::vector<Finding>& out) {
+  const DhcpEvent& d = *r.dhcp;
+  Finding& f = Upsert(
+      out, "corporate_boot_info", Severity::kWarning,
+      absl::StrCat("The corporate DHCP server ", Ip(d.server_id()),
+                   " already sends boot information (",
+                   absl::StrJoin(what, ", "),
+                   "): firmware and iPXE may boot that instead of the "
+                   "proxy's answer (iPXE takes the first filename it "
+                   "finds, netboot.xyz#736)."),
+      "Remove boot options from the scope serving these clients: ISC "
+      "dhcpd 'filename'/'next-server', Kea 'boot-file-name'/"
+      "'next-server', Windows scope options 060/066/067, dnsmasq "
+      "'dhcp-boot'. pxeproxy's --ipxe_priority (175.1) helps iPXE prefer "
+      "the proxy's menu.");
+  AddEvidence(f, *r.event);
+  const TftpTransfer* followed = transfers.Followed(*r.event, d);
+  if (followed != nullptr && f.severity == Severity::kWarning) {
+    f.severity = Severity::kError;
+    f.message += " The client followed it and asked for '" +
+                 Printable(followed->filename) + "' from " +
+                 Ip(followed->server_ip) + ".";
+    AddEvidence(f, followed->rrq_number, followed->rrq_time);
+  }
+}
+
+void CheckNoPxeDhcp(const DhcpRef& r, std::vector<Finding>& out) {
+  const DhcpEvent& d = *r.dhcp;
+  auto encap = d.msg.options.Get(pd::kOptIpxeEncap);
+  auto subs = encap ? pd::ParseSubOptions(*encap) : std::nullopt;
+  if (!subs || !subs->count(pd::kIpxeNoPxeDhcp)) return;
+  Finding& f =
+      Upsert(out, "corporate_no_pxedhcp", Severity::kError,
+             absl::StrCat("The corporate DHCP server ", Ip(d.server_id()),
+                          " sends option 175.176 (no-pxedhcp): iPXE then "
+                          "ignores every proxy offer and never gets the menu."),
+             "Remove 'option ipxe.no-pxedhcp 1' (ISC dhcpd) or "
+             "'dhcp-option=175,...' with 176 (dnsmasq) from the corporate "
+             "server.");
+  AddEvidence(f, *r.event);
+}
+
 // 4. The corporate server already sends boot information: a warning, an
 // error once the client follows it.
 void CheckCorporate(const TransferIndex& transfers,
@@ -174,64 +241,12 @@ void CheckCorporate(const TransferIndex& transfers,
     const DhcpEvent& d = *r.dhcp;
     if (d.role != Role::kCorporate || d.type == pd::kNak) continue;
     std::vector<std::string> what = BootInfoOf(d);
-    // Option 60 PXEClient and no boot file: EDK2 takes the corporate server
-    // for a proxyDHCP server and waits for it on port 4011 (FOG's wiki,
-    // "ProxyDHCP with dnsmasq"; EDK2 PxeBcDhcp4CallBack).
-    const bool pxeclient_only =
-        what.size() == 1 && what[0] == "option 60 PXEClient";
-    if (pxeclient_only) {
-      Finding& f = Upsert(
-          out, "corporate_pxeclient_no_file", Severity::kError,
-          absl::StrCat("The corporate DHCP server ", Ip(d.server_id()),
-                       " sends option 60 PXEClient with no boot file: UEFI "
-                       "firmware (EDK2) takes it for a proxyDHCP server and "
-                       "asks it for the boot file on port 4011, where nobody "
-                       "answers."),
-          "Remove option 60 from the scope serving these clients (Windows "
-          "scope option 060, ISC dhcpd 'option vendor-class-identifier "
-          "\"PXEClient\"', Kea 'vendor-class-identifier', dnsmasq "
-          "'dhcp-option=60,PXEClient'): only a server that also sends the "
-          "boot file, or a proxy, may say PXEClient.");
-      AddEvidence(f, *r.event);
-      what.clear();
+    if (what.size() == 1 && what[0] == "option 60 PXEClient") {
+      CheckPxeClientOnly(r, out);
+    } else if (!what.empty()) {
+      CheckBootInfo(transfers, r, what, out);
     }
-    if (!what.empty()) {
-      Finding& f = Upsert(
-          out, "corporate_boot_info", Severity::kWarning,
-          absl::StrCat("The corporate DHCP server ", Ip(d.server_id()),
-                       " already sends boot information (",
-                       absl::StrJoin(what, ", "),
-                       "): firmware and iPXE may boot that instead of the "
-                       "proxy's answer (iPXE takes the first filename it "
-                       "finds, netboot.xyz#736)."),
-          "Remove boot options from the scope serving these clients: ISC "
-          "dhcpd 'filename'/'next-server', Kea 'boot-file-name'/"
-          "'next-server', Windows scope options 060/066/067, dnsmasq "
-          "'dhcp-boot'. pxeproxy's --ipxe_priority (175.1) helps iPXE prefer "
-          "the proxy's menu.");
-      AddEvidence(f, *r.event);
-      const TftpTransfer* followed = transfers.Followed(*r.event, d);
-      if (followed != nullptr && f.severity == Severity::kWarning) {
-        f.severity = Severity::kError;
-        f.message += " The client followed it and asked for '" +
-                     Printable(followed->filename) + "' from " +
-                     Ip(followed->server_ip) + ".";
-        AddEvidence(f, followed->rrq_number, followed->rrq_time);
-      }
-    }
-    auto encap = d.msg.options.Get(pd::kOptIpxeEncap);
-    auto subs = encap ? pd::ParseSubOptions(*encap) : std::nullopt;
-    if (subs && subs->count(pd::kIpxeNoPxeDhcp)) {
-      Finding& f = Upsert(
-          out, "corporate_no_pxedhcp", Severity::kError,
-          absl::StrCat("The corporate DHCP server ", Ip(d.server_id()),
-                       " sends option 175.176 (no-pxedhcp): iPXE then "
-                       "ignores every proxy offer and never gets the menu."),
-          "Remove 'option ipxe.no-pxedhcp 1' (ISC dhcpd) or "
-          "'dhcp-option=175,...' with 176 (dnsmasq) from the corporate "
-          "server.");
-      AddEvidence(f, *r.event);
-    }
+    CheckNoPxeDhcp(r, out);
   }
 }
 

@@ -4,30 +4,17 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "capture/describe.h"
+#include "capture/finding.h"
 #include "capture/finding_ids.h"
-#include "capture/findings_util.h"
+#include "capture/findings.h"
+#include "capture/index.h"
 
 namespace capture {
 namespace {
 
 namespace pd = proxydhcp;
 using pd::ClientKind;
-
-std::string ArchFlag(uint16_t arch) {
-  switch (pd::BootArchOf(arch)) {
-    case pd::BootArch::kBios:
-      return "--boot_file_bios";
-    case pd::BootArch::kEfiIa32:
-      return "--boot_file_efi_ia32";
-    case pd::BootArch::kEfiX64:
-      return "--boot_file_efi_x64";
-    case pd::BootArch::kEfiArm64:
-      return "--boot_file_efi_arm64";
-    case pd::BootArch::kUnsupported:
-      break;
-  }
-  return "";
-}
 
 // Why nothing answered, from pxeproxy's own dry run of the first DISCOVER.
 void ExplainSilence(const DhcpRef& discover, std::vector<Finding>& out) {

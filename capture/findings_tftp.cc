@@ -1,8 +1,11 @@
 // TFTP findings (docs/protocol.md "Diagnose findings").
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "capture/describe.h"
+#include "capture/finding.h"
 #include "capture/finding_ids.h"
-#include "capture/findings_util.h"
+#include "capture/findings.h"
+#include "capture/index.h"
 
 namespace capture {
 namespace {

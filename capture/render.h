@@ -14,12 +14,13 @@ struct RenderOptions {
   bool color = false;  // ANSI colours (only when stdout is a terminal)
 };
 
+// render_text.cc
 std::string RenderText(const Report& report, const RenderOptions& options);
-// One JSON object a line: "client" lines, "finding" lines for the segment,
-// then one "summary" line.
+// render_json.cc: one JSON object a line: "client" lines, "finding" lines for
+// the segment, then one "summary" line.
 std::string RenderJson(const Report& report, const RenderOptions& options);
 
-// "2 reached the menu, 1 stopped at binl (binl_unanswered)".
+// render_text.cc: "2 reached the menu, 1 stopped at binl (binl_unanswered)".
 std::string SummaryLine(const Report& report);
 
 }  // namespace capture

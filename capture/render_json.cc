@@ -4,6 +4,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "capture/describe.h"
+#include "capture/index.h"
 #include "capture/render.h"
 
 namespace capture {

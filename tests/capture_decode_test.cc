@@ -6,6 +6,7 @@
 #include "capture/describe.h"
 #include "capture/diagnose.h"
 #include "capture/diagnosis.h"
+#include "capture/index.h"
 #include "capture/pcap_source.h"
 #include "gtest/gtest.h"
 #include "tests/capture_frames.h"

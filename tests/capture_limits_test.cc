@@ -4,7 +4,7 @@
 // network-booting keep only their first few events.
 #include "capture/describe.h"
 #include "capture/diagnosis.h"
-#include "capture/findings_util.h"
+#include "capture/finding.h"
 #include "capture/timeline.h"
 #include "gtest/gtest.h"
 #include "proxydhcp/dhcp_message.h"
