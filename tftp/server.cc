@@ -52,13 +52,12 @@ using VirtualFiles =
 absl::StatusOr<VirtualFiles> LoadVirtualFiles(const Config& config) {
   VirtualFiles files;
   for (const auto& [name, text] : config.virtual_files) {
-    Normalized n;
-    NameRefusal why;
-    if (!NormalizeName(name, &n, &why)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("virtual file '", name, "': ", why.reason));
+    absl::StatusOr<std::string> relative = NormalizeName(name);
+    if (!relative.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "virtual file '", name, "': ", relative.status().message()));
     }
-    files[n.relative] = MakeFileData(text);
+    files[*relative] = MakeFileData(text);
   }
   return files;
 }
@@ -230,8 +229,9 @@ int Server::EpollTimeoutMs() const {
 void Server::OnServerReadable() {
   // Bounded, so a flood of RRQs cannot starve the running transfers.
   for (int i = 0; i < 256; ++i) {
-    Datagram d;
-    if (!Receive(server_fd_, absl::MakeSpan(buf_), &d)) return;
+    std::optional<Datagram> got = Read(server_fd_);
+    if (!got) return;
+    const Datagram& d = *got;
     if (d.queue_drops) counters_.kernel_drops = *d.queue_drops;
     absl::Span<const uint8_t> packet(buf_.data(), d.size);
     if (d.truncated) {
@@ -252,6 +252,18 @@ void Server::OnServerReadable() {
   }
 }
 
+std::optional<Datagram> Server::Read(int fd) {
+  absl::StatusOr<std::optional<Datagram>> got =
+      Receive(fd, absl::MakeSpan(buf_));
+  if (got.ok()) return *got;
+  // Not an empty queue: the socket failed. Counted; one line per interval.
+  ++counters_.receive_errors;
+  if (auto more = LogSlot("receive_error")) {
+    LOG(WARNING) << "tftp: receive failed: " << got.status().message() << *more;
+  }
+  return std::nullopt;
+}
+
 void Server::OnTransferReadable(uint64_t id) {
   auto it = transfers_.find(id);
   if (it == transfers_.end()) return;  // finished by an earlier event
@@ -259,8 +271,9 @@ void Server::OnTransferReadable(uint64_t id) {
   // One datagram per wake-up: epoll is level-triggered and reports the
   // socket again, while reading until EAGAIN would cost a second recvmsg
   // per ACK of a lock-step transfer.
-  Datagram d;
-  if (!Receive(t.fd, absl::MakeSpan(buf_), &d)) return;
+  std::optional<Datagram> got = Read(t.fd);
+  if (!got) return;
+  const Datagram& d = *got;
   absl::Span<const uint8_t> packet(buf_.data(), d.size);
   if (d.peer != t.peer) {
     // RFC 1350 section 4: a packet from a wrong TID gets ERROR 5 and the
@@ -347,7 +360,7 @@ void Server::Apply(Transfer& t, const Action& a) {
       return;
     case Action::Kind::kSendOack: {
       iovec iov{t.oack.data(), t.oack.size()};
-      if (Send(t.fd, t.peer, t.own_fd ? 0 : t.local, {&iov, 1})) {
+      if (Send(t.fd, t.peer, t.own_fd ? 0 : t.local, {&iov, 1}).ok()) {
         ++counters_.packets_sent;
       } else {
         ++counters_.send_errors;
@@ -480,12 +493,14 @@ absl::StatusOr<int> Server::EncodeBatch(Transfer& t, uint64_t first,
 int Server::SendChunk(Transfer& t, const iovec* iov, int count) {
   wire::Ipv4 local = t.own_fd ? 0 : t.local;
   if (t.gso && gso_works_ && count > 1) {
-    if (SendSegmented(t.fd, t.peer, local, iov, 2 * count,
-                      static_cast<uint16_t>(4 + t.options.blksize))) {
+    absl::Status sent =
+        SendSegmented(t.fd, t.peer, local, iov, 2 * count,
+                      static_cast<uint16_t>(4 + t.options.blksize));
+    if (sent.ok()) {
       gso_worked_ = true;
       return count;
     }
-    int err = errno;
+    int err = ErrnoOf(sent);
     switch (GsoAfterError(err, gso_worked_)) {
       case GsoFallback::kRetryLater:
         return 0;
@@ -570,7 +585,7 @@ void Server::SendError(int fd, const Endpoint& to, wire::Ipv4 local,
                        ErrorCode code, const std::string& text) {
   std::vector<uint8_t> packet = BuildError(code, text);
   iovec iov{packet.data(), packet.size()};
-  if (Send(fd, to, local, {&iov, 1})) {
+  if (Send(fd, to, local, {&iov, 1}).ok()) {
     ++counters_.packets_sent;
   } else {
     ++counters_.send_errors;

@@ -49,6 +49,8 @@ struct Counters {
   uint64_t packets_sent = 0;
   uint64_t retransmits = 0;
   uint64_t send_errors = 0;
+  // Receives that failed for another reason than an empty queue.
+  uint64_t receive_errors = 0;
   // Requests the kernel dropped on port 69 before we read them (its queue
   // was full), as of the last request read (SO_RXQ_OVFL).
   uint64_t kernel_drops = 0;
@@ -108,6 +110,9 @@ class Server {
   class Lookup;
   explicit Server(const Config& config, PathPolicy policy);
   void OnServerReadable();
+  // The next datagram on `fd` into buf_; nullopt when none is left or the
+  // receive failed (then counted and logged).
+  std::optional<Datagram> Read(int fd);
   // False when the datagram came in on an interface we do not serve.
   bool Served(const Datagram& d);
   int Mtu(int ifindex);

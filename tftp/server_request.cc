@@ -18,12 +18,12 @@
 namespace tftp {
 namespace {
 
-Refusal Refused(Reason reason, const NameRefusal& why) {
+Refusal Refused(Reason reason, ErrorCode code, absl::string_view text) {
   Refusal r;
   r.reason = reason;
   r.answer = true;
-  r.code = why.code;
-  r.text = why.reason;
+  r.code = code;
+  r.text = std::string(text);
   return r;
 }
 
@@ -35,24 +35,23 @@ class Server::Lookup : public FileLookup {
  public:
   explicit Lookup(Server& s) : s_(s) {}
   Result Open(const std::string& name) override {
-    Normalized n;
-    NameRefusal why;
-    if (NormalizeName(name, &n, &why)) {
-      auto it = s_.virtual_.find(n.relative);
+    if (absl::StatusOr<std::string> relative = NormalizeName(name);
+        relative.ok()) {
+      auto it = s_.virtual_.find(*relative);
       if (it != s_.virtual_.end()) return it->second;
     }
-    int fd = -1;
-    std::string path;
-    if (!s_.policy_.Open(name, &fd, &path, &why)) {
-      return Refused(why.code == ErrorCode::kNotFound ? Reason::kNotFound
-                                                      : Reason::kAccess,
-                     why);
+    absl::StatusOr<OpenedFile> opened = s_.policy_.Open(name);
+    if (!opened.ok()) {
+      ErrorCode code = RefusalCode(opened.status());
+      return Refused(
+          code == ErrorCode::kNotFound ? Reason::kNotFound : Reason::kAccess,
+          code, opened.status().message());
     }
     absl::StatusOr<std::shared_ptr<const FileData>> file =
-        s_.cache_.Get(fd, path);
+        s_.cache_.Get(opened->fd, opened->path);
     if (!file.ok()) {
-      Refusal r = Refused(Reason::kUnreadable,
-                          {ErrorCode::kAccessViolation, "cannot read file"});
+      Refusal r = Refused(Reason::kUnreadable, ErrorCode::kAccessViolation,
+                          "cannot read file");
       r.detail = std::string(file.status().message());
       return r;
     }
