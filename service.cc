@@ -15,7 +15,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "glog/logging.h"
-#include "tftp/embedded_menu.h"
 
 namespace pxeproxy {
 
@@ -29,13 +28,6 @@ int ControlSignalFd() {
   int fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
   PCHECK(fd >= 0) << "signalfd";
   return fd;
-}
-
-void AddEmbeddedMenu(Config* config) {
-  if (config->responder.menu_url.empty()) {
-    config->tftp.virtual_files[config->responder.embedded_menu_name] =
-        tftp::EmbeddedMenu(PXEPROXY_VERSION);
-  }
 }
 
 std::string StatusLine(const Config& config) {
@@ -102,7 +94,6 @@ std::string Reload(const Loops& loops, Reloader* reloader,
                     ? std::string("no flag changed")
                     : "now in effect: " + absl::StrJoin(applied, " "))
             << rules;
-  AddEmbeddedMenu(&r->config);
   loops.dhcp->Reconfigure(r->config.responder);
   if (loops.tftp != nullptr) loops.tftp->Reconfigure(r->config.tftp);
   FLAGS_v = GetLoggingFlags().v;

@@ -16,6 +16,7 @@
 #include "metrics/pxeproxy_metrics.h"
 #include "tftp/gso.h"
 #include "tftp/options.h"
+#include "wire/status_macros.h"
 
 namespace tftp {
 namespace {
@@ -65,13 +66,10 @@ absl::StatusOr<VirtualFiles> LoadVirtualFiles(const Config& config) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Create(const Config& config) {
-  absl::StatusOr<PathPolicy> policy =
-      PathPolicy::Create(config.root, config.symlink_allow);
-  if (!policy.ok()) return policy.status();
-  std::unique_ptr<Server> s(new Server(config, std::move(*policy)));
-  absl::StatusOr<VirtualFiles> files = LoadVirtualFiles(config);
-  if (!files.ok()) return files.status();
-  s->virtual_ = std::move(*files);
+  ASSIGN_OR_RETURN(PathPolicy policy,
+                   PathPolicy::Create(config.root, config.symlink_allow));
+  std::unique_ptr<Server> s(new Server(config, std::move(policy)));
+  ASSIGN_OR_RETURN(s->virtual_, LoadVirtualFiles(config));
   absl::StatusOr<int> fd = OpenServerSocket(config.port);
   if (!fd.ok()) {
     return absl::Status(
@@ -439,14 +437,13 @@ absl::StatusOr<int> Server::ReadBatch(Transfer& t, uint64_t first,
   uint64_t offset = t.session.BlockOffset(first);
   uint64_t length = 0;
   for (uint64_t b = first; b <= last; ++b) length += t.session.BlockLength(b);
-  absl::StatusOr<absl::Span<const uint8_t>> bytes =
-      t.data->Read(offset, length, &read_buf_);
-  if (!bytes.ok()) return bytes.status();
+  ASSIGN_OR_RETURN(absl::Span<const uint8_t> bytes,
+                   t.data->Read(offset, length, &read_buf_));
   uint64_t at = 0;
   int count = 0;
   for (uint64_t b = first; b <= last; ++b, ++count) {
     uint32_t n = t.session.BlockLength(b);
-    out[count] = bytes->subspan(at, n);
+    out[count] = bytes.subspan(at, n);
     at += n;
   }
   return count;
@@ -470,12 +467,13 @@ absl::StatusOr<int> Server::EncodeBatch(Transfer& t, uint64_t first,
           absl::StrCat("netascii: no cursor for block ", b));
     }
     uint64_t left = t.data->size() - std::min(at->src, t.data->size());
-    absl::StatusOr<absl::Span<const uint8_t>> src = t.data->Read(
-        at->src, static_cast<size_t>(std::min<uint64_t>(left, blksize)),
-        &read_buf_);
-    if (!src.ok()) return src.status();
+    ASSIGN_OR_RETURN(
+        absl::Span<const uint8_t> src,
+        t.data->Read(at->src,
+                     static_cast<size_t>(std::min<uint64_t>(left, blksize)),
+                     &read_buf_));
     size_t before = encode_buf_.size();
-    NetasciiCursor next = EncodeNetascii(*at, *src, blksize, &encode_buf_);
+    NetasciiCursor next = EncodeNetascii(*at, src, blksize, &encode_buf_);
     size_t n = encode_buf_.size() - before;
     out[count] = {reinterpret_cast<const uint8_t*>(encode_buf_.data()) + before,
                   n};
