@@ -162,14 +162,15 @@ class Checker {
     }
     Ok(absl::StrCat("tftp root ", policy->root()));
     for (const std::string& file : files) {
-      int fd = -1;
-      std::string path;
-      tftp::NameRefusal why;
-      if (!policy->Open(file, &fd, &path, &why)) {
-        Problem(absl::StrCat("boot file ", file, ": ", why.reason, " in ",
+      absl::StatusOr<tftp::OpenedFile> opened = policy->Open(file);
+      if (!opened.ok()) {
+        Problem(absl::StrCat("boot file ", file, ": ",
+                             opened.status().message(), " in ",
                              policy->root()));
         continue;
       }
+      const int fd = opened->fd;
+      const std::string& path = opened->path;
       struct stat st;
       char byte;
       bool readable = fstat(fd, &st) == 0 &&

@@ -7,18 +7,17 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "capture/diagnose.h"
 #include "proxydhcp/respond.h"
 #include "tftp/config.h"
 
 namespace pxeproxy {
 
-// --diagnose: explain network boots from the wire instead of serving.
-struct DiagnoseConfig {
+// --diagnose: explain network boots from the wire instead of serving. The
+// options are what capture::RunDiagnose takes (json: --diagnose_format=json;
+// color: standard output is a terminal and NO_COLOR is unset).
+struct DiagnoseConfig : capture::DiagnoseOptions {
   bool enabled = false;
-  std::string target;      // an interface, or a capture file if one exists
-  int seconds = 0;         // live: stop after this long; 0: at Ctrl-C
-  std::string write_file;  // live: save what was seen (pcap)
-  bool json = false;       // --diagnose_format=json
 };
 
 // --metrics_address and the boot log.
@@ -55,8 +54,10 @@ struct LoggingFlags {
   std::string log_dir;
 };
 LoggingFlags GetLoggingFlags();
-// Validates the parsed flags and the positional arguments (interfaces).
-// Errors name the flag and the value.
+// Validates the parsed flags and the positional arguments (interfaces) into
+// the complete configuration (the embedded menu among the TFTP server's
+// virtual files when there is no --menu_url). Errors name the flag and the
+// value.
 absl::StatusOr<Config> BuildConfig(const std::vector<std::string>& positional);
 // Parses a MAC rules file's text (see --mac_rules_file); `origin` names it in
 // errors.

@@ -43,13 +43,7 @@ int StopSignalFd() {
 // socket is opened. Ctrl-C (or SIGTERM) ends a live watch.
 int RunDiagnose(const pxeproxy::Config& config) {
   int stop_fd = StopSignalFd();
-  capture::DiagnoseOptions options;
-  options.target = config.diagnose.target;
-  options.seconds = config.diagnose.seconds;
-  options.write_file = config.diagnose.write_file;
-  options.json = config.diagnose.json;
-  options.color = isatty(STDOUT_FILENO) && getenv("NO_COLOR") == nullptr;
-  int rc = capture::RunDiagnose(options, config.responder, stop_fd);
+  int rc = capture::RunDiagnose(config.diagnose, config.responder, stop_fd);
   close(stop_fd);
   return rc;
 }
@@ -77,12 +71,12 @@ void TickUntil(metrics::Metrics* m, int stop_fd) {
   while (poll(&p, 1, 1000) <= 0) m->Tick();
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+// Flags, logging and the validated configuration.
+absl::StatusOr<pxeproxy::Config> Configure(
+    int argc, char** argv, std::vector<std::string>* positional) {
   pxeproxy::SetUpUsage();
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
-  std::vector<std::string> positional(args.begin() + 1, args.end());
+  positional->assign(args.begin() + 1, args.end());
 
   // Every log line's time stamp is local time: with TZ unset, glibc stats
   // /etc/localtime again for each one (a fifth of the CPU of a reply in a
@@ -93,100 +87,82 @@ int main(int argc, char** argv) {
   FLAGS_logtostderr = log.logtostderr;
   FLAGS_log_dir = log.log_dir;
   google::InitGoogleLogging(argv[0]);
+  return pxeproxy::BuildConfig(*positional);
+}
 
-  absl::StatusOr<pxeproxy::Config> config = pxeproxy::BuildConfig(positional);
-  if (!config.ok()) {
-    std::cerr << "pxeproxy: " << config.status().message() << "\n";
-    return 2;
-  }
-  if (config->diagnose.enabled) return RunDiagnose(*config);
-  if (config->check) return pxeproxy::RunCheck(*config, std::cout) ? 1 : 0;
-  // A bad --user is a configuration error, reported before anything is bound.
-  absl::StatusOr<privdrop::Plan> drop =
-      privdrop::Resolve(config->user, config->user_fallback);
-  if (!drop.ok()) {
-    std::cerr << "pxeproxy: " << drop.status().message() << "\n";
-    return 2;
-  }
-  if (drop->fell_back) {
-    LOG(WARNING) << "user " << config->user << " does not exist (the Debian "
-                 << "package creates it); dropping root to " << drop->user
-                 << " instead";
-  }
+// Everything that serves, each opened while we are still root.
+struct Daemon {
+  std::unique_ptr<proxydhcp::Server> dhcp;
+  std::unique_ptr<tftp::Server> tftp;  // null with --notftp
+  std::unique_ptr<metrics::Metrics> metrics;
+  std::unique_ptr<metrics::HttpExporter> http;  // null without an address
+};
 
-  // SIGINT, SIGTERM and SIGHUP (reload), read by pxeproxy::Serve.
-  int signal_fd = pxeproxy::ControlSignalFd();
-
+// Binds every socket; errors name what failed.
+absl::StatusOr<Daemon> OpenServers(const pxeproxy::Config& config) {
+  Daemon d;
   absl::StatusOr<std::unique_ptr<proxydhcp::Server>> dhcp =
-      proxydhcp::Server::Create(config->interfaces, config->responder);
-  if (!dhcp.ok()) {
-    std::cerr << "pxeproxy: " << dhcp.status().message() << "\n";
-    return 1;
-  }
-  pxeproxy::AddEmbeddedMenu(&*config);
-  std::unique_ptr<tftp::Server> tftp_server;
-  // A client reaching TFTP feeds the adaptive UEFI strategy's memory.
-  config->tftp.on_request = [d = dhcp->get()](wire::Ipv4 ip) {
-    d->NoteTftpRequest(ip);
-  };
-  if (config->tftp_enabled) {
+      proxydhcp::Server::Create(config.interfaces, config.responder);
+  if (!dhcp.ok()) return dhcp.status();
+  d.dhcp = std::move(*dhcp);
+  if (config.tftp_enabled) {
+    tftp::Config tftp_config = config.tftp;
+    // A client reaching TFTP feeds the adaptive UEFI strategy's memory.
+    tftp_config.on_request = [dhcp = d.dhcp.get()](wire::Ipv4 ip) {
+      dhcp->NoteTftpRequest(ip);
+    };
     absl::StatusOr<std::unique_ptr<tftp::Server>> t =
-        tftp::Server::Create(config->tftp);
-    if (!t.ok()) {
-      std::cerr << "pxeproxy: " << t.status().message() << "\n";
-      return 1;
-    }
-    tftp_server = std::move(*t);
+        tftp::Server::Create(tftp_config);
+    if (!t.ok()) return t.status();
+    d.tftp = std::move(*t);
   }
-  std::unique_ptr<metrics::Metrics> metrics = MakeMetrics(*config);
-  (*dhcp)->set_metrics(metrics.get());
-  if (tftp_server) tftp_server->set_metrics(metrics.get());
-  std::unique_ptr<metrics::HttpExporter> http;
-  if (config->metrics.http) {
+  d.metrics = MakeMetrics(config);
+  d.dhcp->set_metrics(d.metrics.get());
+  if (d.tftp) d.tftp->set_metrics(d.metrics.get());
+  if (config.metrics.http) {
     absl::StatusOr<std::unique_ptr<metrics::HttpExporter>> h =
-        metrics::HttpExporter::Listen(config->metrics.ip, config->metrics.port,
-                                      metrics.get());
-    if (!h.ok()) {
-      std::cerr << "pxeproxy: " << h.status().message() << "\n";
-      return 1;
-    }
-    http = std::move(*h);
+        metrics::HttpExporter::Listen(config.metrics.ip, config.metrics.port,
+                                      d.metrics.get());
+    if (!h.ok()) return h.status();
+    d.http = std::move(*h);
   }
-  // Every socket is open: give up root. Keep this after the last server
-  // (proxyDHCP, TFTP) is created and before any serves a packet.
-  if (absl::Status s = privdrop::Apply(*drop); !s.ok()) {
-    std::cerr << "pxeproxy: " << s.message() << "\n";
-    return 1;
-  }
+  return d;
+}
+
+// Every socket is open: give up root, then start the HTTP thread (it must
+// not keep root's capabilities).
+absl::Status DropRootAndStart(const privdrop::Plan& drop, const Daemon& d,
+                              const pxeproxy::Config& config) {
+  if (absl::Status s = privdrop::Apply(drop); !s.ok()) return s;
   LOG(INFO) << "running as " << privdrop::Describe();
-  // After the drop: the HTTP thread must not keep root's capabilities.
-  if (http) {
-    if (absl::Status s = http->Start(); !s.ok()) {
-      std::cerr << "pxeproxy: " << s.message() << "\n";
-      return 1;
-    }
-    LOG(INFO) << "metrics on http://" << wire::FormatIpv4(config->metrics.ip)
-              << ":" << http->port() << "/metrics";
+  if (d.http) {
+    if (absl::Status s = d.http->Start(); !s.ok()) return s;
+    LOG(INFO) << "metrics on http://" << wire::FormatIpv4(config.metrics.ip)
+              << ":" << d.http->port() << "/metrics";
   }
-  LOG(INFO) << "pxeproxy " << PXEPROXY_VERSION << " ready; menu for iPXE: "
-            << (config->responder.menu_url.empty()
-                    ? "(embedded)"
-                    : config->responder.menu_url);
-  // The boot log's clock (stall lines), until the loops have ended.
+  return absl::OkStatus();
+}
+
+// The loops until a stop signal, with the boot log's clock (stall lines)
+// ticking beside them.
+int ServeUntilStopped(Daemon& d, int signal_fd, pxeproxy::Reloader* reloader,
+                      const std::vector<std::string>& positional,
+                      const pxeproxy::Config& config) {
   int tick_stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   PCHECK(tick_stop_fd >= 0) << "eventfd";
-  std::thread tick_thread([&] { TickUntil(metrics.get(), tick_stop_fd); });
+  std::thread tick_thread([&] { TickUntil(d.metrics.get(), tick_stop_fd); });
   // The loops in their threads; this one handles signals and systemd.
-  pxeproxy::Reloader reloader(std::vector<std::string>(argv + 1, argv + argc));
-  int rc = pxeproxy::Serve({dhcp->get(), tftp_server.get()}, signal_fd,
-                           &reloader, positional, *config);
+  int rc = pxeproxy::Serve({d.dhcp.get(), d.tftp.get()}, signal_fd, reloader,
+                           positional, config);
   uint64_t one = 1;
   PCHECK(write(tick_stop_fd, &one, sizeof(one)) == sizeof(one));
   tick_thread.join();
-  http.reset();
+  d.http.reset();
   close(tick_stop_fd);
+  return rc;
+}
 
-  const proxydhcp::Counters& c = (*dhcp)->counters();
+void LogDhcpTotals(const proxydhcp::Counters& c) {
   std::string ignored;
   for (const auto& [reason, n] : c.ignored) {
     ignored += " " + reason + "=" + std::to_string(n);
@@ -198,6 +174,47 @@ int main(int argc, char** argv) {
             << " truncated=" << c.truncated
             << " uefi_strategy_switches=" << c.uefi_strategy_switches
             << " ignored:" << ignored;
+}
+
+int Fail(int rc, const absl::Status& s) {
+  std::cerr << "pxeproxy: " << s.message() << "\n";
+  return rc;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> positional;
+  absl::StatusOr<pxeproxy::Config> config = Configure(argc, argv, &positional);
+  if (!config.ok()) return Fail(2, config.status());
+  if (config->diagnose.enabled) return RunDiagnose(*config);
+  if (config->check) return pxeproxy::RunCheck(*config, std::cout) ? 1 : 0;
+  // A bad --user is a configuration error, reported before anything is bound.
+  absl::StatusOr<privdrop::Plan> drop =
+      privdrop::Resolve(config->user, config->user_fallback);
+  if (!drop.ok()) return Fail(2, drop.status());
+  if (drop->fell_back) {
+    LOG(WARNING) << "user " << config->user << " does not exist (the Debian "
+                 << "package creates it); dropping root to " << drop->user
+                 << " instead";
+  }
+  // SIGINT, SIGTERM and SIGHUP (reload), read by pxeproxy::Serve.
+  int signal_fd = pxeproxy::ControlSignalFd();
+  absl::StatusOr<Daemon> daemon = OpenServers(*config);
+  if (!daemon.ok()) return Fail(1, daemon.status());
+  // Keep this after the last server (proxyDHCP, TFTP) is created and before
+  // any serves a packet.
+  if (absl::Status s = DropRootAndStart(*drop, *daemon, *config); !s.ok()) {
+    return Fail(1, s);
+  }
+  LOG(INFO) << "pxeproxy " << PXEPROXY_VERSION << " ready; menu for iPXE: "
+            << (config->responder.menu_url.empty()
+                    ? "(embedded)"
+                    : config->responder.menu_url);
+  pxeproxy::Reloader reloader(std::vector<std::string>(argv + 1, argv + argc));
+  int rc =
+      ServeUntilStopped(*daemon, signal_fd, &reloader, positional, *config);
+  LogDhcpTotals(daemon->dhcp->counters());
   close(signal_fd);
   return rc;
 }

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "wire/status_macros.h"
 
 namespace pxeproxy {
 
@@ -132,9 +133,8 @@ absl::Status Expand(const std::vector<std::string>& tokens, int depth,
     absl::CommandLineFlag* f = absl::FindCommandLineFlag(name);
     return f != nullptr && f->IsOfType<bool>();
   };
-  absl::StatusOr<FlagAssignments> split = SplitFlagTokens(tokens, is_bool);
-  if (!split.ok()) return split.status();
-  for (auto& [name, value] : *split) {
+  ASSIGN_OR_RETURN(FlagAssignments split, SplitFlagTokens(tokens, is_bool));
+  for (auto& [name, value] : split) {
     if (name != "flagfile") {
       out->emplace_back(name, value);
       continue;
@@ -152,10 +152,9 @@ absl::Status Expand(const std::vector<std::string>& tokens, int depth,
       }
       std::stringstream text;
       text << in.rdbuf();
-      absl::StatusOr<std::vector<std::string>> inner =
-          FlagfileTokens(text.str(), std::string(path));
-      if (!inner.ok()) return inner.status();
-      if (absl::Status s = Expand(*inner, depth + 1, out); !s.ok()) return s;
+      ASSIGN_OR_RETURN(std::vector<std::string> inner,
+                       FlagfileTokens(text.str(), std::string(path)));
+      RETURN_IF_ERROR(Expand(inner, depth + 1, out));
     }
   }
   return absl::OkStatus();
@@ -177,7 +176,7 @@ absl::StatusOr<Reloaded> Reloader::Reload(
   const std::map<std::string, absl::CommandLineFlag*> own = OwnFlags();
   const FlagValues running = Values(own);
   FlagAssignments assignments;
-  if (absl::Status s = Expand(argv_, 0, &assignments); !s.ok()) return s;
+  RETURN_IF_ERROR(Expand(argv_, 0, &assignments));
 
   FlagValues defaults;
   for (const auto& [name, flag] : own) defaults[name] = flag->DefaultValue();

@@ -15,7 +15,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "glog/logging.h"
-#include "tftp/embedded_menu.h"
 
 namespace pxeproxy {
 
@@ -29,13 +28,6 @@ int ControlSignalFd() {
   int fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
   PCHECK(fd >= 0) << "signalfd";
   return fd;
-}
-
-void AddEmbeddedMenu(Config* config) {
-  if (config->responder.menu_url.empty()) {
-    config->tftp.virtual_files[config->responder.embedded_menu_name] =
-        tftp::EmbeddedMenu(PXEPROXY_VERSION);
-  }
 }
 
 std::string StatusLine(const Config& config) {
@@ -102,12 +94,99 @@ std::string Reload(const Loops& loops, Reloader* reloader,
                     ? std::string("no flag changed")
                     : "now in effect: " + absl::StrJoin(applied, " "))
             << rules;
-  AddEmbeddedMenu(&r->config);
   loops.dhcp->Reconfigure(r->config.responder);
   if (loops.tftp != nullptr) loops.tftp->Reconfigure(r->config.tftp);
   FLAGS_v = GetLoggingFlags().v;
   *running = std::move(r->config);
   return StatusLine(*running);
+}
+
+}  // namespace
+
+namespace {
+
+// The loops in their threads: they stop when `stop_fd` becomes readable
+// and, when one ends, make `done_fd` readable.
+struct Threads {
+  std::thread dhcp;
+  std::thread tftp;
+};
+Threads StartLoops(const Loops& loops, int stop_fd, int done_fd) {
+  auto signal_done = [done_fd] {
+    uint64_t one = 1;
+    PCHECK(write(done_fd, &one, sizeof(one)) == sizeof(one));
+  };
+  Threads t;
+  t.dhcp = std::thread([=] {
+    loops.dhcp->Run(stop_fd);
+    signal_done();
+  });
+  if (loops.tftp != nullptr) {
+    t.tftp = std::thread([=] {
+      loops.tftp->Run(stop_fd);
+      signal_done();
+    });
+  }
+  return t;
+}
+
+// The systemd watchdog: fed while every loop has ticked recently.
+class Watchdog {
+ public:
+  Watchdog() {
+    uint64_t watchdog_us = 0;
+    if (sd_watchdog_enabled(0, &watchdog_us) <= 0) watchdog_us = 0;
+    watchdog_ms_ = static_cast<int64_t>(watchdog_us / 1000);
+    limit_ms_ = TickLimitMs(watchdog_ms_);
+    if (watchdog_ms_ > 0) {
+      LOG(INFO) << "systemd watchdog: " << watchdog_ms_
+                << " ms; fed while every loop runs";
+    }
+  }
+  // How long the main thread may wait before Check: -1, no limit.
+  int WaitMs() const {
+    return watchdog_ms_ > 0
+               ? static_cast<int>(std::max<int64_t>(watchdog_ms_ / 4, 1))
+               : -1;
+  }
+  void Check(const Loops& loops) {
+    if (watchdog_ms_ <= 0) return;
+    std::vector<int64_t> ages = {loops.dhcp->heartbeat().AgeMs()};
+    if (loops.tftp != nullptr) ages.push_back(loops.tftp->heartbeat().AgeMs());
+    if (LoopsAlive(ages, limit_ms_)) {
+      Notify("WATCHDOG=1");
+      stalled_ = false;
+    } else if (!stalled_) {
+      stalled_ = true;
+      LOG(ERROR) << "a serving loop has not run for "
+                 << *std::max_element(ages.begin(), ages.end())
+                 << " ms: the systemd watchdog is no longer fed";
+    }
+  }
+
+ private:
+  int64_t watchdog_ms_ = 0;
+  int64_t limit_ms_ = 0;
+  bool stalled_ = false;
+};
+
+// Reads the pending signals: SIGHUP reloads; true on a stop signal.
+bool HandleSignals(int signal_fd, const Loops& loops, Reloader* reloader,
+                   const std::vector<std::string>& positional, Config* config) {
+  bool stop = false;
+  signalfd_siginfo si;
+  while (read(signal_fd, &si, sizeof(si)) == sizeof(si)) {
+    if (si.ssi_signo == SIGHUP) {
+      LOG(INFO) << "SIGHUP: reloading the configuration";
+      Notify("RELOADING=1");
+      std::string status = Reload(loops, reloader, positional, config);
+      Notify(absl::StrCat("READY=1\nSTATUS=", status));
+    } else {
+      LOG(INFO) << strsignal(si.ssi_signo) << ": stopping";
+      stop = true;
+    }
+  }
+  return stop;
 }
 
 }  // namespace
@@ -119,40 +198,14 @@ int Serve(const Loops& loops, int signal_fd, Reloader* reloader,
   int stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   int done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   PCHECK(stop_fd >= 0 && done_fd >= 0) << "eventfd";
-  auto signal_done = [done_fd] {
-    uint64_t one = 1;
-    PCHECK(write(done_fd, &one, sizeof(one)) == sizeof(one));
-  };
-  std::thread dhcp_thread([&] {
-    loops.dhcp->Run(stop_fd);
-    signal_done();
-  });
-  std::thread tftp_thread;
-  if (loops.tftp != nullptr) {
-    tftp_thread = std::thread([&] {
-      loops.tftp->Run(stop_fd);
-      signal_done();
-    });
-  }
+  Threads threads = StartLoops(loops, stop_fd, done_fd);
   // Every socket was opened before this (Create), root is given up.
   Notify(absl::StrCat("READY=1\nSTATUS=", StatusLine(config)));
-
-  uint64_t watchdog_us = 0;
-  if (sd_watchdog_enabled(0, &watchdog_us) <= 0) watchdog_us = 0;
-  const int64_t watchdog_ms = static_cast<int64_t>(watchdog_us / 1000);
-  const int64_t limit_ms = TickLimitMs(watchdog_ms);
-  if (watchdog_ms > 0) {
-    LOG(INFO) << "systemd watchdog: " << watchdog_ms
-              << " ms; fed while every loop runs";
-  }
-  bool stalled = false;
+  Watchdog watchdog;
   int rc = 0;
   for (;;) {
     pollfd fds[2] = {{signal_fd, POLLIN, 0}, {done_fd, POLLIN, 0}};
-    int wait_ms = watchdog_ms > 0
-                      ? static_cast<int>(std::max<int64_t>(watchdog_ms / 4, 1))
-                      : -1;
-    int n = poll(fds, 2, wait_ms);
+    int n = poll(fds, 2, watchdog.WaitMs());
     if (n < 0 && errno != EINTR) {
       PLOG(ERROR) << "poll";
       rc = 1;
@@ -163,42 +216,17 @@ int Serve(const Loops& loops, int signal_fd, Reloader* reloader,
       rc = 1;
       break;
     }
-    bool stop = false;
-    if (n > 0 && fds[0].revents != 0) {
-      signalfd_siginfo si;
-      while (read(signal_fd, &si, sizeof(si)) == sizeof(si)) {
-        if (si.ssi_signo == SIGHUP) {
-          LOG(INFO) << "SIGHUP: reloading the configuration";
-          Notify("RELOADING=1");
-          std::string status = Reload(loops, reloader, positional, &config);
-          Notify(absl::StrCat("READY=1\nSTATUS=", status));
-        } else {
-          LOG(INFO) << strsignal(si.ssi_signo) << ": stopping";
-          stop = true;
-        }
-      }
+    if (n > 0 && fds[0].revents != 0 &&
+        HandleSignals(signal_fd, loops, reloader, positional, &config)) {
+      break;
     }
-    if (stop) break;
-    if (watchdog_ms > 0) {
-      std::vector<int64_t> ages = {loops.dhcp->heartbeat().AgeMs()};
-      if (loops.tftp != nullptr)
-        ages.push_back(loops.tftp->heartbeat().AgeMs());
-      if (LoopsAlive(ages, limit_ms)) {
-        Notify("WATCHDOG=1");
-        stalled = false;
-      } else if (!stalled) {
-        stalled = true;
-        LOG(ERROR) << "a serving loop has not run for "
-                   << *std::max_element(ages.begin(), ages.end())
-                   << " ms: the systemd watchdog is no longer fed";
-      }
-    }
+    watchdog.Check(loops);
   }
   Notify("STOPPING=1\nSTATUS=stopping");
   uint64_t one = 1;
   PCHECK(write(stop_fd, &one, sizeof(one)) == sizeof(one));
-  dhcp_thread.join();
-  if (tftp_thread.joinable()) tftp_thread.join();
+  threads.dhcp.join();
+  if (threads.tftp.joinable()) threads.tftp.join();
   close(stop_fd);
   close(done_fd);
   return rc;

@@ -21,10 +21,6 @@ namespace pxeproxy {
 // started after) and returns a signalfd that reads them.
 int ControlSignalFd();
 
-// Without --menu_url, iPXE clients are sent to tftp://<us>/<menu name>:
-// the TFTP server serves that name from memory.
-void AddEmbeddedMenu(Config* config);
-
 // The STATUS= line: interfaces, TFTP, menu.
 std::string StatusLine(const Config& config);
 

@@ -364,11 +364,9 @@ TEST(PathRace, DirectorySwappedForSymlinkNeverEscapes) {
   FileCache cache(1 << 20, 1 << 20);
   int served = 0, escaped = 0;
   for (int i = 0; i < 20000; ++i) {
-    int fd = -1;
-    std::string path;
-    NameRefusal why;
-    if (!policy->Open("sub/f", &fd, &path, &why)) continue;
-    auto data = cache.Get(fd, path);
+    absl::StatusOr<OpenedFile> opened = policy->Open("sub/f");
+    if (!opened.ok()) continue;
+    auto data = cache.Get(opened->fd, opened->path);
     if (!data.ok()) continue;
     auto b = (*data)->bytes();
     std::string got(b.begin(), b.end());

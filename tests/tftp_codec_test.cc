@@ -241,9 +241,7 @@ TEST(Robustness, RandomPacketsThroughParsers) {
     (void)ParseError(b);
     absl::StatusOr<Request> req = ParseRequest(b);
     if (req.ok()) {
-      Normalized n;
-      NameRefusal why;
-      (void)NormalizeName(req->filename, &n, &why);
+      (void)NormalizeName(req->filename);
       (void)Negotiate(req->options, rng(), NegotiationLimits{});
     }
   }

@@ -132,20 +132,19 @@ TEST_F(PathTest, Table) {
   FileCache cache;
   for (const Row& r : rows) {
     SCOPED_TRACE("name '" + r.name.substr(0, 64) + "'");
-    std::string path;
-    NameRefusal why;
-    bool ok = policy_->Resolve(r.name, &path, &why);
+    absl::StatusOr<std::string> path = policy_->Resolve(r.name);
     if (r.code < 0) {
-      ASSERT_TRUE(ok) << why.reason;
-      auto data = cache.Get(path);
+      ASSERT_TRUE(path.ok()) << path.status();
+      auto data = cache.Get(*path);
       ASSERT_TRUE(data.ok()) << data.status();
       auto b = (*data)->bytes();
       EXPECT_EQ(std::string(b.begin(), b.end()), r.served);
     } else {
       ++hostile;
-      EXPECT_FALSE(ok) << path;
-      EXPECT_EQ(static_cast<int>(why.code), r.code) << why.reason;
-      EXPECT_FALSE(why.reason.empty());
+      EXPECT_FALSE(path.ok()) << *path;
+      EXPECT_EQ(static_cast<int>(RefusalCode(path.status())), r.code)
+          << path.status();
+      EXPECT_FALSE(path.status().message().empty());
     }
   }
   EXPECT_GE(hostile, 25);
@@ -153,10 +152,9 @@ TEST_F(PathTest, Table) {
 
 TEST_F(PathTest, DeviceNode) {
   if (!have_dev_) GTEST_SKIP() << "mknod needs CAP_MKNOD";
-  std::string path;
-  NameRefusal why;
-  EXPECT_FALSE(policy_->Resolve("null_dev", &path, &why));
-  EXPECT_EQ(why.code, ErrorCode::kAccessViolation);
+  absl::StatusOr<std::string> path = policy_->Resolve("null_dev");
+  EXPECT_FALSE(path.ok());
+  EXPECT_EQ(RefusalCode(path.status()), ErrorCode::kAccessViolation);
 }
 
 TEST_F(PathTest, CacheRefusesFifoAndDevice) {
@@ -257,11 +255,87 @@ TEST_F(PathTest, CacheMemoryIsBounded) {
   EXPECT_EQ(cache.stats().bytes_in_memory, 6u);
 }
 
+// Each refusal keeps its short reason (the ERROR packet's text and the log's)
+// and its TFTP error code.
+TEST_F(PathTest, RefusalReasons) {
+  struct Row {
+    std::string name;
+    absl::StatusCode status;
+    ErrorCode code;
+    std::string reason;
+  };
+  const std::vector<Row> rows = {
+      {"missing.bin", absl::StatusCode::kNotFound, ErrorCode::kNotFound,
+       "file not found"},
+      {"sub/missing/x", absl::StatusCode::kNotFound, ErrorCode::kNotFound,
+       "file not found"},
+      {"link_out", absl::StatusCode::kPermissionDenied,
+       ErrorCode::kAccessViolation, "outside the tftp root"},
+      {"link_abs_out", absl::StatusCode::kPermissionDenied,
+       ErrorCode::kAccessViolation, "outside the tftp root"},
+      {"dir", absl::StatusCode::kPermissionDenied, ErrorCode::kAccessViolation,
+       "not a regular file"},
+      {"fifo", absl::StatusCode::kPermissionDenied, ErrorCode::kAccessViolation,
+       "not a regular file"},
+      {"../ok.bin", absl::StatusCode::kPermissionDenied,
+       ErrorCode::kAccessViolation, "'..' in file name"},
+  };
+  for (const Row& r : rows) {
+    SCOPED_TRACE(r.name);
+    absl::StatusOr<OpenedFile> f = policy_->Open(r.name);
+    ASSERT_FALSE(f.ok()) << f->path;
+    EXPECT_EQ(f.status().code(), r.status) << f.status();
+    EXPECT_EQ(RefusalCode(f.status()), r.code);
+    EXPECT_EQ(f.status().message(), r.reason);
+  }
+}
+
+TEST_F(PathTest, OpenGivesDescriptorAndPath) {
+  absl::StatusOr<OpenedFile> f = policy_->Open("/link_in");
+  ASSERT_TRUE(f.ok()) << f.status();
+  EXPECT_EQ(f->path, (fs::canonical(base_) / "root/ok.bin").string());
+  char buf[8] = {};
+  EXPECT_EQ(pread(f->fd, buf, sizeof(buf), 0), 2);
+  EXPECT_EQ(std::string(buf), "ok");
+  close(f->fd);
+  absl::StatusOr<std::string> resolved = policy_->Resolve("link_allowed");
+  ASSERT_TRUE(resolved.ok()) << resolved.status();
+  EXPECT_EQ(*resolved,
+            (fs::canonical(base_) / "allowed/undionly.kpxe").string());
+}
+
+TEST(Normalize, Refusals) {
+  struct Row {
+    std::string name;
+    std::string reason;
+  };
+  const std::vector<Row> rows = {
+      {"", "empty file name"},
+      {std::string(kMaxNameLength + 1, 'a'), "file name too long"},
+      {"a\x01"
+       "b",
+       "control byte in file name"},
+      {"a\x7f", "control byte in file name"},
+      {"\xc0\xaf", "file name is not UTF-8"},
+      {"a/../b", "'..' in file name"},
+      {"..\\x", "'..' in file name"},
+      {"/./", "no file in the name"},
+  };
+  for (const Row& r : rows) {
+    SCOPED_TRACE(r.reason);
+    absl::StatusOr<std::string> n = NormalizeName(r.name);
+    ASSERT_FALSE(n.ok()) << *n;
+    EXPECT_TRUE(absl::IsPermissionDenied(n.status())) << n.status();
+    EXPECT_EQ(RefusalCode(n.status()), ErrorCode::kAccessViolation);
+    EXPECT_EQ(n.status().message(), r.reason);
+  }
+  EXPECT_TRUE(NormalizeName(std::string(kMaxNameLength, 'a')).ok());
+}
+
 TEST(Normalize, Mapping) {
-  Normalized n;
-  NameRefusal why;
-  ASSERT_TRUE(NormalizeName("\\boot\\\\x86/./pxelinux.0", &n, &why));
-  EXPECT_EQ(n.relative, "boot/x86/pxelinux.0");
+  absl::StatusOr<std::string> n = NormalizeName("\\boot\\\\x86/./pxelinux.0");
+  ASSERT_TRUE(n.ok()) << n.status();
+  EXPECT_EQ(*n, "boot/x86/pxelinux.0");
 }
 
 }  // namespace

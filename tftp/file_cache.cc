@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "wire/status_macros.h"
 
 namespace tftp {
 namespace {
@@ -94,11 +95,7 @@ class StreamedFile : public FileData {
           absl::StrCat(path_, ": changed during the transfer"));
     }
     scratch->resize(length);
-    if (absl::Status s =
-            ReadAt(fd_.get(), offset, length, scratch->data(), path_);
-        !s.ok()) {
-      return s;
-    }
+    RETURN_IF_ERROR(ReadAt(fd_.get(), offset, length, scratch->data(), path_));
     return absl::Span<const uint8_t>(scratch->data(), length);
   }
 
@@ -160,11 +157,8 @@ absl::StatusOr<std::shared_ptr<const FileData>> FileCache::Get(
   // Read, not mmap: `cp new.efi root/` truncates the file in place, and a
   // mapping would then fault (SIGBUS) under the transfers reading it.
   std::string bytes(size, '\0');
-  if (absl::Status s = ReadAt(fd.get(), 0, size,
-                              reinterpret_cast<uint8_t*>(bytes.data()), path);
-      !s.ok()) {
-    return s;
-  }
+  RETURN_IF_ERROR(ReadAt(fd.get(), 0, size,
+                         reinterpret_cast<uint8_t*>(bytes.data()), path));
   std::shared_ptr<const FileData> data =
       std::make_shared<OwnedData>(std::move(bytes), live_bytes_);
   entries_[id] = Entry{key, data};

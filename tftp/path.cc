@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "wire/status_macros.h"
 
 namespace tftp {
 namespace {
@@ -51,31 +52,38 @@ bool IsValidUtf8(absl::string_view s) {
   return true;
 }
 
-NameRefusal Refuse(ErrorCode code, std::string reason) {
-  return {code, std::move(reason)};
+absl::Status Refuse(ErrorCode code, absl::string_view reason) {
+  return code == ErrorCode::kNotFound ? absl::NotFoundError(reason)
+                                      : absl::PermissionDeniedError(reason);
+}
+
+absl::Status CheckBytes(absl::string_view name) {
+  if (name.empty()) {
+    return Refuse(ErrorCode::kAccessViolation, "empty file name");
+  }
+  if (name.size() > kMaxNameLength) {
+    return Refuse(ErrorCode::kAccessViolation, "file name too long");
+  }
+  for (unsigned char c : name) {
+    if (c < 0x20 || c == 0x7f) {
+      return Refuse(ErrorCode::kAccessViolation, "control byte in file name");
+    }
+  }
+  if (!IsValidUtf8(name)) {
+    return Refuse(ErrorCode::kAccessViolation, "file name is not UTF-8");
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
 
-bool NormalizeName(absl::string_view name, Normalized* out, NameRefusal* why) {
-  if (name.empty()) {
-    *why = Refuse(ErrorCode::kAccessViolation, "empty file name");
-    return false;
-  }
-  if (name.size() > kMaxNameLength) {
-    *why = Refuse(ErrorCode::kAccessViolation, "file name too long");
-    return false;
-  }
-  for (unsigned char c : name) {
-    if (c < 0x20 || c == 0x7f) {
-      *why = Refuse(ErrorCode::kAccessViolation, "control byte in file name");
-      return false;
-    }
-  }
-  if (!IsValidUtf8(name)) {
-    *why = Refuse(ErrorCode::kAccessViolation, "file name is not UTF-8");
-    return false;
-  }
+ErrorCode RefusalCode(const absl::Status& refusal) {
+  return absl::IsNotFound(refusal) ? ErrorCode::kNotFound
+                                   : ErrorCode::kAccessViolation;
+}
+
+absl::StatusOr<std::string> NormalizeName(absl::string_view name) {
+  RETURN_IF_ERROR(CheckBytes(name));
   std::string slashed(name);
   for (char& c : slashed) {
     if (c == '\\') c = '/';
@@ -84,17 +92,14 @@ bool NormalizeName(absl::string_view name, Normalized* out, NameRefusal* why) {
   for (absl::string_view part : absl::StrSplit(slashed, '/')) {
     if (part.empty() || part == ".") continue;
     if (part == "..") {
-      *why = Refuse(ErrorCode::kAccessViolation, "'..' in file name");
-      return false;
+      return Refuse(ErrorCode::kAccessViolation, "'..' in file name");
     }
     parts.push_back(part);
   }
   if (parts.empty()) {
-    *why = Refuse(ErrorCode::kAccessViolation, "no file in the name");
-    return false;
+    return Refuse(ErrorCode::kAccessViolation, "no file in the name");
   }
-  out->relative = absl::StrJoin(parts, "/");
-  return true;
+  return absl::StrJoin(parts, "/");
 }
 
 absl::StatusOr<PathPolicy> PathPolicy::Create(
@@ -151,22 +156,21 @@ int OpenBeneath(const std::string& dir, const std::string& rel) {
   return fd;
 }
 
-NameRefusal OpenError(int err) {
+absl::Status OpenError(int err) {
   if (err == ENOENT || err == ENOTDIR) {
     return Refuse(ErrorCode::kNotFound, "file not found");
   }
   return Refuse(ErrorCode::kAccessViolation, "cannot open file");
 }
 
-// A regular file, or the descriptor is closed and the refusal set.
-bool KeepRegular(int fd, NameRefusal* why) {
+// A regular file, or the descriptor is closed and the refusal returned.
+absl::Status KeepRegular(int fd) {
   struct stat st;
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     close(fd);
-    *why = Refuse(ErrorCode::kAccessViolation, "not a regular file");
-    return false;
+    return Refuse(ErrorCode::kAccessViolation, "not a regular file");
   }
-  return true;
+  return absl::OkStatus();
 }
 
 // The canonical name of what `fd` opened (for logs and the cache's label),
@@ -185,58 +189,40 @@ std::string FdPath(int fd, std::string fallback) {
 // realpath; that target is then opened beneath the allowed directory that
 // holds it, so whatever changes in between, the file opened is inside an
 // allowed directory.
-bool PathPolicy::OpenOutside(const std::string& candidate, int* fd,
-                             std::string* path, NameRefusal* why) const {
+absl::StatusOr<OpenedFile> PathPolicy::OpenOutside(
+    const std::string& candidate) const {
   char buf[PATH_MAX];
-  if (realpath(candidate.c_str(), buf) == nullptr) {
-    *why = OpenError(errno);
-    return false;
-  }
+  if (realpath(candidate.c_str(), buf) == nullptr) return OpenError(errno);
   std::string real = buf;
   std::string dir = AllowedDir(real);
   if (dir.empty()) {
-    *why = Refuse(ErrorCode::kAccessViolation, "outside the tftp root");
-    return false;
+    return Refuse(ErrorCode::kAccessViolation, "outside the tftp root");
   }
   std::string rel = real.substr(dir == "/" ? 1 : dir.size() + 1);
   int f = OpenBeneath(dir, rel);
   if (f < 0) {
-    *why = errno == EXDEV
+    return errno == EXDEV
                ? Refuse(ErrorCode::kAccessViolation, "outside the tftp root")
                : OpenError(errno);
-    return false;
   }
-  if (!KeepRegular(f, why)) return false;
-  *fd = f;
-  *path = std::move(real);
-  return true;
+  RETURN_IF_ERROR(KeepRegular(f));
+  return OpenedFile{f, std::move(real)};
 }
 
-bool PathPolicy::Open(absl::string_view name, int* fd, std::string* path,
-                      NameRefusal* why) const {
-  Normalized n;
-  if (!NormalizeName(name, &n, why)) return false;
-  std::string candidate = absl::StrCat(root_, "/", n.relative);
-  int f = OpenBeneath(root_, n.relative);
-  if (f < 0 && errno == EXDEV) {
-    return OpenOutside(candidate, fd, path, why);
-  }
-  if (f < 0) {
-    *why = OpenError(errno);
-    return false;
-  }
-  if (!KeepRegular(f, why)) return false;
-  *fd = f;
-  *path = FdPath(f, std::move(candidate));
-  return true;
+absl::StatusOr<OpenedFile> PathPolicy::Open(absl::string_view name) const {
+  ASSIGN_OR_RETURN(std::string relative, NormalizeName(name));
+  std::string candidate = absl::StrCat(root_, "/", relative);
+  int f = OpenBeneath(root_, relative);
+  if (f < 0 && errno == EXDEV) return OpenOutside(candidate);
+  if (f < 0) return OpenError(errno);
+  RETURN_IF_ERROR(KeepRegular(f));
+  return OpenedFile{f, FdPath(f, std::move(candidate))};
 }
 
-bool PathPolicy::Resolve(absl::string_view name, std::string* path,
-                         NameRefusal* why) const {
-  int fd = -1;
-  if (!Open(name, &fd, path, why)) return false;
-  close(fd);
-  return true;
+absl::StatusOr<std::string> PathPolicy::Resolve(absl::string_view name) const {
+  ASSIGN_OR_RETURN(OpenedFile file, Open(name));
+  close(file.fd);
+  return std::move(file.path);
 }
 
 }  // namespace tftp

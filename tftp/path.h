@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "tftp/packet.h"
@@ -18,19 +19,25 @@ namespace tftp {
 // loader we know asks for more than a few hundred.
 constexpr size_t kMaxNameLength = 255;
 
-struct NameRefusal {
-  ErrorCode code = ErrorCode::kAccessViolation;
-  std::string reason;  // short, for the ERROR packet and the log
-};
+// Refusals are statuses: absl::NotFoundError when nothing is there (TFTP
+// error 1), absl::PermissionDeniedError otherwise (error 2); the message is
+// the short reason for the ERROR packet and the log.
+// The TFTP error code a refusal from NormalizeName or PathPolicy is sent as.
+ErrorCode RefusalCode(const absl::Status& refusal);
 
-// The name relative to the root: `\` read as `/` (Windows-minded ROMs and
-// pxelinux configs send `boot\x86\pxelinux.0`), leading and repeated slashes
-// and "." dropped. Refuses empty and over-long names, control bytes, invalid
-// UTF-8 and any ".." component.
-struct Normalized {
-  std::string relative;  // "a/b/c", never empty, no "." or ".."
+// The name relative to the root ("a/b/c", never empty, no "." or ".."): `\`
+// read as `/` (Windows-minded ROMs and pxelinux configs send
+// `boot\x86\pxelinux.0`), leading and repeated slashes and "." dropped.
+// Refuses empty and over-long names, control bytes, invalid UTF-8 and any
+// ".." component.
+absl::StatusOr<std::string> NormalizeName(absl::string_view name);
+
+// A file PathPolicy::Open opened: `fd` is O_RDONLY | O_NONBLOCK, of a
+// regular file (the caller closes it); `path` names it for logs.
+struct OpenedFile {
+  int fd = -1;
+  std::string path;
 };
-bool NormalizeName(absl::string_view name, Normalized* out, NameRefusal* why);
 
 class PathPolicy {
  public:
@@ -43,15 +50,11 @@ class PathPolicy {
   // the root, so a directory swapped for a symlink between a check and the
   // open cannot lead out. A symlink leading out of the root (the kernel says
   // EXDEV) is followed only when its target is inside an allowed directory,
-  // and is then opened beneath that directory the same way. On success
-  // `*fd` is an O_RDONLY | O_NONBLOCK descriptor of a regular file (the
-  // caller closes it) and `*path` names it for logs. Refusals: not found (1)
-  // when nothing is there, access violation (2) otherwise.
-  bool Open(absl::string_view name, int* fd, std::string* path,
-            NameRefusal* why) const;
+  // and is then opened beneath that directory the same way. Refusals: not
+  // found (1) when nothing is there, access violation (2) otherwise.
+  absl::StatusOr<OpenedFile> Open(absl::string_view name) const;
   // Open, then closes the descriptor: only the path (tests, tools).
-  bool Resolve(absl::string_view name, std::string* path,
-               NameRefusal* why) const;
+  absl::StatusOr<std::string> Resolve(absl::string_view name) const;
 
   const std::string& root() const { return root_; }
 
@@ -59,8 +62,7 @@ class PathPolicy {
   bool Allowed(const std::string& real) const;
   // The allowed directory that holds `real`, or empty.
   std::string AllowedDir(const std::string& real) const;
-  bool OpenOutside(const std::string& candidate, int* fd, std::string* path,
-                   NameRefusal* why) const;
+  absl::StatusOr<OpenedFile> OpenOutside(const std::string& candidate) const;
 
   std::string root_;                // canonical, no trailing slash
   std::vector<std::string> allow_;  // canonical; includes root_

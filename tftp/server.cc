@@ -14,15 +14,14 @@
 #include "absl/strings/str_cat.h"
 #include "glog/logging.h"
 #include "metrics/pxeproxy_metrics.h"
-#include "tftp/gso.h"
 #include "tftp/options.h"
+#include "wire/status_macros.h"
 
 namespace tftp {
 namespace {
 
 constexpr uint64_t kStopId = 1;
 constexpr uint64_t kServerId = 2;
-constexpr int kMaxBatch = 64;  // datagrams per sendmmsg call
 
 // Each transfer owns a socket; make sure max_sessions of them fit.
 void RaiseFileLimit(int max_sessions) {
@@ -52,13 +51,12 @@ using VirtualFiles =
 absl::StatusOr<VirtualFiles> LoadVirtualFiles(const Config& config) {
   VirtualFiles files;
   for (const auto& [name, text] : config.virtual_files) {
-    Normalized n;
-    NameRefusal why;
-    if (!NormalizeName(name, &n, &why)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("virtual file '", name, "': ", why.reason));
+    absl::StatusOr<std::string> relative = NormalizeName(name);
+    if (!relative.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "virtual file '", name, "': ", relative.status().message()));
     }
-    files[n.relative] = MakeFileData(text);
+    files[*relative] = MakeFileData(text);
   }
   return files;
 }
@@ -66,13 +64,10 @@ absl::StatusOr<VirtualFiles> LoadVirtualFiles(const Config& config) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Create(const Config& config) {
-  absl::StatusOr<PathPolicy> policy =
-      PathPolicy::Create(config.root, config.symlink_allow);
-  if (!policy.ok()) return policy.status();
-  std::unique_ptr<Server> s(new Server(config, std::move(*policy)));
-  absl::StatusOr<VirtualFiles> files = LoadVirtualFiles(config);
-  if (!files.ok()) return files.status();
-  s->virtual_ = std::move(*files);
+  ASSIGN_OR_RETURN(PathPolicy policy,
+                   PathPolicy::Create(config.root, config.symlink_allow));
+  std::unique_ptr<Server> s(new Server(config, std::move(policy)));
+  ASSIGN_OR_RETURN(s->virtual_, LoadVirtualFiles(config));
   absl::StatusOr<int> fd = OpenServerSocket(config.port);
   if (!fd.ok()) {
     return absl::Status(
@@ -117,16 +112,8 @@ void Server::Run(int stop_fd) {
             << (config_.single_port ? " (single port)" : "");
   std::array<epoll_event, 256> events;
   for (;;) {
-    int timeout = EpollTimeoutMs();
-    if (stop_deadline_) {
-      auto left = std::chrono::ceil<std::chrono::milliseconds>(*stop_deadline_ -
-                                                               Clock::now())
-                      .count();
-      int ms = left < 0 ? 0 : static_cast<int>(left);
-      timeout = timeout < 0 ? ms : std::min(timeout, ms);
-    }
     int n = epoll_wait(epoll_fd_, events.data(), events.size(),
-                       wire::Heartbeat::Cap(timeout));
+                       wire::Heartbeat::Cap(RunTimeoutMs()));
     heartbeat_.Tick();
     TakeConfig();
     if (n < 0 && errno != EINTR) {
@@ -137,17 +124,7 @@ void Server::Run(int stop_fd) {
     for (int i = 0; i < n; ++i) {
       uint64_t id = events[i].data.u64;
       if (id == kStopId) {
-        // The stop descriptor stays readable: stop watching it, and give
-        // the transfers in flight their grace.
-        epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, stop_fd, nullptr);
-        stop_deadline_ =
-            Clock::now() + std::chrono::milliseconds(config_.stop_grace_ms);
-        if (!transfers_.empty()) {
-          LOG(INFO) << "tftp: stop signal: " << transfers_.size()
-                    << " transfers in flight get up to "
-                    << config_.stop_grace_ms
-                    << " ms to finish; new requests are dropped";
-        }
+        OnStopSignal(stop_fd);
       } else if (id == kServerId) {
         server_ready = true;
       } else {
@@ -169,6 +146,33 @@ void Server::Run(int stop_fd) {
       break;
     }
   }
+  FinishAll();
+}
+
+int Server::RunTimeoutMs() const {
+  int timeout = EpollTimeoutMs();
+  if (!stop_deadline_) return timeout;
+  auto left = std::chrono::ceil<std::chrono::milliseconds>(*stop_deadline_ -
+                                                           Clock::now())
+                  .count();
+  int ms = left < 0 ? 0 : static_cast<int>(left);
+  return timeout < 0 ? ms : std::min(timeout, ms);
+}
+
+void Server::OnStopSignal(int stop_fd) {
+  // The stop descriptor stays readable: stop watching it, and give the
+  // transfers in flight their grace.
+  epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, stop_fd, nullptr);
+  stop_deadline_ =
+      Clock::now() + std::chrono::milliseconds(config_.stop_grace_ms);
+  if (!transfers_.empty()) {
+    LOG(INFO) << "tftp: stop signal: " << transfers_.size()
+              << " transfers in flight get up to " << config_.stop_grace_ms
+              << " ms to finish; new requests are dropped";
+  }
+}
+
+void Server::FinishAll() {
   // What the grace did not see to its end.
   std::vector<uint64_t> left;
   for (const auto& [id, t] : transfers_) left.push_back(id);
@@ -230,8 +234,9 @@ int Server::EpollTimeoutMs() const {
 void Server::OnServerReadable() {
   // Bounded, so a flood of RRQs cannot starve the running transfers.
   for (int i = 0; i < 256; ++i) {
-    Datagram d;
-    if (!Receive(server_fd_, absl::MakeSpan(buf_), &d)) return;
+    std::optional<Datagram> got = Read(server_fd_);
+    if (!got) return;
+    const Datagram& d = *got;
     if (d.queue_drops) counters_.kernel_drops = *d.queue_drops;
     absl::Span<const uint8_t> packet(buf_.data(), d.size);
     if (d.truncated) {
@@ -252,6 +257,18 @@ void Server::OnServerReadable() {
   }
 }
 
+std::optional<Datagram> Server::Read(int fd) {
+  absl::StatusOr<std::optional<Datagram>> got =
+      Receive(fd, absl::MakeSpan(buf_));
+  if (got.ok()) return *got;
+  // Not an empty queue: the socket failed. Counted; one line per interval.
+  ++counters_.receive_errors;
+  if (auto more = LogSlot("receive_error")) {
+    LOG(WARNING) << "tftp: receive failed: " << got.status().message() << *more;
+  }
+  return std::nullopt;
+}
+
 void Server::OnTransferReadable(uint64_t id) {
   auto it = transfers_.find(id);
   if (it == transfers_.end()) return;  // finished by an earlier event
@@ -259,8 +276,9 @@ void Server::OnTransferReadable(uint64_t id) {
   // One datagram per wake-up: epoll is level-triggered and reports the
   // socket again, while reading until EAGAIN would cost a second recvmsg
   // per ACK of a lock-step transfer.
-  Datagram d;
-  if (!Receive(t.fd, absl::MakeSpan(buf_), &d)) return;
+  std::optional<Datagram> got = Read(t.fd);
+  if (!got) return;
+  const Datagram& d = *got;
   absl::Span<const uint8_t> packet(buf_.data(), d.size);
   if (d.peer != t.peer) {
     // RFC 1350 section 4: a packet from a wrong TID gets ERROR 5 and the
@@ -337,176 +355,6 @@ void Server::CompactTimers() {
   timers_ = decltype(timers_)(std::greater<>(), std::move(live));
 }
 
-void Server::Apply(Transfer& t, const Action& a) {
-  switch (a.kind) {
-    case Action::Kind::kNone:
-      Count(ReasonOf(a.ignored));
-      return;
-    case Action::Kind::kWait:
-      ArmTimer(t);
-      return;
-    case Action::Kind::kSendOack: {
-      iovec iov{t.oack.data(), t.oack.size()};
-      if (Send(t.fd, t.peer, t.own_fd ? 0 : t.local, {&iov, 1})) {
-        ++counters_.packets_sent;
-      } else {
-        ++counters_.send_errors;
-      }
-      if (a.retransmit) ++counters_.retransmits, ++t.retransmits;
-      ArmTimer(t);
-      return;
-    }
-    case Action::Kind::kSendData: {
-      if (!SendData(t, a.first, a.last)) return;  // t is gone
-      // A netascii window may stop at the block found to be the last.
-      uint64_t last = std::min(a.last, t.session.last_block());
-      if (a.retransmit && last >= a.first) {
-        counters_.retransmits += last - a.first + 1;
-        t.retransmits += last - a.first + 1;
-      }
-      ArmTimer(t);
-      return;
-    }
-    case Action::Kind::kDone:
-      Finish(t, metrics::TransferEnd::kDone, "done");
-      return;
-    case Action::Kind::kGiveUp:
-      Finish(t, metrics::TransferEnd::kTimeout,
-             absl::StrCat("no answer for ", t.session.stalled_ms(), "ms"));
-      return;
-  }
-}
-
-bool Server::SendData(Transfer& t, uint64_t first, uint64_t last) {
-  std::array<std::array<uint8_t, 4>, kMaxBatch> headers;
-  std::array<iovec, 2 * kMaxBatch> iov;
-  std::array<absl::Span<const uint8_t>, kMaxBatch> payload;
-  if (t.mode == Mode::kNetascii) t.netascii.Acked(t.session.acked());
-  for (uint64_t block = first; block <= last;) {
-    // UDP GSO sends at most 64 KiB per call.
-    int batch = t.gso
-                    ? std::clamp(65000 / (4 + t.options.blksize), 1, kMaxBatch)
-                    : kMaxBatch;
-    uint64_t batch_last = std::min<uint64_t>(last, block + batch - 1);
-    absl::StatusOr<int> ready =
-        t.mode == Mode::kNetascii
-            ? EncodeBatch(t, block, batch_last, payload.data())
-            : ReadBatch(t, block, batch_last, payload.data());
-    if (!ready.ok()) {
-      LOG(WARNING) << "tftp: " << ready.status();
-      SendError(t.fd, t.peer, t.own_fd ? 0 : t.local, ErrorCode::kNotDefined,
-                "file changed during the transfer, try again");
-      Finish(t, metrics::TransferEnd::kReadError,
-             std::string(ready.status().message()));
-      return false;
-    }
-    int count = *ready;
-    for (int i = 0; i < count; ++i) {
-      headers[i] = DataHeader(Session::WireBlock(block + i));
-      iov[2 * i] = {headers[i].data(), headers[i].size()};
-      iov[2 * i + 1] = {const_cast<uint8_t*>(payload[i].data()),
-                        payload[i].size()};
-      counters_.data_bytes += payload[i].size();
-    }
-    int sent = SendChunk(t, iov.data(), count);
-    counters_.packets_sent += sent;
-    // A full socket buffer loses the rest of the window like the network
-    // would; the timer resends it.
-    counters_.send_errors += count - sent;
-    block += count;
-    if (block > t.session.last_block()) break;  // netascii: the end
-  }
-  return true;
-}
-
-absl::StatusOr<int> Server::ReadBatch(Transfer& t, uint64_t first,
-                                      uint64_t last,
-                                      absl::Span<const uint8_t>* out) {
-  // The batch's blocks are contiguous in the file: one read for all.
-  uint64_t offset = t.session.BlockOffset(first);
-  uint64_t length = 0;
-  for (uint64_t b = first; b <= last; ++b) length += t.session.BlockLength(b);
-  absl::StatusOr<absl::Span<const uint8_t>> bytes =
-      t.data->Read(offset, length, &read_buf_);
-  if (!bytes.ok()) return bytes.status();
-  uint64_t at = 0;
-  int count = 0;
-  for (uint64_t b = first; b <= last; ++b, ++count) {
-    uint32_t n = t.session.BlockLength(b);
-    out[count] = bytes->subspan(at, n);
-    at += n;
-  }
-  return count;
-}
-
-// Each block converted from the cursor where it starts (kept for the
-// unacknowledged window), reading at most one block of the file: the work
-// per DATA packet is the same as for octet, whatever the file's size.
-absl::StatusOr<int> Server::EncodeBatch(Transfer& t, uint64_t first,
-                                        uint64_t last,
-                                        absl::Span<const uint8_t>* out) {
-  size_t blksize = static_cast<size_t>(t.options.blksize);
-  encode_buf_.clear();
-  // Reserved up front: `out` points into it while it grows.
-  encode_buf_.reserve((last - first + 1) * blksize);
-  int count = 0;
-  for (uint64_t b = first; b <= last; ++b, ++count) {
-    std::optional<NetasciiCursor> at = t.netascii.Start(b);
-    if (!at) {
-      return absl::InternalError(
-          absl::StrCat("netascii: no cursor for block ", b));
-    }
-    uint64_t left = t.data->size() - std::min(at->src, t.data->size());
-    absl::StatusOr<absl::Span<const uint8_t>> src = t.data->Read(
-        at->src, static_cast<size_t>(std::min<uint64_t>(left, blksize)),
-        &read_buf_);
-    if (!src.ok()) return src.status();
-    size_t before = encode_buf_.size();
-    NetasciiCursor next = EncodeNetascii(*at, *src, blksize, &encode_buf_);
-    size_t n = encode_buf_.size() - before;
-    out[count] = {reinterpret_cast<const uint8_t*>(encode_buf_.data()) + before,
-                  n};
-    t.netascii.SetStart(b + 1, next);
-    if (n < blksize) {
-      t.session.SetLastBlock(b);
-      return count + 1;
-    }
-  }
-  return count;
-}
-
-// A window as one UDP_SEGMENT send when the transfer may use GSO, else
-// with sendmmsg. Returns how many datagrams went out.
-int Server::SendChunk(Transfer& t, const iovec* iov, int count) {
-  wire::Ipv4 local = t.own_fd ? 0 : t.local;
-  if (t.gso && gso_works_ && count > 1) {
-    if (SendSegmented(t.fd, t.peer, local, iov, 2 * count,
-                      static_cast<uint16_t>(4 + t.options.blksize))) {
-      gso_worked_ = true;
-      return count;
-    }
-    int err = errno;
-    switch (GsoAfterError(err, gso_worked_)) {
-      case GsoFallback::kRetryLater:
-        return 0;
-      case GsoFallback::kEverywhere:
-        LOG(WARNING) << "tftp: UDP GSO refused (" << strerror(err)
-                     << "); using sendmmsg from now on";
-        gso_works_ = false;
-        break;
-      case GsoFallback::kThisTransfer:
-        if (auto more = LogSlot("gso_error")) {
-          LOG(WARNING) << "tftp: UDP GSO send to " << FormatEndpoint(t.peer)
-                       << " failed (" << strerror(err)
-                       << "); this transfer goes on with sendmmsg" << *more;
-        }
-        t.gso = false;
-        break;
-    }
-  }
-  return SendBatch(t.fd, t.peer, local, iov, count);
-}
-
 void Server::ArmTimer(Transfer& t) {
   t.deadline = Clock::now() + std::chrono::milliseconds(t.session.WaitMs());
   timers_.push({t.deadline, t.id});
@@ -563,17 +411,6 @@ void Server::Finish(Transfer& t, metrics::TransferEnd end,
     // to idle rather than staying at the storm's peak (BENCHMARKS.md).
     malloc_trim(0);
     peak_transfers_ = 0;
-  }
-}
-
-void Server::SendError(int fd, const Endpoint& to, wire::Ipv4 local,
-                       ErrorCode code, const std::string& text) {
-  std::vector<uint8_t> packet = BuildError(code, text);
-  iovec iov{packet.data(), packet.size()};
-  if (Send(fd, to, local, {&iov, 1})) {
-    ++counters_.packets_sent;
-  } else {
-    ++counters_.send_errors;
   }
 }
 

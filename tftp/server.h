@@ -49,6 +49,8 @@ struct Counters {
   uint64_t packets_sent = 0;
   uint64_t retransmits = 0;
   uint64_t send_errors = 0;
+  // Receives that failed for another reason than an empty queue.
+  uint64_t receive_errors = 0;
   // Requests the kernel dropped on port 69 before we read them (its queue
   // was full), as of the last request read (SO_RXQ_OVFL).
   uint64_t kernel_drops = 0;
@@ -108,10 +110,18 @@ class Server {
   class Lookup;
   explicit Server(const Config& config, PathPolicy policy);
   void OnServerReadable();
+  // The next datagram on `fd` into buf_; nullopt when none is left or the
+  // receive failed (then counted and logged).
+  std::optional<Datagram> Read(int fd);
   // False when the datagram came in on an interface we do not serve.
   bool Served(const Datagram& d);
   int Mtu(int ifindex);
   void OnRequest(const Datagram& d, absl::Span<const uint8_t> packet);
+  // What Admit needs to know of the running transfers; `same_port`: the id
+  // of the transfer from the request's address and port, or 0.
+  Occupancy OccupancyFor(const Datagram& d, uint64_t same_port) const;
+  // An admitted request: ends what it replaces or evicts, opens its socket.
+  void Start(const Datagram& d, Plan plan, uint64_t same_port);
   void AddTransfer(const Datagram& d, int fd, Plan plan);
   void OnTransferReadable(uint64_t id);
   void OnPeerPacket(Transfer& t, absl::Span<const uint8_t> packet);
@@ -143,6 +153,12 @@ class Server {
   void SendError(int fd, const Endpoint& to, wire::Ipv4 local, ErrorCode code,
                  const std::string& text);
   int EpollTimeoutMs() const;
+  // EpollTimeoutMs, shortened to the end of the stop grace once stopping.
+  int RunTimeoutMs() const;
+  // The stop signal: no new transfer, the running ones get their grace.
+  void OnStopSignal(int stop_fd);
+  // Ends what the grace left running and logs the totals.
+  void FinishAll();
   void TakeConfig();
 
   Config config_;

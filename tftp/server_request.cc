@@ -18,12 +18,12 @@
 namespace tftp {
 namespace {
 
-Refusal Refused(Reason reason, const NameRefusal& why) {
+Refusal Refused(Reason reason, ErrorCode code, absl::string_view text) {
   Refusal r;
   r.reason = reason;
   r.answer = true;
-  r.code = why.code;
-  r.text = why.reason;
+  r.code = code;
+  r.text = std::string(text);
   return r;
 }
 
@@ -35,24 +35,23 @@ class Server::Lookup : public FileLookup {
  public:
   explicit Lookup(Server& s) : s_(s) {}
   Result Open(const std::string& name) override {
-    Normalized n;
-    NameRefusal why;
-    if (NormalizeName(name, &n, &why)) {
-      auto it = s_.virtual_.find(n.relative);
+    if (absl::StatusOr<std::string> relative = NormalizeName(name);
+        relative.ok()) {
+      auto it = s_.virtual_.find(*relative);
       if (it != s_.virtual_.end()) return it->second;
     }
-    int fd = -1;
-    std::string path;
-    if (!s_.policy_.Open(name, &fd, &path, &why)) {
-      return Refused(why.code == ErrorCode::kNotFound ? Reason::kNotFound
-                                                      : Reason::kAccess,
-                     why);
+    absl::StatusOr<OpenedFile> opened = s_.policy_.Open(name);
+    if (!opened.ok()) {
+      ErrorCode code = RefusalCode(opened.status());
+      return Refused(
+          code == ErrorCode::kNotFound ? Reason::kNotFound : Reason::kAccess,
+          code, opened.status().message());
     }
     absl::StatusOr<std::shared_ptr<const FileData>> file =
-        s_.cache_.Get(fd, path);
+        s_.cache_.Get(opened->fd, opened->path);
     if (!file.ok()) {
-      Refusal r = Refused(Reason::kUnreadable,
-                          {ErrorCode::kAccessViolation, "cannot read file"});
+      Refusal r = Refused(Reason::kUnreadable, ErrorCode::kAccessViolation,
+                          "cannot read file");
       r.detail = std::string(file.status().message());
       return r;
     }
@@ -91,16 +90,15 @@ int Server::Mtu(int ifindex) {
   return mtu;
 }
 
-void Server::OnRequest(const Datagram& d, absl::Span<const uint8_t> packet) {
+Occupancy Server::OccupancyFor(const Datagram& d, uint64_t same_port) const {
   Occupancy occupancy;
   occupancy.sessions = transfers_.size();
   occupancy.stopping = stop_deadline_.has_value();
   if (auto h = per_host_.find(d.peer.ip); h != per_host_.end()) {
     occupancy.host_sessions = h->second;
   }
-  auto old = by_peer_.find(d.peer);
-  if (old != by_peer_.end()) {
-    occupancy.same_port_file = transfers_.at(old->second)->filename;
+  if (same_port != 0) {
+    occupancy.same_port_file = transfers_.at(same_port)->filename;
   }
   // A real client answers an OACK or block 1 in milliseconds; one silent
   // for a second has lost a packet (and will repeat its RRQ) or was forged.
@@ -109,13 +107,19 @@ void Server::OnRequest(const Datagram& d, absl::Span<const uint8_t> packet) {
           std::chrono::seconds(1)) {
     occupancy.evictable = 1;
   }
+  return occupancy;
+}
+
+void Server::OnRequest(const Datagram& d, absl::Span<const uint8_t> packet) {
+  auto old = by_peer_.find(d.peer);
+  const uint64_t same_port = old != by_peer_.end() ? old->second : 0;
   AdmitLimits limits{config_.max_sessions, config_.max_sessions_per_host,
                      config_.max_blksize,  config_.max_windowsize,
                      config_.timeout_ms,   config_.max_retries,
                      config_.single_port};
   Lookup lookup(*this);
-  Admission a =
-      Admit(packet, Peer{d.peer, Mtu(d.ifindex)}, limits, occupancy, lookup);
+  Admission a = Admit(packet, Peer{d.peer, Mtu(d.ifindex)}, limits,
+                      OccupancyFor(d, same_port), lookup);
   if (config_.on_request &&
       (std::holds_alternative<Plan>(a) || std::get<Refusal>(a).request)) {
     config_.on_request(d.peer.ip);
@@ -123,17 +127,20 @@ void Server::OnRequest(const Datagram& d, absl::Span<const uint8_t> packet) {
   if (Refusal* r = std::get_if<Refusal>(&a)) {
     if (r->request) ++counters_.requests;
     Refuse(d, *r);
-    if (r->reason == Reason::kDuplicateRrq && old != by_peer_.end()) {
-      Transfer& t = *transfers_.at(old->second);
+    if (r->reason == Reason::kDuplicateRrq && same_port != 0) {
+      Transfer& t = *transfers_.at(same_port);
       Action again = t.session.OnRepeatedRequest();
       if (again.kind != Action::Kind::kNone) Apply(t, again);
     }
     return;
   }
   ++counters_.requests;
-  Plan& plan = std::get<Plan>(a);
-  if (plan.replaces && old != by_peer_.end()) {
-    Finish(*transfers_.at(old->second), metrics::TransferEnd::kReplaced,
+  Start(d, std::get<Plan>(std::move(a)), same_port);
+}
+
+void Server::Start(const Datagram& d, Plan plan, uint64_t same_port) {
+  if (plan.replaces && same_port != 0) {
+    Finish(*transfers_.at(same_port), metrics::TransferEnd::kReplaced,
            "replaced by a new request from the same port");
   }
   if (plan.evict_unheard && !unheard_.empty()) {

@@ -12,6 +12,8 @@
 #include <algorithm>
 #include <array>
 
+#include "absl/strings/cord.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
 namespace tftp {
@@ -25,9 +27,9 @@ sockaddr_in ToSockaddr(const Endpoint& e) {
   return sa;
 }
 
-absl::Status Errno(const std::string& what) {
-  return absl::InternalError(absl::StrCat(what, ": ", strerror(errno)));
-}
+constexpr char kErrnoUrl[] = "pxeproxy/errno";
+
+absl::Status Errno(const std::string& what) { return SocketError(what, errno); }
 
 // DATA goes out without DF: some ROMs drop fragments and others choke on
 // ICMP "fragmentation needed"; a blksize clamped to the MTU rarely fragments
@@ -72,6 +74,19 @@ void SetSource(msghdr* msg, PktinfoCmsg* cbuf, wire::Ipv4 local) {
 
 }  // namespace
 
+absl::Status SocketError(const std::string& what, int err) {
+  absl::Status s = absl::InternalError(absl::StrCat(what, ": ", strerror(err)));
+  s.SetPayload(kErrnoUrl, absl::Cord(std::to_string(err)));
+  return s;
+}
+
+int ErrnoOf(const absl::Status& s) {
+  absl::optional<absl::Cord> p = s.GetPayload(kErrnoUrl);
+  int err = 0;
+  if (!p || !absl::SimpleAtoi(std::string(*p), &err)) return 0;
+  return err;
+}
+
 absl::StatusOr<int> OpenServerSocket(uint16_t port) {
   absl::StatusOr<int> fd = OpenUdp();
   if (!fd.ok()) return fd;
@@ -108,7 +123,8 @@ union ReceiveCmsg {
   cmsghdr align;
 };
 
-bool Receive(int fd, absl::Span<uint8_t> buf, Datagram* d) {
+absl::StatusOr<std::optional<Datagram>> Receive(int fd,
+                                                absl::Span<uint8_t> buf) {
   sockaddr_in sa{};
   iovec iov{buf.data(), buf.size()};
   ReceiveCmsg cbuf;
@@ -123,30 +139,31 @@ bool Receive(int fd, absl::Span<uint8_t> buf, Datagram* d) {
   do {
     n = recvmsg(fd, &msg, 0);
   } while (n < 0 && errno == EINTR);
-  if (n < 0) return false;
-  *d = Datagram{};
-  d->peer = {ntohl(sa.sin_addr.s_addr), ntohs(sa.sin_port)};
-  d->size = static_cast<size_t>(n);
-  d->truncated = (msg.msg_flags & MSG_TRUNC) != 0;
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return std::nullopt;
+  if (n < 0) return Errno("recvmsg");
+  Datagram d;
+  d.peer = {ntohl(sa.sin_addr.s_addr), ntohs(sa.sin_port)};
+  d.size = static_cast<size_t>(n);
+  d.truncated = (msg.msg_flags & MSG_TRUNC) != 0;
   for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
     if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
       in_pktinfo pi;
       memcpy(&pi, CMSG_DATA(c), sizeof(pi));
       // ipi_spec_dst, not ipi_addr: for an RRQ sent to a broadcast address
       // it is our address on that interface, the one we can reply from.
-      d->local = ntohl(pi.ipi_spec_dst.s_addr);
-      d->ifindex = pi.ipi_ifindex;
+      d.local = ntohl(pi.ipi_spec_dst.s_addr);
+      d.ifindex = pi.ipi_ifindex;
     } else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
       uint32_t drops;
       memcpy(&drops, CMSG_DATA(c), sizeof(drops));
-      d->queue_drops = drops;
+      d.queue_drops = drops;
     }
   }
-  return true;
+  return d;
 }
 
-bool Send(int fd, const Endpoint& to, wire::Ipv4 local,
-          absl::Span<const iovec> iov) {
+absl::Status Send(int fd, const Endpoint& to, wire::Ipv4 local,
+                  absl::Span<const iovec> iov) {
   sockaddr_in sa = ToSockaddr(to);
   PktinfoCmsg cbuf;
   msghdr msg{};
@@ -159,7 +176,8 @@ bool Send(int fd, const Endpoint& to, wire::Ipv4 local,
   do {
     n = sendmsg(fd, &msg, 0);
   } while (n < 0 && errno == EINTR);
-  return n >= 0;
+  if (n < 0) return Errno("sendmsg");
+  return absl::OkStatus();
 }
 
 int SendBatch(int fd, const Endpoint& to, wire::Ipv4 local, const iovec* iov,
@@ -194,8 +212,8 @@ int SendBatch(int fd, const Endpoint& to, wire::Ipv4 local, const iovec* iov,
   return sent;
 }
 
-bool SendSegmented(int fd, const Endpoint& to, wire::Ipv4 local,
-                   const iovec* iov, int iovcnt, uint16_t segment) {
+absl::Status SendSegmented(int fd, const Endpoint& to, wire::Ipv4 local,
+                           const iovec* iov, int iovcnt, uint16_t segment) {
   sockaddr_in sa = ToSockaddr(to);
   union {
     char buf[CMSG_SPACE(sizeof(uint16_t)) + CMSG_SPACE(sizeof(in_pktinfo))];
@@ -228,7 +246,8 @@ bool SendSegmented(int fd, const Endpoint& to, wire::Ipv4 local,
   do {
     n = sendmsg(fd, &msg, 0);
   } while (n < 0 && errno == EINTR);
-  return n >= 0;
+  if (n < 0) return Errno("sendmsg UDP_SEGMENT");
+  return absl::OkStatus();
 }
 
 int InterfaceMtu(int ifindex) {

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "tftp/endpoint.h"
@@ -34,14 +35,22 @@ absl::StatusOr<int> OpenServerSocket(uint16_t port);
 // Bound to local:0: a fresh ephemeral port, the transfer's TID (RFC 1350).
 absl::StatusOr<int> OpenTransferSocket(wire::Ipv4 local);
 
-// False when nothing is left to read (EAGAIN) or on an error.
-bool Receive(int fd, absl::Span<uint8_t> buf, Datagram* d);
+// A failed socket call: absl::InternalError("<call>: <strerror>"), with the
+// errno attached (ErrnoOf reads it back).
+absl::Status SocketError(const std::string& what, int err);
+// The errno of a SocketError; 0 for any other status.
+int ErrnoOf(const absl::Status& s);
+
+// One datagram; nullopt when nothing is left to read (EAGAIN). EINTR is
+// retried; any other failure is an error (the caller logs and counts it).
+absl::StatusOr<std::optional<Datagram>> Receive(int fd,
+                                                absl::Span<uint8_t> buf);
 
 // Sends one datagram gathered from `iov`; `local` != 0 sets the source
-// address through IP_PKTINFO (for sockets bound to 0.0.0.0). Returns false
-// on error (the caller counts; UDP loss is handled by the timers).
-bool Send(int fd, const Endpoint& to, wire::Ipv4 local,
-          absl::Span<const iovec> iov);
+// address through IP_PKTINFO (for sockets bound to 0.0.0.0). An error is
+// for the caller to count; UDP loss is handled by the timers.
+absl::Status Send(int fd, const Endpoint& to, wire::Ipv4 local,
+                  absl::Span<const iovec> iov);
 // Sends `count` datagrams, message i gathered from iov[2i], iov[2i+1], with
 // as few sendmmsg calls as the kernel allows. Returns how many went out.
 int SendBatch(int fd, const Endpoint& to, wire::Ipv4 local, const iovec* iov,
@@ -49,9 +58,9 @@ int SendBatch(int fd, const Endpoint& to, wire::Ipv4 local, const iovec* iov,
 
 // UDP GSO (UDP_SEGMENT, Linux 4.18): one sendmsg whose payload, gathered
 // from `iov`, the kernel cuts into datagrams of `segment` bytes (the last
-// may be shorter). False with errno set on failure; nothing was sent then.
-bool SendSegmented(int fd, const Endpoint& to, wire::Ipv4 local,
-                   const iovec* iov, int iovcnt, uint16_t segment);
+// may be shorter). On error (ErrnoOf says which) nothing was sent.
+absl::Status SendSegmented(int fd, const Endpoint& to, wire::Ipv4 local,
+                           const iovec* iov, int iovcnt, uint16_t segment);
 
 // The interface's MTU (SIOCGIFMTU), or 0 when unknown.
 int InterfaceMtu(int ifindex);
