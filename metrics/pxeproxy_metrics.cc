@@ -118,6 +118,9 @@ void Metrics::AddTftpSeries() {
   tftp_retransmits_ = r.AddCounter("pxeproxy_tftp_retransmissions_total",
                                    "TFTP packets sent again after a timeout "
                                    "or a repeated request.");
+  tftp_receive_errors_ =
+      r.AddCounter("pxeproxy_tftp_receive_errors_total",
+                   "Errors reading the TFTP sockets (an empty queue is none).");
   tftp_send_errors_ = r.AddCounter("pxeproxy_tftp_send_errors_total",
                                    "TFTP packets the kernel refused.");
   tftp_in_flight_ = r.AddGauge("pxeproxy_tftp_transfers_in_flight",
@@ -236,6 +239,7 @@ void Metrics::TftpSync(const TftpTotals& t) {
   tftp_packets_->Set(t.packets_sent);
   tftp_retransmits_->Set(t.retransmits);
   tftp_send_errors_->Set(t.send_errors);
+  tftp_receive_errors_->Set(t.receive_errors);
   tftp_in_flight_->Set(static_cast<int64_t>(t.in_flight));
 }
 

@@ -30,6 +30,7 @@ struct TftpTotals {
   uint64_t retransmits = 0;
   uint64_t send_errors = 0;
   uint64_t in_flight = 0;
+  uint64_t receive_errors = 0;
 };
 
 class Metrics {
@@ -100,6 +101,7 @@ class Metrics {
   Counter* tftp_packets_;
   Counter* tftp_retransmits_;
   Counter* tftp_send_errors_;
+  Counter* tftp_receive_errors_;
   Gauge* tftp_in_flight_;
   Histogram* tftp_duration_;
   std::map<capture::Stage, Counter*> stages_;

@@ -186,12 +186,13 @@ TEST(Metrics, ABootMovesTheCountersAndLogsOneLine) {
   h.m->TftpStarted(0x0a000064, "snponly.efi");
   h.m->TftpEnded(0x0a000064, "snponly.efi", TransferEnd::kDone, 173792, 119,
                  std::chrono::milliseconds(20));
-  h.m->TftpSync({1, 173792, 120, 2, 0, 0});
+  h.m->TftpSync({1, 173792, 120, 2, 0, 0, 3});
   h.m->DhcpReplied(MakeReply(proxydhcp::kOffer, 7, ClientKind::kIpxe, 67,
                              "http://x/menu.ipxe"),
                    std::chrono::microseconds(90));
   std::string text = h.m->Render();
   EXPECT_THAT(text, HasSubstr("pxeproxy_dhcp_received_total 1\n"));
+  EXPECT_THAT(text, HasSubstr("pxeproxy_tftp_receive_errors_total 3\n"));
   EXPECT_THAT(text, HasSubstr("pxeproxy_dhcp_ignored_total{reason=\"request_"
                               "on_port_67\"} 1\n"));
   EXPECT_THAT(text,

@@ -85,6 +85,12 @@ class Server {
   void set_metrics(metrics::Metrics* m) { metrics_ = m; }
 
  private:
+  using VirtualFiles =
+      absl::flat_hash_map<std::string, std::shared_ptr<const FileData>>;
+  // server_config.cc: the virtual files by normalized name, and room in
+  // RLIMIT_NOFILE for max_sessions transfers.
+  static absl::StatusOr<VirtualFiles> LoadVirtualFiles(const Config& config);
+  static void RaiseFileLimit(int max_sessions);
   using Clock = std::chrono::steady_clock;
   using TimerEntry = std::pair<Clock::time_point, uint64_t>;
   struct Transfer {
@@ -164,7 +170,7 @@ class Server {
   Config config_;
   PathPolicy policy_;
   FileCache cache_;
-  absl::flat_hash_map<std::string, std::shared_ptr<const FileData>> virtual_;
+  VirtualFiles virtual_;
   int epoll_fd_ = -1;
   int server_fd_ = -1;
   uint16_t port_ = 0;
