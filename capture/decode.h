@@ -1,6 +1,6 @@
 // Frame decoding for the diagnose mode: link layer -> IPv4 -> UDP datagram or
 // the first bytes of a TCP segment, plus the TFTP and HTTP request codecs.
-// Pure: bytes in, values out. DHCP itself is parsed by proxydhcp::ParseDhcp.
+// Pure: bytes in, values out. DHCP itself is parsed by wire::ParseDhcp.
 #ifndef PXEPROXY_CAPTURE_DECODE_H_
 #define PXEPROXY_CAPTURE_DECODE_H_
 

@@ -55,19 +55,19 @@ void ComputeStage(const AnalyzerConfig& config, ClientReport& r) {
       }
       continue;
     }
-    if (d.type == pd::kNak) continue;
+    if (d.type == wire::kNak) continue;
     // A relay forwards only replies sent to giaddr:67 (PROTOCOL.md 2).
     const DhcpEvent* req = RequestOf(all, i);
     if (!d.binl && req != nullptr && req->msg.giaddr != 0 &&
         (d.dst_ip != req->msg.giaddr || d.dst_port != pd::kDhcpServerPort)) {
       continue;
     }
-    if (d.role == Role::kCorporate && d.type == pd::kAck) {
+    if (d.role == Role::kCorporate && d.type == wire::kAck) {
       p.Reach(Stage::kAddress);
     }
     std::string file = BootFileOf(d.msg);
     if (d.role == Role::kProxy || !file.empty()) p.Reach(Stage::kOffered);
-    if (d.role == Role::kProxy && d.binl && d.type == pd::kAck) {
+    if (d.role == Role::kProxy && d.binl && d.type == wire::kAck) {
       p.Reach(Stage::kBinl);
     }
     if (d.role == Role::kProxy && !file.empty() &&
@@ -271,18 +271,18 @@ const TftpTransfer* TransferIndex::Followed(const Event& reply,
   return first == std::string::npos ? nullptr : &c_.transfers[first];
 }
 
-bool IpxeIgnores(const pd::DhcpMessage& m) {
+bool IpxeIgnores(const wire::DhcpMessage& m) {
   if (m.siaddr != 0) return false;
-  auto v = m.options.Get(pd::kOptVendorSpecific);
-  auto subs = v ? pd::ParseSubOptions(*v) : std::nullopt;
+  auto v = m.options.Get(wire::kOptVendorSpecific);
+  auto subs = v ? wire::ParseSubOptions(*v) : std::nullopt;
   return !subs || !subs->count(9);
 }
 
-std::string BootFileOf(const pd::DhcpMessage& m) {
+std::string BootFileOf(const wire::DhcpMessage& m) {
   if (!m.file.empty()) return m.file;
   // Option 67 often carries its C string's NUL (dnsmasq, pxeproxy itself:
   // PROTOCOL.md section 2); the name ends there.
-  std::string v = m.options.GetString(pd::kOptBootfileName).value_or("");
+  std::string v = m.options.GetString(wire::kOptBootfileName).value_or("");
   return v.substr(0, v.find('\0'));
 }
 

@@ -83,7 +83,7 @@ std::vector<Finding> TftpFindings(const ClientTimeline& c,
 bool LooksLikeIpxeBinary(const std::string& file,
                          const proxydhcp::ResponderConfig& config);
 // The boot file a reply carries: the file field, else option 67.
-std::string BootFileOf(const proxydhcp::DhcpMessage& m);
+std::string BootFileOf(const wire::DhcpMessage& m);
 
 }  // namespace capture
 

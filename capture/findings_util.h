@@ -28,7 +28,7 @@ bool FromKind(const std::vector<DhcpRef>& all, size_t i,
 
 // iPXE drops a proxy reply whose siaddr is 0 unless it carries a 43.9 menu
 // (iPXE dhcp_has_pxeopts(), PROTOCOL.md section 8).
-bool IpxeIgnores(const proxydhcp::DhcpMessage& proxy_reply);
+bool IpxeIgnores(const wire::DhcpMessage& proxy_reply);
 
 // A client's transfers by file name and by server address, built once per
 // client so that each reply's lookup is a binary search: one MAC can have

@@ -23,10 +23,10 @@ bool HasPort(const Packet& p, uint16_t port) {
 bool IsProxyReply(const DhcpEvent& e, bool to_inform) {
   if (e.binl) return true;
   if (e.msg.yiaddr != 0) return false;
-  if (e.type == proxydhcp::kOffer) return true;
-  if (e.type != proxydhcp::kAck || to_inform) return false;
+  if (e.type == wire::kOffer) return true;
+  if (e.type != wire::kAck || to_inform) return false;
   std::string vendor =
-      e.msg.options.GetString(proxydhcp::kOptVendorClass).value_or("");
+      e.msg.options.GetString(wire::kOptVendorClass).value_or("");
   return vendor.rfind("PXEClient", 0) == 0 ||
          vendor.rfind("HTTPClient", 0) == 0;
 }
@@ -46,7 +46,7 @@ const char* RoleName(Role r) {
 }
 
 wire::Ipv4 DhcpEvent::server_id() const {
-  return msg.options.GetIpv4(proxydhcp::kOptServerId).value_or(src_ip);
+  return msg.options.GetIpv4(wire::kOptServerId).value_or(src_ip);
 }
 
 TimelineBuilder::TimelineBuilder(LinkType link, AnalyzerConfig config)
@@ -156,7 +156,7 @@ DryRun TimelineBuilder::RunDry(const DhcpEvent& e, const Packet& p,
 }
 
 void TimelineBuilder::AddDhcp(const Frame& f, const Packet& p, bool binl) {
-  absl::StatusOr<proxydhcp::DhcpMessage> m = proxydhcp::ParseDhcp(p.payload);
+  absl::StatusOr<wire::DhcpMessage> m = wire::ParseDhcp(p.payload);
   if (!m.ok()) {
     ++t_.decode_errors;
     if (t_.error_samples.size() < kMaxErrorSamples) {
@@ -182,12 +182,12 @@ void TimelineBuilder::AddDhcp(const Frame& f, const Packet& p, bool binl) {
   e.src_port = p.src_port;
   e.dst_port = p.dst_port;
   const size_t c = ClientFor(e.msg.mac());
-  if (e.msg.op == proxydhcp::kBootRequest) {
+  if (e.msg.op == wire::kBootRequest) {
     e.role = Role::kClient;
     e.client = proxydhcp::Classify(e.msg, config_.responder.classify);
     if (e.client) t_.clients[c].boot_client = true;
     const bool to_binl = binl && p.dst_port == proxydhcp::kPxeBinlPort;
-    if (e.client && (to_binl || e.type == proxydhcp::kDiscover)) {
+    if (e.client && (to_binl || e.type == wire::kDiscover)) {
       e.dry_run = RunDry(e, p, f.time);
     }
     LearnIp(c, e.msg.ciaddr);
@@ -199,7 +199,7 @@ void TimelineBuilder::AddDhcp(const Frame& f, const Packet& p, bool binl) {
   } else {
     auto asked = last_request_.find({c, e.msg.xid});
     const bool proxy = IsProxyReply(e, !binl && asked != last_request_.end() &&
-                                           asked->second == proxydhcp::kInform);
+                                           asked->second == wire::kInform);
     e.role = proxy ? Role::kProxy : Role::kCorporate;
     if (proxy && known_proxies_.insert(e.server_id()).second) {
       t_.proxies.push_back(e.server_id());

@@ -16,12 +16,12 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/time/time.h"
 #include "capture/decode.h"
-#include "proxydhcp/dhcp_message.h"
 #include "proxydhcp/netstate.h"
 #include "proxydhcp/pxe.h"
 #include "proxydhcp/respond.h"
 #include "proxydhcp/uefi_history.h"
 #include "wire/addr.h"
+#include "wire/dhcp_message.h"
 
 namespace capture {
 
@@ -40,7 +40,7 @@ struct DryRun {
 };
 
 struct DhcpEvent {
-  proxydhcp::DhcpMessage msg;
+  wire::DhcpMessage msg;
   uint8_t type = 0;
   Role role = Role::kClient;
   bool binl = false;  // port 4011

@@ -178,8 +178,8 @@ TEST(Timeline, DamagedDhcpFromAKnownClientIsOnItsTimeline) {
       "/tests/fixtures/captures/seabios-ipxe-rom.pcap");
   ASSERT_TRUE(frames.ok());
   TimelineBuilder b(LinkType::kEthernet, capture_test::GoldenConfig());
-  size_t discover = capture_test::First(
-      *frames, capture_test::ClientDhcp(proxydhcp::kDiscover));
+  size_t discover =
+      capture_test::First(*frames, capture_test::ClientDhcp(wire::kDiscover));
   capture::Frame broken = (*frames)[discover];
   b.Add(broken);
   // Option 53's length byte now overruns the packet.
@@ -263,23 +263,22 @@ TEST(Regression, AckToInformIsNotAProxy) {
   ASSERT_FALSE(in.empty());
   const Frame& ack = in[capture_test::First(in, [](const Frame& f) {
     auto m = capture_test::Dhcp(f);
-    return capture_test::CorporateReply()(f) &&
-           m->message_type() == proxydhcp::kAck;
+    return capture_test::CorporateReply()(f) && m->message_type() == wire::kAck;
   })];
   const wire::Ipv4 address = capture_test::Dhcp(ack)->yiaddr;
-  const Frame& request = in[capture_test::First(
-      in, capture_test::ClientDhcp(proxydhcp::kRequest))];
+  const Frame& request =
+      in[capture_test::First(in, capture_test::ClientDhcp(wire::kRequest))];
   // Windows asks for WPAD with a DHCPINFORM; the corporate server ACKs it
   // with yiaddr 0.
   Frame inform = capture_test::EditDhcp(
-      request, [&](proxydhcp::DhcpMessage& m, wire::UdpDatagram& u) {
+      request, [&](wire::DhcpMessage& m, wire::UdpDatagram& u) {
         m.xid = 0x77665544;
         m.ciaddr = address;
-        m.options.SetU8(proxydhcp::kOptMessageType, proxydhcp::kInform);
+        m.options.SetU8(wire::kOptMessageType, wire::kInform);
         u.src_ip = address;
       });
   Frame answer = capture_test::EditDhcp(
-      ack, [&](proxydhcp::DhcpMessage& m, wire::UdpDatagram&) {
+      ack, [&](wire::DhcpMessage& m, wire::UdpDatagram&) {
         m.xid = 0x77665544;
         m.ciaddr = address;
         m.yiaddr = 0;
@@ -429,13 +428,12 @@ TEST(Regression, LongDiscoverLoopIsAnalysedInLinearTime) {
   ASSERT_FALSE(in.empty());
   using capture_test::First;
   const Frame& discover =
-      in[First(in, capture_test::ClientDhcp(proxydhcp::kDiscover))];
+      in[First(in, capture_test::ClientDhcp(wire::kDiscover))];
   const Frame& corporate = in[First(in, [](const Frame& f) {
     return capture_test::CorporateReply()(f) &&
-           capture_test::Dhcp(f)->message_type() == proxydhcp::kOffer;
+           capture_test::Dhcp(f)->message_type() == wire::kOffer;
   })];
-  const Frame& proxy =
-      in[First(in, capture_test::ProxyReply(proxydhcp::kOffer))];
+  const Frame& proxy = in[First(in, capture_test::ProxyReply(wire::kOffer))];
   ASSERT_EQ(capture_test::Dhcp(discover)->xid, capture_test::Dhcp(proxy)->xid);
   // EDK2 dropping every proxy offer: 20000 cycles with the same xid.
   constexpr int kCycles = 20000;
@@ -483,13 +481,12 @@ TEST(Regression, OneMacWithManyAddressesIsAnalysedInLinearTime) {
   Frames in = Edk2Frames();
   ASSERT_FALSE(in.empty());
   const Frame& discover =
-      in[First(in, capture_test::ClientDhcp(proxydhcp::kDiscover))];
+      in[First(in, capture_test::ClientDhcp(wire::kDiscover))];
   const Frame& ack = in[First(in, [](const Frame& f) {
     return capture_test::CorporateReply()(f) &&
-           capture_test::Dhcp(f)->message_type() == proxydhcp::kAck;
+           capture_test::Dhcp(f)->message_type() == wire::kAck;
   })];
-  const Frame& offer =
-      in[First(in, capture_test::ProxyReply(proxydhcp::kOffer))];
+  const Frame& offer = in[First(in, capture_test::ProxyReply(wire::kOffer))];
   const Frame& rrq = in[First(in, capture_test::TftpOp(kTftpRrq))];
   const wire::UdpDatagram rrq_udp = *capture_test::Udp(rrq);
   const wire::Ipv4 tftp_server = rrq_udp.dst_ip;
@@ -505,18 +502,17 @@ TEST(Regression, OneMacWithManyAddressesIsAnalysedInLinearTime) {
     b.Add(f);
   };
   const absl::Time start = absl::Now();
-  add(capture_test::EditDhcp(discover,
-                             [](proxydhcp::DhcpMessage& m, wire::UdpDatagram&) {
-                               m.options.Erase(50);
-                             }));
+  add(capture_test::EditDhcp(
+      discover,
+      [](wire::DhcpMessage& m, wire::UdpDatagram&) { m.options.Erase(50); }));
   // Addresses acknowledged with a boot file that no transfer asks for: a
   // warning, not followed.
   for (int i = 0; i < kReplies; ++i) {
-    add(capture_test::EditDhcp(
-        ack, [&](proxydhcp::DhcpMessage& m, wire::UdpDatagram&) {
-          m.yiaddr = address(i);
-          m.file = "corporate.efi";
-        }));
+    add(capture_test::EditDhcp(ack,
+                               [&](wire::DhcpMessage& m, wire::UdpDatagram&) {
+                                 m.yiaddr = address(i);
+                                 m.file = "corporate.efi";
+                               }));
   }
   // A transfer from each address (the later ones are learnt from the RRQ
   // and the MAC): the first to the TFTP server, the others to a second one.
@@ -539,8 +535,8 @@ TEST(Regression, OneMacWithManyAddressesIsAnalysedInLinearTime) {
   // Proxy offers from many server addresses.
   for (int i = 0; i < kReplies; ++i) {
     add(capture_test::EditDhcp(
-        offer, [&](proxydhcp::DhcpMessage& m, wire::UdpDatagram& u) {
-          m.options.SetIpv4(proxydhcp::kOptServerId, 0x0a640001u + i);
+        offer, [&](wire::DhcpMessage& m, wire::UdpDatagram& u) {
+          m.options.SetIpv4(wire::kOptServerId, 0x0a640001u + i);
           u.src_ip = 0x0a640001u + i;
         }));
   }

@@ -47,15 +47,15 @@
 
 #include "absl/strings/numbers.h"
 #include "pcap_frames.h"
-#include "proxydhcp/dhcp_message.h"
 #include "proxydhcp/packet_io.h"
 #include "wire/addr.h"
+#include "wire/dhcp_message.h"
 #include "wire/udp_frame.h"
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
-using proxydhcp::DhcpMessage;
+using wire::DhcpMessage;
 
 // Frames of the fixture capture (1-based, as tcpdump numbers them).
 constexpr int kEdk2Discover = 8;
@@ -111,7 +111,7 @@ struct Options {
 // ends at the first NUL, as in the firmware.
 std::optional<std::string> BootFileOf(const DhcpMessage& msg) {
   std::optional<std::string> file =
-      msg.options.GetString(proxydhcp::kOptBootfileName);
+      msg.options.GetString(wire::kOptBootfileName);
   if (!file && !msg.file.empty()) file = msg.file;
   if (file) file = file->substr(0, file->find('\0'));
   if (file && file->empty()) file.reset();
@@ -122,7 +122,7 @@ std::optional<std::string> BootFileOf(const DhcpMessage& msg) {
 // sub-option 9: type, description length, description), which EDK2 puts
 // into its 4011 REQUEST as sub-option 71 (PXE spec 2.1, Table 2-1).
 std::optional<uint16_t> FirstMenuItem(const DhcpMessage& msg) {
-  auto v = msg.options.Get(proxydhcp::kOptVendorSpecific);
+  auto v = msg.options.Get(wire::kOptVendorSpecific);
   if (!v) return std::nullopt;
   size_t k = 0;
   while (k + 2 <= v->size()) {
@@ -189,7 +189,7 @@ bool Storm::LoadTemplates() {
   auto dhcp_of = [&](int no, wire::UdpDatagram* d, DhcpMessage* m) {
     auto udp = wire::ParseEthernetUdp(frames[no - 1].bytes);
     if (!udp.ok()) return false;
-    auto msg = proxydhcp::ParseDhcp(udp->payload);
+    auto msg = wire::ParseDhcp(udp->payload);
     if (!msg.ok()) return false;
     *d = *udp;
     *m = *msg;
@@ -199,7 +199,7 @@ bool Storm::LoadTemplates() {
   return dhcp_of(kEdk2Discover, &discover_frame_, &discover_) &&
          dhcp_of(kEdk2Request4011, &unused, &request_) &&
          dhcp_of(kIpxeDiscover, &ipxe_frame_, &ipxe_) &&
-         ipxe_.options.Has(proxydhcp::kOptIpxeEncap);
+         ipxe_.options.Has(wire::kOptIpxeEncap);
 }
 
 int Storm::OpenUdp(uint32_t ip, uint16_t port) {
@@ -253,7 +253,7 @@ void Storm::SendDiscover(uint32_t i, bool ipxe) {
   // (0.0.0.0 while discovering) is kept, as on the wire.
   wire::UdpDatagram d = ipxe ? ipxe_frame_ : discover_frame_;
   d.src_mac = m.mac;
-  d.payload = proxydhcp::SerializeDhcp(msg);
+  d.payload = wire::SerializeDhcp(msg);
   if (!packet_->Send(wire::BuildEthernetUdp(d)).ok()) ++why_["send error"];
   Arm(i, std::chrono::seconds(4));
 }
@@ -272,11 +272,11 @@ void Storm::Send4011(uint32_t i) {
   msg.ciaddr = m.ip;
   std::copy(m.mac.begin(), m.mac.end(), msg.chaddr.begin());
   if (m.menu_item) {  // the item this server offered, layer 0
-    msg.options.Set(proxydhcp::kOptVendorSpecific,
+    msg.options.Set(wire::kOptVendorSpecific,
                     {71, 4, static_cast<uint8_t>(*m.menu_item >> 8),
                      static_cast<uint8_t>(*m.menu_item), 0, 0, 255});
   }
-  std::vector<uint8_t> payload = proxydhcp::SerializeDhcp(msg);
+  std::vector<uint8_t> payload = wire::SerializeDhcp(msg);
   sockaddr_in to{};
   to.sin_family = AF_INET;
   to.sin_addr.s_addr = htonl(o_.server);
@@ -406,8 +406,8 @@ void Storm::OnPacketSocket() {
     if (!f.ok() || !f->has_value()) return;
     auto udp = wire::ParseEthernetUdp(**f);
     if (!udp.ok() || udp->src_port != 67 || udp->dst_port != 68) continue;
-    auto msg = proxydhcp::ParseDhcp(udp->payload);
-    if (!msg.ok() || msg->op != proxydhcp::kBootReply) continue;
+    auto msg = wire::ParseDhcp(udp->payload);
+    if (!msg.ok() || msg->op != wire::kBootReply) continue;
     ++dhcp_replies_;
     auto it = by_xid_.find(msg->xid);
     if (it == by_xid_.end()) continue;
@@ -495,7 +495,7 @@ void Storm::OnMachineFd(uint32_t i) {
                          reinterpret_cast<sockaddr*>(&from), &fl);
     if (n < 0) return;
     if (m.stage == kAck4011) {
-      auto msg = proxydhcp::ParseDhcp(absl::MakeConstSpan(buf, n));
+      auto msg = wire::ParseDhcp(absl::MakeConstSpan(buf, n));
       if (!msg.ok() || msg->xid != m.xid) continue;
       Trace("ack", *msg);
       std::optional<std::string> file = BootFileOf(*msg);

@@ -1,4 +1,4 @@
-#include "proxydhcp/dhcp_message.h"
+#include "wire/dhcp_message.h"
 
 #include <algorithm>
 
@@ -6,7 +6,7 @@
 #include "absl/strings/str_format.h"
 #include "wire/byte_reader.h"
 
-namespace proxydhcp {
+namespace wire {
 namespace {
 
 constexpr uint8_t kMagicCookie[4] = {99, 130, 83, 99};
@@ -17,7 +17,7 @@ constexpr size_t kFileSize = 128;
 // repeated codes concatenate (RFC 3396).
 absl::Status ParseOptionArea(absl::Span<const uint8_t> area,
                              absl::string_view where, DhcpOptions* out) {
-  wire::ByteReader r(area);
+  ByteReader r(area);
   while (r.remaining() > 0) {
     uint8_t code;
     r.ReadU8(&code);
@@ -145,14 +145,14 @@ void DhcpOptions::Append(uint8_t code, absl::Span<const uint8_t> more) {
   v.insert(v.end(), more.begin(), more.end());
 }
 
-wire::MacAddr DhcpMessage::mac() const {
-  wire::MacAddr mac;
+MacAddr DhcpMessage::mac() const {
+  MacAddr mac;
   std::copy(chaddr.begin(), chaddr.begin() + 6, mac.begin());
   return mac;
 }
 
 absl::StatusOr<DhcpMessage> ParseDhcp(absl::Span<const uint8_t> data) {
-  wire::ByteReader r(data);
+  ByteReader r(data);
   DhcpMessage m;
   absl::Span<const uint8_t> chaddr, sname, file, cookie;
   r.ReadU8(&m.op);
@@ -246,4 +246,4 @@ std::vector<uint8_t> SerializeDhcp(const DhcpMessage& m) {
   return out;
 }
 
-}  // namespace proxydhcp
+}  // namespace wire
