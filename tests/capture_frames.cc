@@ -35,10 +35,10 @@ std::optional<wire::DhcpMessage> Dhcp(const Frame& f) {
   return *m;
 }
 
-std::optional<capture::TftpPacket> Tftp(const Frame& f) {
+std::optional<wire::TftpPacket> Tftp(const Frame& f) {
   std::optional<wire::UdpDatagram> u = Udp(f);
   if (!u || DhcpPort(u->src_port) || DhcpPort(u->dst_port)) return std::nullopt;
-  auto t = capture::ParseTftp(u->payload, u->payload.size());
+  auto t = wire::ParseTftpPacket(u->payload, u->payload.size());
   if (!t.ok()) return std::nullopt;
   return *t;
 }
@@ -92,7 +92,7 @@ Pred IpxeDiscover() {
   };
 }
 
-Pred TftpOp(uint16_t op) {
+Pred TftpOp(wire::TftpOpcode op) {
   return [op](const Frame& f) {
     auto t = Tftp(f);
     return t && t->op == op;

@@ -6,9 +6,6 @@ namespace capture_test {
 namespace {
 
 namespace pd = proxydhcp;
-using capture::kTftpAck;
-using capture::kTftpOack;
-using capture::kTftpRrq;
 
 constexpr char kEdk2[] = "ovmf-edk2-pxe-to-ipxe-efi.pcap";
 constexpr char kSeabios[] = "seabios-ipxe-rom.pcap";
@@ -22,7 +19,7 @@ wire::Ipv4 Ip(const char* text) { return *wire::ParseIpv4(text); }
 Frames Snapped(Frames in) {
   for (Frame& f : in) {
     auto t = Tftp(f);
-    if (t && t->op == capture::kTftpData && f.bytes.size() > 64) {
+    if (t && t->op == wire::TftpOpcode::kData && f.bytes.size() > 64) {
       f.bytes.resize(64);
     }
   }
@@ -93,16 +90,17 @@ Frames BinlUnanswered(Frames in) {
 }
 
 Frames TftpBlocked(Frames in) {
-  size_t i = First(in, TftpOp(kTftpRrq));
+  size_t i = First(in, TftpOp(wire::TftpOpcode::kRrq));
   Frames out = Slice(in, 0, i + 1);
   return Concat({out, {Later(in[i], 1), Later(in[i], 3), Later(in[i], 7)}});
 }
 
 // blksize 8192 accepted: every DATA is 6 IPv4 fragments, none gets through.
 Frames TftpBlksizeMtu(Frames in) {
-  size_t rrq2 = First(in, TftpOp(kTftpRrq), First(in, TftpOp(kTftpRrq)) + 1);
-  size_t oack = First(in, TftpOp(kTftpOack), rrq2);
-  size_t ack0 = First(in, TftpOp(kTftpAck), oack);
+  size_t rrq2 = First(in, TftpOp(wire::TftpOpcode::kRrq),
+                      First(in, TftpOp(wire::TftpOpcode::kRrq)) + 1);
+  size_t oack = First(in, TftpOp(wire::TftpOpcode::kOack), rrq2);
+  size_t ack0 = First(in, TftpOp(wire::TftpOpcode::kAck), oack);
   Frames out = Slice(in, 0, rrq2);
   out.push_back(WithPayload(
       in[rrq2],
@@ -127,7 +125,8 @@ Frames TftpBlksizeMtu(Frames in) {
 // iPXE is offered snponly.efi again: it loads itself, and asks again.
 Frames IpxeLoop(Frames in) {
   size_t disc = First(in, IpxeDiscover());
-  size_t rrq2 = First(in, TftpOp(kTftpRrq), First(in, TftpOp(kTftpRrq)) + 1);
+  size_t rrq2 = First(in, TftpOp(wire::TftpOpcode::kRrq),
+                      First(in, TftpOp(wire::TftpOpcode::kRrq)) + 1);
   Frames round = Filter(BeforeHttp(Slice(in, disc, in.size())), IsDhcp);
   Frames tftp = Filter(Slice(in, rrq2, disc),
                        [](const Frame& f) { return Tftp(f).has_value(); });
@@ -233,14 +232,14 @@ Frames IpxeLateProxy(Frames in) {
 }
 
 Frames TftpOptionRefused(Frames in) {
-  size_t rrq = First(in, TftpOp(kTftpRrq));
+  size_t rrq = First(in, TftpOp(wire::TftpOpcode::kRrq));
   return Concat(
       {Slice(in, 0, rrq + 1),
        {WithPayload(in[rrq + 1], TftpError(8, "Option negotiation failed"))}});
 }
 
 Frames RrqGarbage(Frames in) {
-  size_t rrq = First(in, TftpOp(kTftpRrq));
+  size_t rrq = First(in, TftpOp(wire::TftpOpcode::kRrq));
   std::string name = "snponly.efi";
   name += "\x01\x88\x7f";
   return Concat({Slice(in, 0, rrq),
@@ -249,7 +248,7 @@ Frames RrqGarbage(Frames in) {
 }
 
 Frames TftpWrongSource(Frames in) {
-  size_t rrq = First(in, TftpOp(kTftpRrq));
+  size_t rrq = First(in, TftpOp(wire::TftpOpcode::kRrq));
   wire::UdpDatagram oack = *Udp(in[rrq + 1]);
   oack.src_ip = Ip("10.231.9.1");
   Frame f = WithUdp(in[rrq + 1], oack);
@@ -351,10 +350,11 @@ Frames IpxeNoSiaddr(Frames in) {
 
 // The download stops after 40 DATA blocks: no end, no error.
 Frames TftpIncomplete(Frames in) {
-  size_t rrq2 = First(in, TftpOp(kTftpRrq), First(in, TftpOp(kTftpRrq)) + 1);
+  size_t rrq2 = First(in, TftpOp(wire::TftpOpcode::kRrq),
+                      First(in, TftpOp(wire::TftpOpcode::kRrq)) + 1);
   size_t at = rrq2;
   for (int i = 0; i < 40; ++i)
-    at = First(in, TftpOp(capture::kTftpData), at + 1);
+    at = First(in, TftpOp(wire::TftpOpcode::kData), at + 1);
   return Slice(in, 0, at + 1);
 }
 

@@ -156,7 +156,7 @@ TEST_F(PathTest, DeviceNode) {
   std::string path;
   NameRefusal why;
   EXPECT_FALSE(policy_->Resolve("null_dev", &path, &why));
-  EXPECT_EQ(why.code, ErrorCode::kAccessViolation);
+  EXPECT_EQ(why.code, wire::TftpErrorCode::kAccessViolation);
 }
 
 TEST_F(PathTest, CacheRefusesFifoAndDevice) {

@@ -18,8 +18,8 @@
 
 #include "glog/logging.h"
 #include "gtest/gtest.h"
-#include "tftp/packet.h"
 #include "tftp/server.h"
+#include "wire/tftp_packet.h"
 
 namespace tftp {
 namespace {
@@ -163,20 +163,20 @@ TEST_F(ServerTest, DuplicateAckSendsNothingAndStrangerGetsError5) {
   EXPECT_EQ(d1->opcode(), 3);
   EXPECT_EQ(d1->u16(2), 1);
   EXPECT_EQ(d1->bytes.size(), 4u + 512);
-  c.Send(d1->port, BuildAck(1));
-  c.Send(d1->port, BuildAck(1));  // duplicate
+  c.Send(d1->port, wire::BuildTftpAck(1));
+  c.Send(d1->port, wire::BuildTftpAck(1));  // duplicate
   auto d2 = c.Receive();
   ASSERT_TRUE(d2);
   EXPECT_EQ(d2->u16(2), 2);
   EXPECT_EQ(d2->bytes.size(), 4u + 488);
   EXPECT_FALSE(c.Receive(300)) << "a duplicate ACK caused a send";
   Client stranger;
-  stranger.Send(d1->port, BuildAck(2));
+  stranger.Send(d1->port, wire::BuildTftpAck(2));
   auto e = stranger.Receive();
   ASSERT_TRUE(e);
   EXPECT_EQ(e->opcode(), 5);
   EXPECT_EQ(e->u16(2), 5);
-  c.Send(d1->port, BuildAck(2));  // the transfer went on
+  c.Send(d1->port, wire::BuildTftpAck(2));  // the transfer went on
   EXPECT_FALSE(c.Receive(200));
   Stop();
   EXPECT_EQ(server_->counters().transfers_done, 1u);
@@ -190,13 +190,15 @@ TEST_F(ServerTest, OackBlockZeroAndVirtualFile) {
   c.Send(port_, Rrq("/menu.ipxe", {"tsize", "0", "blksize", "1400"}));
   auto o = c.Receive();
   ASSERT_TRUE(o);
-  EXPECT_EQ(o->bytes, BuildOack({{"tsize", "7"}, {"blksize", "1400"}}));
-  c.Send(o->port, BuildAck(0));
+  EXPECT_EQ(o->bytes,
+            wire::BuildTftpOack({{"tsize", "7"}, {"blksize", "1400"}}));
+  c.Send(o->port, wire::BuildTftpAck(0));
   auto d = c.Receive();
   ASSERT_TRUE(d);
   EXPECT_EQ(d->bytes,
-            BuildData(1, {reinterpret_cast<const uint8_t*>("#!ipxe\n"), 7}));
-  c.Send(o->port, BuildAck(1));
+            wire::BuildTftpData(
+                1, {reinterpret_cast<const uint8_t*>("#!ipxe\n"), 7}));
+  c.Send(o->port, wire::BuildTftpAck(1));
   Stop();
   EXPECT_EQ(server_->counters().transfers_done, 1u);
 }
@@ -213,7 +215,7 @@ TEST_F(ServerTest, Refusals) {
       {Rrq("missing"), 1},                         // not found
       {Rrq("f1000", {"blksize", "4"}), 8},         // bad option
       {Rrq("f1000", {"windowsize", "x"}), 8},      // bad option
-      {BuildAck(1), 5},                            // no such transfer
+      {wire::BuildTftpAck(1), 5},                  // no such transfer
       {{0, 1, 'f', 0, 'm', 'a', 'i', 'l', 0}, 4},  // mode mail
       {{0, 1, 'f', 0}, 4},                         // truncated request
   };
@@ -228,7 +230,8 @@ TEST_F(ServerTest, Refusals) {
   // Garbage is dropped and counted, and the server still serves.
   c.Send(port_, {0});
   c.Send(port_, {0, 9, 1, 2});
-  c.Send(port_, BuildError(ErrorCode::kNotFound, "x"));  // never answered
+  c.Send(port_, wire::BuildTftpError(wire::TftpErrorCode::kNotFound,
+                                     "x"));  // never answered
   EXPECT_FALSE(c.Receive(200));
   c.Send(port_, Rrq("f1000"));
   auto d = c.Receive();
@@ -253,9 +256,9 @@ TEST_F(ServerTest, SessionCapDropsSilentlyAndDuplicateRrq) {
   c.Send(port_, Rrq("f1000"));
   EXPECT_FALSE(c.Receive(300)) << "a busy server answered";
   // a finishes; the client's own retransmission then gets a slot.
-  a.Send(a1->port, BuildAck(1));
+  a.Send(a1->port, wire::BuildTftpAck(1));
   ASSERT_TRUE(a.Receive());
-  a.Send(a1->port, BuildAck(2));
+  a.Send(a1->port, wire::BuildTftpAck(2));
   auto c1 = [&] {
     for (int i = 0; i < 20; ++i) {
       c.Send(port_, Rrq("f1000"));
@@ -319,8 +322,9 @@ TEST_F(ServerTest, WindowOfLargestBlocks) {
   c.Send(port_, Rrq("f200k", {"blksize", "65464", "windowsize", "4"}));
   auto o = c.Receive();
   ASSERT_TRUE(o);
-  EXPECT_EQ(o->bytes, BuildOack({{"blksize", "65464"}, {"windowsize", "4"}}));
-  c.Send(o->port, BuildAck(0));
+  EXPECT_EQ(o->bytes,
+            wire::BuildTftpOack({{"blksize", "65464"}, {"windowsize", "4"}}));
+  c.Send(o->port, wire::BuildTftpAck(0));
   size_t total = 0;
   for (int block = 1; block <= 4; ++block) {
     auto d = c.Receive();
@@ -329,7 +333,7 @@ TEST_F(ServerTest, WindowOfLargestBlocks) {
     total += d->bytes.size() - 4;
   }
   EXPECT_EQ(total, 200000u);
-  c.Send(o->port, BuildAck(4));
+  c.Send(o->port, wire::BuildTftpAck(4));
   Stop();
   EXPECT_EQ(server_->counters().transfers_done, 1u);
 }
@@ -340,7 +344,7 @@ TEST_F(ServerTest, WindowWithGsoSizedBlocks) {
   c.Send(port_, Rrq("f200k", {"blksize", "1400", "windowsize", "64"}));
   auto o = c.Receive();
   ASSERT_TRUE(o);
-  c.Send(o->port, BuildAck(0));
+  c.Send(o->port, wire::BuildTftpAck(0));
   for (int block = 1; block <= 64; ++block) {
     auto d = c.Receive();
     ASSERT_TRUE(d) << "block " << block;
@@ -357,14 +361,15 @@ TEST_F(ServerTest, LargeFileReadPerWindow) {
   c.Send(port_, Rrq("f200k", {"blksize", "1400", "windowsize", "16"}));
   auto o = c.Receive();
   ASSERT_TRUE(o);
-  c.Send(o->port, BuildAck(0));
+  c.Send(o->port, wire::BuildTftpAck(0));
   std::string got;
   for (int block = 1; block <= 143; ++block) {
     auto d = c.Receive();
     ASSERT_TRUE(d) << "block " << block;
     ASSERT_EQ(d->u16(2), block);
     got.append(d->bytes.begin() + 4, d->bytes.end());
-    if (block % 16 == 0 || block == 143) c.Send(o->port, BuildAck(block));
+    if (block % 16 == 0 || block == 143)
+      c.Send(o->port, wire::BuildTftpAck(block));
   }
   EXPECT_EQ(got, std::string(200000, 'y'));
   Stop();
@@ -380,7 +385,8 @@ TEST_F(ServerTest, ClientErrorEndsTransfer) {
   auto o = c.Receive();
   ASSERT_TRUE(o);
   // PXE ROMs learn the size this way, then abort with ERROR 8.
-  c.Send(o->port, BuildError(ErrorCode::kBadOptions, "tsize only"));
+  c.Send(o->port,
+         wire::BuildTftpError(wire::TftpErrorCode::kBadOptions, "tsize only"));
   EXPECT_FALSE(c.Receive(300));
   Stop();
   EXPECT_EQ(server_->counters().transfers_failed, 1u);
@@ -424,7 +430,7 @@ TEST_F(ServerTest, FullServerEvictsForgedTransfersNotRealOnes) {
   real1.Send(port_, Rrq("f200k"));
   auto r1 = real1.Receive();
   ASSERT_TRUE(r1);
-  real1.Send(r1->port, BuildAck(1));  // heard: never evicted
+  real1.Send(r1->port, wire::BuildTftpAck(1));  // heard: never evicted
   ASSERT_TRUE(real1.Receive());
   forged1.Send(port_, Rrq("f200k", {"timeout", "255"}));
   forged2.Send(port_, Rrq("f200k", {"timeout", "255"}));
@@ -440,7 +446,7 @@ TEST_F(ServerTest, FullServerEvictsForgedTransfersNotRealOnes) {
   EXPECT_EQ(n->opcode(), 3);
   // The heard transfer goes on: block 3 answers its next ACK (block 2 may
   // have been sent again meanwhile: its ACK was a second late).
-  real1.Send(r1->port, BuildAck(2));
+  real1.Send(r1->port, wire::BuildTftpAck(2));
   bool block3 = false;
   for (int i = 0; i < 3 && !block3; ++i) {
     auto b = real1.Receive();
@@ -465,7 +471,7 @@ TEST_F(ServerTest, FileTruncatedDuringTransferEndsWithAnError) {
   ASSERT_TRUE(d1);
   ASSERT_EQ(d1->opcode(), 3);
   fs::resize_file(dir_ / "f200k", 700);
-  c.Send(d1->port, BuildAck(1));
+  c.Send(d1->port, wire::BuildTftpAck(1));
   auto r = c.Receive();
   ASSERT_TRUE(r);
   EXPECT_EQ(r->opcode(), 5) << "a short DATA block would end the file early";
@@ -485,7 +491,7 @@ TEST_F(ServerTest, FileReplacedDuringTransferIsNeverMixed) {
     uint16_t block = 0;
     bool replaced = false;
     for (;;) {
-      c.Send(o->port, BuildAck(block));
+      c.Send(o->port, wire::BuildTftpAck(block));
       auto d = c.Receive();
       ASSERT_TRUE(d);
       ASSERT_EQ(d->opcode(), 3) << "block " << block + 1;
@@ -498,7 +504,7 @@ TEST_F(ServerTest, FileReplacedDuringTransferIsNeverMixed) {
       }
       if (d->bytes.size() - 4 < 8192) break;
     }
-    c.Send(o->port, BuildAck(block));
+    c.Send(o->port, wire::BuildTftpAck(block));
     EXPECT_EQ(got, std::string(200000, 'y'));
     Stop();
     TearDown();
@@ -524,11 +530,11 @@ TEST_F(ServerTest, SilentTransferAnswersTheRepeatedRequest) {
   ASSERT_TRUE(again) << "the repeated request went unanswered";
   EXPECT_EQ(again->opcode(), 3);
   EXPECT_EQ(again->u16(2), 1);
-  c.Send(d1->port, BuildAck(1));
+  c.Send(d1->port, wire::BuildTftpAck(1));
   auto d2 = c.Receive();
   ASSERT_TRUE(d2);
   EXPECT_EQ(d2->u16(2), 2);
-  c.Send(d1->port, BuildAck(2));
+  c.Send(d1->port, wire::BuildTftpAck(2));
   Stop();
   EXPECT_EQ(server_->counters().transfers_done, 1u);
 }
@@ -548,11 +554,12 @@ TEST_F(ServerTest, StopLetsTransfersInFlightFinish) {
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   late.Send(port_, Rrq("f1000"));
   EXPECT_FALSE(late.Receive(300)) << "a new transfer started while stopping";
-  a.Send(d1->port, BuildAck(1));
+  a.Send(d1->port, wire::BuildTftpAck(1));
   auto d2 = a.Receive();
   ASSERT_TRUE(d2) << "the transfer in flight was cut off";
   EXPECT_EQ(d2->u16(2), 2);
-  a.Send(d1->port, BuildAck(2));  // the last block: done, the loop ends
+  a.Send(d1->port,
+         wire::BuildTftpAck(2));  // the last block: done, the loop ends
   thread_.join();
   EXPECT_EQ(server_->counters().transfers_done, 1u);
   EXPECT_EQ(Dropped("stopping"), 1u);
@@ -583,7 +590,7 @@ std::string NetasciiDownload(Client& c, uint16_t port, const std::string& name,
     auto o = c.Receive();
     if (!o || o->opcode() != 6) return "no OACK";
     tid = o->port;
-    c.Send(tid, BuildAck(0));
+    c.Send(tid, wire::BuildTftpAck(0));
   }
   while (true) {
     auto d = c.Receive();
@@ -601,19 +608,19 @@ std::string NetasciiDownload(Client& c, uint16_t port, const std::string& name,
       --expect;
       while (c.Receive(200)) {
       }
-      c.Send(tid, BuildAck(1));
+      c.Send(tid, wire::BuildTftpAck(1));
       in_window = 0;
       continue;
     }
     if (last || in_window == window) {
-      c.Send(tid, BuildAck(static_cast<uint16_t>(expect - 1)));
+      c.Send(tid, wire::BuildTftpAck(static_cast<uint16_t>(expect - 1)));
       in_window = 0;
     }
     if (last) return got;
   }
 }
 
-std::string Netascii(const std::string& s) { return ToNetascii(s); }
+std::string Netascii(const std::string& s) { return wire::ToNetascii(s); }
 
 // Hole 5: netascii is converted per block as it is sent, from the file read
 // per window too (a file over the cache cap was refused before), and the

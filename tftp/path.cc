@@ -51,7 +51,7 @@ bool IsValidUtf8(absl::string_view s) {
   return true;
 }
 
-NameRefusal Refuse(ErrorCode code, std::string reason) {
+NameRefusal Refuse(wire::TftpErrorCode code, std::string reason) {
   return {code, std::move(reason)};
 }
 
@@ -59,21 +59,23 @@ NameRefusal Refuse(ErrorCode code, std::string reason) {
 
 bool NormalizeName(absl::string_view name, Normalized* out, NameRefusal* why) {
   if (name.empty()) {
-    *why = Refuse(ErrorCode::kAccessViolation, "empty file name");
+    *why = Refuse(wire::TftpErrorCode::kAccessViolation, "empty file name");
     return false;
   }
   if (name.size() > kMaxNameLength) {
-    *why = Refuse(ErrorCode::kAccessViolation, "file name too long");
+    *why = Refuse(wire::TftpErrorCode::kAccessViolation, "file name too long");
     return false;
   }
   for (unsigned char c : name) {
     if (c < 0x20 || c == 0x7f) {
-      *why = Refuse(ErrorCode::kAccessViolation, "control byte in file name");
+      *why = Refuse(wire::TftpErrorCode::kAccessViolation,
+                    "control byte in file name");
       return false;
     }
   }
   if (!IsValidUtf8(name)) {
-    *why = Refuse(ErrorCode::kAccessViolation, "file name is not UTF-8");
+    *why =
+        Refuse(wire::TftpErrorCode::kAccessViolation, "file name is not UTF-8");
     return false;
   }
   std::string slashed(name);
@@ -84,13 +86,13 @@ bool NormalizeName(absl::string_view name, Normalized* out, NameRefusal* why) {
   for (absl::string_view part : absl::StrSplit(slashed, '/')) {
     if (part.empty() || part == ".") continue;
     if (part == "..") {
-      *why = Refuse(ErrorCode::kAccessViolation, "'..' in file name");
+      *why = Refuse(wire::TftpErrorCode::kAccessViolation, "'..' in file name");
       return false;
     }
     parts.push_back(part);
   }
   if (parts.empty()) {
-    *why = Refuse(ErrorCode::kAccessViolation, "no file in the name");
+    *why = Refuse(wire::TftpErrorCode::kAccessViolation, "no file in the name");
     return false;
   }
   out->relative = absl::StrJoin(parts, "/");
@@ -153,9 +155,9 @@ int OpenBeneath(const std::string& dir, const std::string& rel) {
 
 NameRefusal OpenError(int err) {
   if (err == ENOENT || err == ENOTDIR) {
-    return Refuse(ErrorCode::kNotFound, "file not found");
+    return Refuse(wire::TftpErrorCode::kNotFound, "file not found");
   }
-  return Refuse(ErrorCode::kAccessViolation, "cannot open file");
+  return Refuse(wire::TftpErrorCode::kAccessViolation, "cannot open file");
 }
 
 // A regular file, or the descriptor is closed and the refusal set.
@@ -163,7 +165,7 @@ bool KeepRegular(int fd, NameRefusal* why) {
   struct stat st;
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     close(fd);
-    *why = Refuse(ErrorCode::kAccessViolation, "not a regular file");
+    *why = Refuse(wire::TftpErrorCode::kAccessViolation, "not a regular file");
     return false;
   }
   return true;
@@ -195,15 +197,16 @@ bool PathPolicy::OpenOutside(const std::string& candidate, int* fd,
   std::string real = buf;
   std::string dir = AllowedDir(real);
   if (dir.empty()) {
-    *why = Refuse(ErrorCode::kAccessViolation, "outside the tftp root");
+    *why =
+        Refuse(wire::TftpErrorCode::kAccessViolation, "outside the tftp root");
     return false;
   }
   std::string rel = real.substr(dir == "/" ? 1 : dir.size() + 1);
   int f = OpenBeneath(dir, rel);
   if (f < 0) {
-    *why = errno == EXDEV
-               ? Refuse(ErrorCode::kAccessViolation, "outside the tftp root")
-               : OpenError(errno);
+    *why = errno == EXDEV ? Refuse(wire::TftpErrorCode::kAccessViolation,
+                                   "outside the tftp root")
+                          : OpenError(errno);
     return false;
   }
   if (!KeepRegular(f, why)) return false;

@@ -10,7 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "tftp/packet.h"
+#include "wire/tftp_packet.h"
 
 namespace tftp {
 
@@ -19,7 +19,7 @@ namespace tftp {
 constexpr size_t kMaxNameLength = 255;
 
 struct NameRefusal {
-  ErrorCode code = ErrorCode::kAccessViolation;
+  wire::TftpErrorCode code = wire::TftpErrorCode::kAccessViolation;
   std::string reason;  // short, for the ERROR packet and the log
 };
 

@@ -265,10 +265,11 @@ void Server::OnTransferReadable(uint64_t id) {
   if (d.peer != t.peer) {
     // RFC 1350 section 4: a packet from a wrong TID gets ERROR 5 and the
     // transfer goes on undisturbed. An ERROR is never answered.
-    absl::StatusOr<Opcode> op = PeekOpcode(packet);
-    if (op.ok() && *op == Opcode::kError) return;
+    absl::StatusOr<wire::TftpOpcode> op = wire::PeekTftpOpcode(packet);
+    if (op.ok() && *op == wire::TftpOpcode::kError) return;
     Count(Reason::kUnknownTid);
-    SendError(t.fd, d.peer, 0, ErrorCode::kUnknownTid, "unknown transfer ID");
+    SendError(t.fd, d.peer, 0, wire::TftpErrorCode::kUnknownTid,
+              "unknown transfer ID");
     return;
   }
   if (d.truncated) {
@@ -279,9 +280,9 @@ void Server::OnTransferReadable(uint64_t id) {
 }
 
 void Server::OnPeerPacket(Transfer& t, absl::Span<const uint8_t> packet) {
-  absl::StatusOr<Opcode> op = PeekOpcode(packet);
-  if (op.ok() && *op == Opcode::kAck) {
-    absl::StatusOr<Ack> ack = ParseAck(packet);
+  absl::StatusOr<wire::TftpOpcode> op = wire::PeekTftpOpcode(packet);
+  if (op.ok() && *op == wire::TftpOpcode::kAck) {
+    absl::StatusOr<wire::TftpAck> ack = wire::ParseTftpAck(packet);
     if (ack.ok()) {
       const uint64_t id = t.id;
       Apply(t, t.session.OnAck(ack->block));
@@ -291,16 +292,16 @@ void Server::OnPeerPacket(Transfer& t, absl::Span<const uint8_t> packet) {
       }
       return;
     }
-  } else if (op.ok() && *op == Opcode::kError) {
+  } else if (op.ok() && *op == wire::TftpOpcode::kError) {
     // PXE ROMs often ask for tsize and then abort with ERROR 8 on purpose,
     // to learn the size before the real download: not worth more than VLOG.
-    absl::StatusOr<ErrorPacket> e = ParseError(packet);
+    absl::StatusOr<wire::TftpErrorPacket> e = wire::ParseTftpError(packet);
     Finish(t, metrics::TransferEnd::kClientError,
            e.ok() ? absl::StrCat("client error ", e->code, " '",
                                  absl::CEscape(e->message), "'")
                   : "client error");
     return;
-  } else if (op.ok() && *op == Opcode::kRrq) {
+  } else if (op.ok() && *op == wire::TftpOpcode::kRrq) {
     Count(Reason::kDuplicateRrq);  // single-port mode
     return;
   }
@@ -381,7 +382,7 @@ bool Server::SendData(Transfer& t, uint64_t first, uint64_t last) {
   std::array<std::array<uint8_t, 4>, kMaxBatch> headers;
   std::array<iovec, 2 * kMaxBatch> iov;
   std::array<absl::Span<const uint8_t>, kMaxBatch> payload;
-  if (t.mode == Mode::kNetascii) t.netascii.Acked(t.session.acked());
+  if (t.mode == wire::TftpMode::kNetascii) t.netascii.Acked(t.session.acked());
   for (uint64_t block = first; block <= last;) {
     // UDP GSO sends at most 64 KiB per call.
     int batch = t.gso
@@ -389,12 +390,13 @@ bool Server::SendData(Transfer& t, uint64_t first, uint64_t last) {
                     : kMaxBatch;
     uint64_t batch_last = std::min<uint64_t>(last, block + batch - 1);
     absl::StatusOr<int> ready =
-        t.mode == Mode::kNetascii
+        t.mode == wire::TftpMode::kNetascii
             ? EncodeBatch(t, block, batch_last, payload.data())
             : ReadBatch(t, block, batch_last, payload.data());
     if (!ready.ok()) {
       LOG(WARNING) << "tftp: " << ready.status();
-      SendError(t.fd, t.peer, t.own_fd ? 0 : t.local, ErrorCode::kNotDefined,
+      SendError(t.fd, t.peer, t.own_fd ? 0 : t.local,
+                wire::TftpErrorCode::kNotDefined,
                 "file changed during the transfer, try again");
       Finish(t, metrics::TransferEnd::kReadError,
              std::string(ready.status().message()));
@@ -402,7 +404,7 @@ bool Server::SendData(Transfer& t, uint64_t first, uint64_t last) {
     }
     int count = *ready;
     for (int i = 0; i < count; ++i) {
-      headers[i] = DataHeader(Session::WireBlock(block + i));
+      headers[i] = wire::TftpDataHeader(Session::WireBlock(block + i));
       iov[2 * i] = {headers[i].data(), headers[i].size()};
       iov[2 * i + 1] = {const_cast<uint8_t*>(payload[i].data()),
                         payload[i].size()};
@@ -567,8 +569,8 @@ void Server::Finish(Transfer& t, metrics::TransferEnd end,
 }
 
 void Server::SendError(int fd, const Endpoint& to, wire::Ipv4 local,
-                       ErrorCode code, const std::string& text) {
-  std::vector<uint8_t> packet = BuildError(code, text);
+                       wire::TftpErrorCode code, const std::string& text) {
+  std::vector<uint8_t> packet = wire::BuildTftpError(code, text);
   iovec iov{packet.data(), packet.size()};
   if (Send(fd, to, local, {&iov, 1})) {
     ++counters_.packets_sent;

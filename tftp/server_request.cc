@@ -44,15 +44,17 @@ class Server::Lookup : public FileLookup {
     int fd = -1;
     std::string path;
     if (!s_.policy_.Open(name, &fd, &path, &why)) {
-      return Refused(why.code == ErrorCode::kNotFound ? Reason::kNotFound
-                                                      : Reason::kAccess,
+      return Refused(why.code == wire::TftpErrorCode::kNotFound
+                         ? Reason::kNotFound
+                         : Reason::kAccess,
                      why);
     }
     absl::StatusOr<std::shared_ptr<const FileData>> file =
         s_.cache_.Get(fd, path);
     if (!file.ok()) {
-      Refusal r = Refused(Reason::kUnreadable,
-                          {ErrorCode::kAccessViolation, "cannot read file"});
+      Refusal r =
+          Refused(Reason::kUnreadable,
+                  {wire::TftpErrorCode::kAccessViolation, "cannot read file"});
       r.detail = std::string(file.status().message());
       return r;
     }
@@ -194,7 +196,7 @@ void Server::AddTransfer(const Datagram& d, int fd, Plan plan) {
   t->filename = std::move(plan.filename);
   t->mode = plan.mode;
   t->data = std::move(plan.data);
-  t->oack = BuildOack(plan.options.oack);
+  t->oack = wire::BuildTftpOack(plan.options.oack);
   t->gso = plan.gso;
   t->options = std::move(plan.options);
   t->started = Clock::now();

@@ -46,21 +46,17 @@
 #include <vector>
 
 #include "absl/strings/numbers.h"
-#include "pcap_frames.h"
 #include "proxydhcp/packet_io.h"
+#include "tests/tools/boot_storm_frames.h"
 #include "wire/addr.h"
 #include "wire/dhcp_message.h"
+#include "wire/tftp_packet.h"
 #include "wire/udp_frame.h"
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
 using wire::DhcpMessage;
-
-// Frames of the fixture capture (1-based, as tcpdump numbers them).
-constexpr int kEdk2Discover = 8;
-constexpr int kEdk2Request4011 = 18;
-constexpr int kIpxeDiscover = 264;
 
 enum Stage { kOffer, kAck4011, kTftp, kMenu, kDone, kFailed, kStages };
 const char* const kStageNames[] = {"discover", "4011", "tftp",
@@ -107,34 +103,6 @@ struct Options {
   bool discover_only = false;  // proxyDHCP alone: done at the proxy OFFER
 };
 
-// Option 67 may be sent NUL-terminated (pxeproxy does, for EDK2): the name
-// ends at the first NUL, as in the firmware.
-std::optional<std::string> BootFileOf(const DhcpMessage& msg) {
-  std::optional<std::string> file =
-      msg.options.GetString(wire::kOptBootfileName);
-  if (!file && !msg.file.empty()) file = msg.file;
-  if (file) file = file->substr(0, file->find('\0'));
-  if (file && file->empty()) file.reset();
-  return file;
-}
-
-// The boot item type of the first entry of a PXE boot menu (option 43,
-// sub-option 9: type, description length, description), which EDK2 puts
-// into its 4011 REQUEST as sub-option 71 (PXE spec 2.1, Table 2-1).
-std::optional<uint16_t> FirstMenuItem(const DhcpMessage& msg) {
-  auto v = msg.options.Get(wire::kOptVendorSpecific);
-  if (!v) return std::nullopt;
-  size_t k = 0;
-  while (k + 2 <= v->size()) {
-    const uint8_t code = (*v)[k], len = (*v)[k + 1];
-    if (code == 255) break;
-    if (k + 2 + len > v->size()) break;
-    if (code == 9 && len >= 3) return (*v)[k + 2] << 8 | (*v)[k + 3];
-    k += 2 + len;
-  }
-  return std::nullopt;
-}
-
 class Storm {
  public:
   Storm(const Options& o, std::vector<uint8_t> file) : o_(o), file_(file) {}
@@ -161,8 +129,7 @@ class Storm {
 
   Options o_;
   std::vector<uint8_t> file_;
-  wire::UdpDatagram discover_frame_, ipxe_frame_;
-  DhcpMessage discover_, request_, ipxe_;
+  boot_storm::Templates templates_;
   std::unique_ptr<proxydhcp::PacketSocket> packet_;
   int epoll_ = -1;
   std::vector<Machine> m_;
@@ -181,25 +148,9 @@ class Storm {
 
 bool Storm::LoadTemplates() {
   std::string err;
-  auto frames = testing_util::ReadPcap(o_.pcap, &err);
-  if (frames.size() < kIpxeDiscover) {
-    std::fprintf(stderr, "boot_storm: %s: %s\n", o_.pcap.c_str(), err.c_str());
-    return false;
-  }
-  auto dhcp_of = [&](int no, wire::UdpDatagram* d, DhcpMessage* m) {
-    auto udp = wire::ParseEthernetUdp(frames[no - 1].bytes);
-    if (!udp.ok()) return false;
-    auto msg = wire::ParseDhcp(udp->payload);
-    if (!msg.ok()) return false;
-    *d = *udp;
-    *m = *msg;
-    return true;
-  };
-  wire::UdpDatagram unused;
-  return dhcp_of(kEdk2Discover, &discover_frame_, &discover_) &&
-         dhcp_of(kEdk2Request4011, &unused, &request_) &&
-         dhcp_of(kIpxeDiscover, &ipxe_frame_, &ipxe_) &&
-         ipxe_.options.Has(wire::kOptIpxeEncap);
+  if (boot_storm::LoadTemplates(o_.pcap, &templates_, &err)) return true;
+  std::fprintf(stderr, "boot_storm: %s: %s\n", o_.pcap.c_str(), err.c_str());
+  return false;
 }
 
 int Storm::OpenUdp(uint32_t ip, uint16_t port) {
@@ -246,15 +197,9 @@ void Storm::SendDiscover(uint32_t i, bool ipxe) {
   by_xid_.erase(m.xid);
   m.xid = ++xid_seq_;
   by_xid_[m.xid] = i;
-  DhcpMessage msg = ipxe ? ipxe_ : discover_;
-  msg.xid = m.xid;
-  std::copy(m.mac.begin(), m.mac.end(), msg.chaddr.begin());
-  // iPXE asks from its DHCP address once it has one; the template's
-  // (0.0.0.0 while discovering) is kept, as on the wire.
-  wire::UdpDatagram d = ipxe ? ipxe_frame_ : discover_frame_;
-  d.src_mac = m.mac;
-  d.payload = wire::SerializeDhcp(msg);
-  if (!packet_->Send(wire::BuildEthernetUdp(d)).ok()) ++why_["send error"];
+  std::vector<uint8_t> frame =
+      boot_storm::DiscoverFrame(templates_, ipxe, m.mac, m.xid);
+  if (!packet_->Send(frame).ok()) ++why_["send error"];
   Arm(i, std::chrono::seconds(4));
 }
 
@@ -267,16 +212,8 @@ void Storm::Send4011(uint32_t i) {
   by_xid_.erase(m.xid);
   m.xid = ++xid_seq_;
   by_xid_[m.xid] = i;
-  DhcpMessage msg = request_;
-  msg.xid = m.xid;
-  msg.ciaddr = m.ip;
-  std::copy(m.mac.begin(), m.mac.end(), msg.chaddr.begin());
-  if (m.menu_item) {  // the item this server offered, layer 0
-    msg.options.Set(wire::kOptVendorSpecific,
-                    {71, 4, static_cast<uint8_t>(*m.menu_item >> 8),
-                     static_cast<uint8_t>(*m.menu_item), 0, 0, 255});
-  }
-  std::vector<uint8_t> payload = wire::SerializeDhcp(msg);
+  std::vector<uint8_t> payload =
+      boot_storm::Request4011(templates_, m.mac, m.ip, m.xid, m.menu_item);
   sockaddr_in to{};
   to.sin_family = AF_INET;
   to.sin_addr.s_addr = htonl(o_.server);
@@ -315,27 +252,12 @@ void Storm::SendRrq(uint32_t i, bool new_port) {
   m.received = 0;
   m.blksize = 512;
   m.window = 1;
-  std::vector<uint8_t> rrq = {0, 1};
-  auto put = [&](const std::string& s) {
-    rrq.insert(rrq.end(), s.begin(), s.end());
-    rrq.push_back(0);
-  };
-  put(m.boot_file);
-  put("octet");
-  if (o_.bios) {
-    put("blksize"), put("1456");
-  } else {
-    if (m.probing) put("tsize"), put("0");
-    put("blksize"), put("1468"), put("windowsize"), put("4");
-  }
-  SendTftp(i, rrq);
+  SendTftp(i, boot_storm::BuildRrq(m.boot_file, o_.bios, m.probing));
   Arm(i, kTftpTimeout);
 }
 
 void Storm::Ack(uint32_t i, uint16_t block) {
-  std::vector<uint8_t> ack = {0, 4, static_cast<uint8_t>(block >> 8),
-                              static_cast<uint8_t>(block)};
-  SendTftp(i, ack);
+  SendTftp(i, wire::BuildTftpAck(block));
 }
 
 void Storm::Start(uint32_t i) {
@@ -344,20 +266,9 @@ void Storm::Start(uint32_t i) {
   SendDiscover(i, false);
 }
 
-void Trace(const char* what, const DhcpMessage& msg) {
-  if (getenv("BOOT_STORM_TRACE") == nullptr) return;
-  std::fprintf(stderr, "%s xid=%08x siaddr=%08x file='%s'", what, msg.xid,
-               msg.siaddr, msg.file.c_str());
-  for (const auto& [code, v] : msg.options.all()) {
-    std::fprintf(stderr, " %d:", code);
-    for (uint8_t b : v) std::fprintf(stderr, "%02x", b);
-  }
-  std::fprintf(stderr, "\n");
-}
-
 void Storm::OnOffer(uint32_t i, const DhcpMessage& msg) {
   Machine& m = m_[i];
-  Trace("offer", msg);
+  boot_storm::Trace("offer", msg);
   if (msg.xid != m.xid) return;
   if (m.stage == kOffer && o_.discover_only) {
     to_menu_ms_.push_back(
@@ -372,7 +283,7 @@ void Storm::OnOffer(uint32_t i, const DhcpMessage& msg) {
   if (m.stage == kOffer) {
     // binl: a PXE offer without a file sends the client to 4011; bypass:
     // the file is in the offer itself.
-    std::optional<std::string> file = BootFileOf(msg);
+    std::optional<std::string> file = boot_storm::BootFileOf(msg);
     if (file) {
       m.boot_file = *file;
       m.tftp_server = msg.siaddr != 0 ? msg.siaddr : o_.server;
@@ -380,12 +291,12 @@ void Storm::OnOffer(uint32_t i, const DhcpMessage& msg) {
       m.probing = !o_.bios;
       return SendRrq(i);
     }
-    m.menu_item = FirstMenuItem(msg);
+    m.menu_item = boot_storm::FirstMenuItem(msg);
     Advance(i, kAck4011);
     return Send4011(i);
   }
   if (m.stage == kMenu) {
-    std::optional<std::string> file = BootFileOf(msg);
+    std::optional<std::string> file = boot_storm::BootFileOf(msg);
     if (!file || *file != o_.menu_url) {
       return Fail(i, "iPXE offered something else than the menu URL");
     }
@@ -417,47 +328,31 @@ void Storm::OnPacketSocket() {
 
 void Storm::OnTftp(uint32_t i, const uint8_t* p, size_t n, uint16_t from) {
   Machine& m = m_[i];
-  if (n < 4) return;
-  const uint16_t op = p[0] << 8 | p[1];
-  const uint16_t block = p[2] << 8 | p[3];
+  absl::StatusOr<wire::TftpPacket> tftp =
+      wire::ParseTftpPacket(absl::MakeConstSpan(p, n), n);
+  if (!tftp.ok()) return;
+  const wire::TftpOpcode op = tftp->op;
+  const uint16_t block = tftp->block;
   if (m.tid_port == 0) m.tid_port = from;
   if (from != m.tid_port) return;
-  if (op == 5) {
-    std::string text(reinterpret_cast<const char*>(p + 4),
-                     strnlen(reinterpret_cast<const char*>(p + 4), n - 4));
-    return Fail(i, ("TFTP error from the server: " + text).c_str());
+  if (op == wire::TftpOpcode::kError) {
+    return Fail(i,
+                ("TFTP error from the server: " + tftp->error_message).c_str());
   }
-  if (op == 6) {  // OACK
+  if (op == wire::TftpOpcode::kOack) {
     if (m.probing) {
       // OVMF: the size is known, abort (error 0) and ask again for the data.
-      static const uint8_t kAbort[] = {0,   5,   0,   0,   't', 's', 'i', 'z',
-                                       'e', ' ', 'o', 'n', 'l', 'y', 0};
-      SendTftp(i, std::vector<uint8_t>(std::begin(kAbort), std::end(kAbort)));
+      SendTftp(i, wire::BuildTftpError(wire::TftpErrorCode::kNotDefined,
+                                       "tsize only"));
       m.probing = false;
       return SendRrq(i);
     }
-    // name NUL value NUL ... after the opcode.
-    std::vector<std::string> fields;
-    std::string cur;
-    for (size_t k = 2; k < n; ++k) {
-      if (p[k] == 0) {
-        fields.push_back(cur);
-        cur.clear();
-      } else {
-        cur.push_back(static_cast<char>(std::tolower(p[k])));
-      }
-    }
-    for (size_t k = 0; k + 1 < fields.size(); k += 2) {
-      int v = 0;
-      if (!absl::SimpleAtoi(fields[k + 1], &v) || v <= 0 || v > 65535) continue;
-      if (fields[k] == "blksize") m.blksize = static_cast<uint16_t>(v);
-      if (fields[k] == "windowsize") m.window = static_cast<uint16_t>(v);
-    }
+    boot_storm::ReadOack(*tftp, &m.blksize, &m.window);
     Ack(i, 0);
     Arm(i, kTftpTimeout);
     return;
   }
-  if (op != 3 || m.probing) return;
+  if (op != wire::TftpOpcode::kData || m.probing) return;
   if (block != static_cast<uint16_t>(m.next_block)) {
     // Out of order or a repeat: RFC 7440 says ack the last good block.
     Ack(i, static_cast<uint16_t>(m.next_block - 1));
@@ -497,8 +392,8 @@ void Storm::OnMachineFd(uint32_t i) {
     if (m.stage == kAck4011) {
       auto msg = wire::ParseDhcp(absl::MakeConstSpan(buf, n));
       if (!msg.ok() || msg->xid != m.xid) continue;
-      Trace("ack", *msg);
-      std::optional<std::string> file = BootFileOf(*msg);
+      boot_storm::Trace("ack", *msg);
+      std::optional<std::string> file = boot_storm::BootFileOf(*msg);
       if (!file) {
         std::string codes;
         for (const auto& [code, v] : msg->options.all()) {
