@@ -22,6 +22,7 @@
 #include "proxydhcp/uefi_history.h"
 #include "wire/addr.h"
 #include "wire/dhcp_message.h"
+#include "wire/pxe_options.h"
 #include "wire/tftp_packet.h"
 
 namespace capture {

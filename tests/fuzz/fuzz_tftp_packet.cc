@@ -1,8 +1,8 @@
-// The TFTP packet codec (tftp/packet.h) and option negotiation on arbitrary
-// bytes. Properties: a parsed ACK or ERROR builds back into bytes that parse
-// to the same value; a parsed request has lower-cased mode and option names;
-// Negotiate on its options either refuses or answers values within the
-// limits, and its OACK parses back as the option list it carries.
+// The TFTP packet codec (wire/tftp_packet.h) and option negotiation on
+// arbitrary bytes. Properties: a parsed ACK or ERROR builds back into bytes
+// that parse to the same value; a parsed request has lower-cased mode and
+// option names; Negotiate on its options either refuses or answers values
+// within the limits, and its OACK parses back as the option list it carries.
 #include <cctype>
 #include <cstdint>
 #include <string>
