@@ -17,7 +17,7 @@
 namespace pxeproxy {
 namespace {
 
-using proxydhcp::DhcpMessage;
+using wire::DhcpMessage;
 
 // A documentation address (RFC 5737) when no interface has one.
 constexpr wire::Ipv4 kExampleServer = 0xc0000201;  // 192.0.2.1
@@ -41,20 +41,20 @@ constexpr Kind kKinds[] = {
     {"iPXE (BIOS)", 0, "PXEClient:Arch:00000:UNDI:002001", true},
 };
 
-DhcpMessage Request(const Kind& k, uint8_t type) {
-  DhcpMessage m;
+wire::DhcpMessage Request(const Kind& k, uint8_t type) {
+  wire::DhcpMessage m;
   m.xid = 0x0c0ffee0;
   m.chaddr = {0x52, 0x54, 0x00, 0xc0, 0xff, 0xee};
-  m.options.SetU8(proxydhcp::kOptMessageType, type);
-  m.options.SetString(proxydhcp::kOptVendorClass, k.vendor_class);
-  m.options.SetU16(proxydhcp::kOptClientArch, k.arch);
+  m.options.SetU8(wire::kOptMessageType, type);
+  m.options.SetString(wire::kOptVendorClass, k.vendor_class);
+  m.options.SetU16(wire::kOptClientArch, k.arch);
   std::vector<uint8_t> guid(17, 0x11);
   guid[0] = 0;
-  m.options.Set(proxydhcp::kOptClientGuid, guid);
+  m.options.Set(wire::kOptClientGuid, guid);
   if (k.ipxe) {
-    m.options.SetString(proxydhcp::kOptUserClass, "iPXE");
+    m.options.SetString(wire::kOptUserClass, "iPXE");
     // iPXE's 175: HTTP, TFTP and EFI features (iPXE include/ipxe/dhcp.h).
-    m.options.Set(proxydhcp::kOptIpxeEncap,
+    m.options.Set(wire::kOptIpxeEncap,
                   {0x11, 1, 1, 0x13, 1, 1, 0x15, 1, 1, 0x24, 1, 1});
   }
   return m;
@@ -66,9 +66,9 @@ std::string Answer(const proxydhcp::Decision& d) {
                         proxydhcp::IgnoreReasonName(ig->reason), ")");
   }
   const proxydhcp::Reply& r = std::get<proxydhcp::Reply>(d);
-  std::string out = absl::StrCat(
-      proxydhcp::MessageTypeName(r.message.message_type().value_or(0)),
-      " file=", r.boot_file.empty() ? "(none)" : r.boot_file);
+  std::string out =
+      absl::StrCat(wire::MessageTypeName(r.message.message_type().value_or(0)),
+                   " file=", r.boot_file.empty() ? "(none)" : r.boot_file);
   if (r.message.siaddr != 0) {
     absl::StrAppend(&out, " next-server=", wire::FormatIpv4(r.message.siaddr));
   }
@@ -200,17 +200,17 @@ class Checker {
     for (const Kind& k : kKinds) {
       proxydhcp::RequestContext ctx;
       ctx.server_ip = server;
-      std::string line = Answer(proxydhcp::Respond(
-          Request(k, proxydhcp::kDiscover), ctx, c_.responder));
+      std::string line = Answer(
+          proxydhcp::Respond(Request(k, wire::kDiscover), ctx, c_.responder));
       // UEFI PXE asks for its boot file on port 4011 after a binl offer.
       if (!k.ipxe && k.arch != 0 && k.arch != 16 &&
           std::holds_alternative<proxydhcp::Reply>(proxydhcp::Respond(
-              Request(k, proxydhcp::kDiscover), ctx, c_.responder))) {
+              Request(k, wire::kDiscover), ctx, c_.responder))) {
         proxydhcp::RequestContext binl = ctx;
         binl.dst_port = proxydhcp::kPxeBinlPort;
         binl.src_ip = kExampleClient;
         binl.src_port = proxydhcp::kPxeBinlPort;
-        DhcpMessage req = Request(k, proxydhcp::kRequest);
+        wire::DhcpMessage req = Request(k, wire::kRequest);
         req.ciaddr = kExampleClient;
         absl::StrAppend(&line, "; on port 4011: ",
                         Answer(proxydhcp::Respond(req, binl, c_.responder)));

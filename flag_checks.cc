@@ -74,7 +74,7 @@ absl::Status ParseArchAssignment(absl::string_view flag, absl::string_view text,
   size_t scheme = text.find("://");
   if (http && scheme != absl::string_view::npos &&
       (eq == absl::string_view::npos || eq > scheme)) {
-    *codes = {proxydhcp::kArchHttpX64};
+    *codes = {wire::kArchHttpX64};
     *value = std::string(text);
     return CheckUrl(flag, *value, true);
   }

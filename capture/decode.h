@@ -1,6 +1,7 @@
 // Frame decoding for the diagnose mode: link layer -> IPv4 -> UDP datagram or
-// the first bytes of a TCP segment, plus the TFTP and HTTP request codecs.
-// Pure: bytes in, values out. DHCP itself is parsed by proxydhcp::ParseDhcp.
+// the first bytes of a TCP segment, plus the HTTP request line. Pure: bytes in,
+// values out. DHCP and TFTP themselves are parsed by wire/ (wire::ParseDhcp,
+// wire::ParseTftpPacket).
 #ifndef PXEPROXY_CAPTURE_DECODE_H_
 #define PXEPROXY_CAPTURE_DECODE_H_
 
@@ -52,34 +53,6 @@ struct Packet {
 // layer and the numbers when an IPv4 header is damaged.
 absl::StatusOr<std::optional<Packet>> DecodeFrame(LinkType link,
                                                   absl::Span<const uint8_t> b);
-
-// TFTP (RFC 1350, options RFC 2347).
-enum TftpOp : uint16_t {
-  kTftpRrq = 1,
-  kTftpWrq = 2,
-  kTftpData = 3,
-  kTftpAck = 4,
-  kTftpError = 5,
-  kTftpOack = 6,
-};
-
-struct TftpPacket {
-  uint16_t op = 0;
-  std::string filename;  // RRQ/WRQ, up to its NUL
-  std::string mode;
-  std::vector<std::pair<std::string, std::string>> options;  // RRQ, OACK
-  uint16_t block = 0;                                        // DATA, ACK
-  size_t data_size = 0;                                      // DATA
-  uint16_t error_code = 0;                                   // ERROR
-  std::string error_message;
-};
-
-// `wire_length` is the payload's real length (DATA size when snapped).
-absl::StatusOr<TftpPacket> ParseTftp(absl::Span<const uint8_t> payload,
-                                     size_t wire_length);
-// The value of option `name` (case-insensitive), or nullopt.
-std::optional<std::string> TftpOption(const TftpPacket& p,
-                                      absl::string_view name);
 
 struct HttpRequest {
   std::string method;  // GET, HEAD

@@ -10,33 +10,32 @@
 namespace capture {
 namespace {
 
-using proxydhcp::DhcpMessage;
+using wire::DhcpMessage;
 
-std::string VendorClassOf(const DhcpMessage& m) {
-  return Printable(
-      m.options.GetString(proxydhcp::kOptVendorClass).value_or(""));
+std::string VendorClassOf(const wire::DhcpMessage& m) {
+  return Printable(m.options.GetString(wire::kOptVendorClass).value_or(""));
 }
 
 // What a server reply carried that matters for booting.
 std::string ReplyContents(const DhcpEvent& d) {
-  const DhcpMessage& m = d.msg;
+  const wire::DhcpMessage& m = d.msg;
   std::vector<std::string> parts;
   if (m.yiaddr != 0) parts.push_back("address " + Ip(m.yiaddr));
   std::string file = BootFileOf(m);
   if (!file.empty()) parts.push_back("file " + Printable(file));
   if (m.siaddr != 0) parts.push_back("next-server " + Ip(m.siaddr));
-  if (auto tftp = m.options.GetString(proxydhcp::kOptTftpServerName)) {
+  if (auto tftp = m.options.GetString(wire::kOptTftpServerName)) {
     parts.push_back("66 " + Printable(*tftp));
   }
   std::string vc = VendorClassOf(m);
   if (!vc.empty()) parts.push_back("60 " + vc);
-  if (m.options.Has(proxydhcp::kOptVendorSpecific)) {
+  if (m.options.Has(wire::kOptVendorSpecific)) {
     parts.push_back("43");
   } else if (d.role == Role::kProxy) {
     parts.push_back("no 43");
   }
-  if (auto e = m.options.Get(proxydhcp::kOptIpxeEncap)) {
-    auto subs = proxydhcp::ParseSubOptions(*e);
+  if (auto e = m.options.Get(wire::kOptIpxeEncap)) {
+    auto subs = wire::ParseSubOptions(*e);
     std::vector<std::string> codes;
     if (subs) {
       for (const auto& [code, v] : *subs) codes.push_back(absl::StrCat(code));
@@ -52,16 +51,16 @@ std::string ReplyContents(const DhcpEvent& d) {
 }
 
 std::string DescribeRequest(const DhcpEvent& d) {
-  const DhcpMessage& m = d.msg;
+  const wire::DhcpMessage& m = d.msg;
   std::string s = d.binl ? "4011 " : "";
-  absl::StrAppend(&s, proxydhcp::MessageTypeName(d.type));
+  absl::StrAppend(&s, wire::MessageTypeName(d.type));
   absl::StrAppendFormat(&s, " xid 0x%08x", m.xid);
   if (d.client) {
     absl::StrAppend(&s, ", ", proxydhcp::ClientKindName(d.client->kind), " ",
                     proxydhcp::ArchName(d.client->arch), ", ",
                     Printable(d.client->vendor_class));
   }
-  if (auto server = m.options.GetIpv4(proxydhcp::kOptServerId)) {
+  if (auto server = m.options.GetIpv4(wire::kOptServerId)) {
     absl::StrAppend(&s, ", server ", Ip(*server));
   }
   if (auto want = m.options.GetIpv4(50))
@@ -128,9 +127,9 @@ std::string Ip(wire::Ipv4 ip) {
 std::string DescribeEvent(const ClientTimeline& c, const Event& e) {
   if (auto* d = std::get_if<DhcpEvent>(&e.body)) {
     if (d->role == Role::kClient) return DescribeRequest(*d);
-    return absl::StrCat(
-        d->binl ? "4011 " : "", proxydhcp::MessageTypeName(d->type), " from ",
-        Ip(d->server_id()), " (", RoleName(d->role), "): ", ReplyContents(*d));
+    return absl::StrCat(d->binl ? "4011 " : "", wire::MessageTypeName(d->type),
+                        " from ", Ip(d->server_id()), " (", RoleName(d->role),
+                        "): ", ReplyContents(*d));
   }
   if (auto* t = std::get_if<TftpEvent>(&e.body)) return DescribeTftp(c, *t);
   if (auto* h = std::get_if<HttpEvent>(&e.body)) {
@@ -143,10 +142,10 @@ std::string DescribeEvent(const ClientTimeline& c, const Event& e) {
 
 std::string DescribeDryRun(const DryRun& d) {
   if (!d.answers) return "pxeproxy would stay silent: " + d.ignore_reason;
-  const proxydhcp::DhcpMessage& m = d.reply.message;
+  const wire::DhcpMessage& m = d.reply.message;
   std::vector<std::string> parts = {"next-server " + Ip(m.siaddr)};
-  auto o43 = m.options.Get(proxydhcp::kOptVendorSpecific);
-  auto subs = o43 ? proxydhcp::ParseSubOptions(*o43) : std::nullopt;
+  auto o43 = m.options.Get(wire::kOptVendorSpecific);
+  auto subs = o43 ? wire::ParseSubOptions(*o43) : std::nullopt;
   parts.push_back(!o43                          ? "no 43"
                   : subs && subs->count(9) != 0 ? "43 menu 'Raspberry Pi Boot'"
                                                 : "43 {6: 8}");
@@ -155,7 +154,7 @@ std::string DescribeDryRun(const DryRun& d) {
         "adaptive: ", proxydhcp::UefiStrategyName(*d.reply.uefi_strategy),
         " after the offer it turned down"));
   }
-  if (auto e = m.options.Get(proxydhcp::kOptIpxeEncap); e && e->size() == 3) {
+  if (auto e = m.options.Get(wire::kOptIpxeEncap); e && e->size() == 3) {
     parts.push_back(
         absl::StrCat("175.1 priority ", static_cast<int8_t>((*e)[2])));
   }
@@ -165,10 +164,9 @@ std::string DescribeDryRun(const DryRun& d) {
     parts.push_back(
         absl::StrCat("to ", Ip(d.reply.dst_ip), ":", d.reply.dst_port));
   }
-  return absl::StrCat("pxeproxy would ",
-                      proxydhcp::MessageTypeName(m.message_type().value_or(0)),
-                      " ", Printable(d.reply.boot_file), " (",
-                      absl::StrJoin(parts, ", "), ")");
+  return absl::StrCat(
+      "pxeproxy would ", wire::MessageTypeName(m.message_type().value_or(0)),
+      " ", Printable(d.reply.boot_file), " (", absl::StrJoin(parts, ", "), ")");
 }
 
 namespace {

@@ -56,7 +56,7 @@ void ComputeStage(const AnalyzerConfig& config, ClientReport& r) {
       }
       continue;
     }
-    if (d.type == pd::kNak) continue;
+    if (d.type == wire::kNak) continue;
     // A relay forwards only replies sent to giaddr:67 (docs/protocol.md
     // "Relays and giaddr").
     const DhcpEvent* req = RequestOf(all, i);
@@ -64,12 +64,12 @@ void ComputeStage(const AnalyzerConfig& config, ClientReport& r) {
         (d.dst_ip != req->msg.giaddr || d.dst_port != pd::kDhcpServerPort)) {
       continue;
     }
-    if (d.role == Role::kCorporate && d.type == pd::kAck) {
+    if (d.role == Role::kCorporate && d.type == wire::kAck) {
       p.Reach(Stage::kAddress);
     }
     std::string file = BootFileOf(d.msg);
     if (d.role == Role::kProxy || !file.empty()) p.Reach(Stage::kOffered);
-    if (d.role == Role::kProxy && d.binl && d.type == pd::kAck) {
+    if (d.role == Role::kProxy && d.binl && d.type == wire::kAck) {
       p.Reach(Stage::kBinl);
     }
     if (d.role == Role::kProxy && !file.empty() &&

@@ -40,10 +40,10 @@ void CheckEdk2Drop(const ClientTimeline& c, const std::vector<DhcpRef>& all,
   for (size_t j = 0; j < all.size(); ++j) {
     const DhcpEvent& d = *all[j].dhcp;
     PerXid& x = by_xid[d.msg.xid];
-    if (IsReply(all[j], Role::kCorporate) && d.type == pd::kOffer) {
+    if (IsReply(all[j], Role::kCorporate) && d.type == wire::kOffer) {
       x.corporate = true;
     }
-    if (IsClient(all[j], pd::kDiscover)) x.discovers.push_back(j);
+    if (IsClient(all[j], wire::kDiscover)) x.discovers.push_back(j);
     if (d.role == Role::kClient && d.binl) x.last_binl_request = j + 1;
   }
   int last_rrq = 0;
@@ -53,7 +53,7 @@ void CheckEdk2Drop(const ClientTimeline& c, const std::vector<DhcpRef>& all,
   for (size_t i = 0; i < all.size(); ++i) {
     const DhcpEvent& offer = *all[i].dhcp;
     if (!IsReply(all[i], Role::kProxy) || offer.binl ||
-        offer.type != pd::kOffer || !FromKind(all, i, ClientKind::kPxe)) {
+        offer.type != wire::kOffer || !FromKind(all, i, ClientKind::kPxe)) {
       continue;
     }
     const PerXid& x = by_xid[offer.msg.xid];
@@ -67,7 +67,7 @@ void CheckEdk2Drop(const ClientTimeline& c, const std::vector<DhcpRef>& all,
         out, kFindingEdk2DroppedProxyOffer, Severity::kError,
         absl::StrCat(
             "The firmware got a proxy offer from ", Ip(offer.server_id()),
-            offer.msg.options.Has(pd::kOptVendorSpecific)
+            offer.msg.options.Has(wire::kOptVendorSpecific)
                 ? " carrying option 43"
                 : "",
             " and an address offer, then sent DISCOVER again with the same "
@@ -120,7 +120,7 @@ void CheckTwoProxies(const std::vector<DhcpRef>& all,
   std::map<uint32_t, std::vector<size_t>> by_xid;
   for (size_t i = 0; i < all.size(); ++i) {
     if (IsReply(all[i], Role::kProxy) && !all[i].dhcp->binl &&
-        all[i].dhcp->type == pd::kOffer) {
+        all[i].dhcp->type == wire::kOffer) {
       by_xid[all[i].dhcp->msg.xid].push_back(i);
     }
   }
@@ -145,13 +145,13 @@ void CheckTwoProxies(const std::vector<DhcpRef>& all,
 
 // What boot information a corporate reply carries, in words.
 std::vector<std::string> BootInfoOf(const DhcpEvent& d) {
-  const pd::DhcpMessage& m = d.msg;
+  const wire::DhcpMessage& m = d.msg;
   std::vector<std::string> what;
   if (!m.file.empty()) what.push_back("file " + Printable(m.file));
-  if (auto v = m.options.GetString(pd::kOptBootfileName)) {
+  if (auto v = m.options.GetString(wire::kOptBootfileName)) {
     what.push_back("option 67 " + Printable(v->substr(0, v->find('\0'))));
   }
-  if (auto v = m.options.GetString(pd::kOptTftpServerName)) {
+  if (auto v = m.options.GetString(wire::kOptTftpServerName)) {
     what.push_back("option 66 " + Printable(*v));
   }
   // dnsmasq and others put their own address in siaddr by default; with no
@@ -159,7 +159,7 @@ std::vector<std::string> BootInfoOf(const DhcpEvent& d) {
   if (m.siaddr != 0 && m.siaddr != d.server_id()) {
     what.push_back("next-server " + Ip(m.siaddr));
   }
-  if (absl::StartsWith(m.options.GetString(pd::kOptVendorClass).value_or(""),
+  if (absl::StartsWith(m.options.GetString(wire::kOptVendorClass).value_or(""),
                        "PXEClient")) {
     what.push_back("option 60 PXEClient");
   }
@@ -218,9 +218,9 @@ void CheckBootInfo(const TransferIndex& transfers, const DhcpRef& r,
 
 void CheckNoPxeDhcp(const DhcpRef& r, std::vector<Finding>& out) {
   const DhcpEvent& d = *r.dhcp;
-  auto encap = d.msg.options.Get(pd::kOptIpxeEncap);
-  auto subs = encap ? pd::ParseSubOptions(*encap) : std::nullopt;
-  if (!subs || !subs->count(pd::kIpxeNoPxeDhcp)) return;
+  auto encap = d.msg.options.Get(wire::kOptIpxeEncap);
+  auto subs = encap ? wire::ParseSubOptions(*encap) : std::nullopt;
+  if (!subs || !subs->count(wire::kIpxeNoPxeDhcp)) return;
   Finding& f =
       Upsert(out, "corporate_no_pxedhcp", Severity::kError,
              absl::StrCat("The corporate DHCP server ", Ip(d.server_id()),
@@ -239,7 +239,7 @@ void CheckCorporate(const TransferIndex& transfers,
                     std::vector<Finding>& out) {
   for (const DhcpRef& r : all) {
     const DhcpEvent& d = *r.dhcp;
-    if (d.role != Role::kCorporate || d.type == pd::kNak) continue;
+    if (d.role != Role::kCorporate || d.type == wire::kNak) continue;
     std::vector<std::string> what = BootInfoOf(d);
     if (what.size() == 1 && what[0] == "option 60 PXEClient") {
       CheckPxeClientOnly(r, out);
@@ -252,7 +252,8 @@ void CheckCorporate(const TransferIndex& transfers,
 
 void CheckNak(const std::vector<DhcpRef>& all, std::vector<Finding>& out) {
   for (const DhcpRef& r : all) {
-    if (r.dhcp->role != Role::kCorporate || r.dhcp->type != pd::kNak) continue;
+    if (r.dhcp->role != Role::kCorporate || r.dhcp->type != wire::kNak)
+      continue;
     Finding& f = Upsert(
         out, "dhcp_nak", Severity::kError,
         absl::StrCat("The DHCP server ", Ip(r.dhcp->server_id()),

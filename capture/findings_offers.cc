@@ -76,10 +76,10 @@ void CheckOffers(const ClientTimeline& c, const std::vector<DhcpRef>& all,
   std::vector<const DhcpRef*> discovers;
   for (const DhcpRef& r : all) {
     const DhcpEvent& d = *r.dhcp;
-    if (d.role == Role::kClient && d.type == pd::kDiscover && d.client) {
+    if (d.role == Role::kClient && d.type == wire::kDiscover && d.client) {
       discovers.push_back(&r);
     }
-    if (d.role == Role::kCorporate && d.type != pd::kNak) {
+    if (d.role == Role::kCorporate && d.type != wire::kNak) {
       corporate = true;
       corporate_file |= HasBootFile(d);
     }
@@ -128,9 +128,9 @@ const DhcpEvent* ProxyReplyWithoutPriority(const std::vector<DhcpRef>& all) {
     if (d.role != Role::kProxy || !FromKind(all, i, ClientKind::kIpxe)) {
       continue;
     }
-    auto e = d.msg.options.Get(pd::kOptIpxeEncap);
-    auto subs = e ? pd::ParseSubOptions(*e) : std::nullopt;
-    if (!subs || !subs->count(pd::kIpxePriority)) return &d;
+    auto e = d.msg.options.Get(wire::kOptIpxeEncap);
+    auto subs = e ? wire::ParseSubOptions(*e) : std::nullopt;
+    if (!subs || !subs->count(wire::kIpxePriority)) return &d;
   }
   return nullptr;
 }
@@ -146,12 +146,12 @@ void CheckIpxeReplies(const TransferIndex& transfers,
     const DhcpEvent& d = *all[i].dhcp;
     if (d.role == Role::kClient) {
       if (d.client && d.client->kind == ClientKind::kIpxe &&
-          d.type == pd::kDiscover) {
+          d.type == wire::kDiscover) {
         rounds.insert(d.msg.xid);
       }
       continue;
     }
-    if (!FromKind(all, i, ClientKind::kIpxe) || d.type == pd::kNak) continue;
+    if (!FromKind(all, i, ClientKind::kIpxe) || d.type == wire::kNak) continue;
     // A proxy's iPXE binary is what iPXE boots; a corporate one only when
     // iPXE takes it over the proxy's menu (175.1 decides: tests/e2e).
     std::string file = BootFileOf(d.msg);

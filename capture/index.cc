@@ -28,14 +28,14 @@ std::vector<DhcpRef> DhcpEventsOf(const ClientTimeline& c) {
                    x.first_address_offer});
     if (d->role == Role::kClient) {
       x.request = i;
-      if (d->type == proxydhcp::kDiscover) {
+      if (d->type == wire::kDiscover) {
         x.cycle_first_reply = -1;
         if (x.discovery_start < 0) x.discovery_start = i;
       }
     } else {
       if (x.cycle_first_reply < 0) x.cycle_first_reply = i;
       if (x.first_address_offer < 0 && x.discovery_start >= 0 &&
-          d->role == Role::kCorporate && d->type == proxydhcp::kOffer) {
+          d->role == Role::kCorporate && d->type == wire::kOffer) {
         x.first_address_offer = i;
       }
     }
@@ -52,11 +52,11 @@ bool FromKind(const std::vector<DhcpRef>& all, size_t i, pd::ClientKind kind) {
   return req != nullptr && req->client && req->client->kind == kind;
 }
 
-std::string BootFileOf(const pd::DhcpMessage& m) {
+std::string BootFileOf(const wire::DhcpMessage& m) {
   if (!m.file.empty()) return m.file;
   // Option 67 often carries its C string's NUL (dnsmasq, pxeproxy itself:
   // docs/protocol.md "The proxy offer on port 67"); the name ends there.
-  std::string v = m.options.GetString(pd::kOptBootfileName).value_or("");
+  std::string v = m.options.GetString(wire::kOptBootfileName).value_or("");
   return v.substr(0, v.find('\0'));
 }
 
@@ -76,10 +76,10 @@ bool LooksLikeIpxeBinary(const std::string& file,
          (absl::StrContains(base, "ipxe") || absl::StartsWith(base, "snp"));
 }
 
-bool IpxeIgnores(const pd::DhcpMessage& m) {
+bool IpxeIgnores(const wire::DhcpMessage& m) {
   if (m.siaddr != 0) return false;
-  auto v = m.options.Get(pd::kOptVendorSpecific);
-  auto subs = v ? pd::ParseSubOptions(*v) : std::nullopt;
+  auto v = m.options.Get(wire::kOptVendorSpecific);
+  auto subs = v ? wire::ParseSubOptions(*v) : std::nullopt;
   return !subs || !subs->count(9);
 }
 

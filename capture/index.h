@@ -38,14 +38,14 @@ bool FromKind(const std::vector<DhcpRef>& all, size_t i,
               proxydhcp::ClientKind kind);
 
 // The boot file a reply carries: the file field, else option 67.
-std::string BootFileOf(const proxydhcp::DhcpMessage& m);
+std::string BootFileOf(const wire::DhcpMessage& m);
 // True for names of iPXE binaries (undionly.kpxe, snponly.efi, ipxe.efi...)
 // or any configured boot file: what an iPXE client must not be offered.
 bool LooksLikeIpxeBinary(const std::string& file,
                          const proxydhcp::ResponderConfig& config);
 // iPXE drops a proxy reply whose siaddr is 0 unless it carries a 43.9 menu
 // (iPXE dhcp_has_pxeopts(), docs/protocol.md "siaddr").
-bool IpxeIgnores(const proxydhcp::DhcpMessage& proxy_reply);
+bool IpxeIgnores(const wire::DhcpMessage& proxy_reply);
 
 // A client's transfers by file name and by server address, built once per
 // client so that each reply's lookup is a binary search: one MAC can have

@@ -63,8 +63,7 @@ std::string EventJson(const ClientTimeline& c, const Event& e) {
       absl::StrCat("{\"n\":", e.number, ",\"time\":", Time(e.time),
                    ",\"kind\":", Str(KindOf(e)));
   if (auto* d = std::get_if<DhcpEvent>(&e.body)) {
-    absl::StrAppend(&out,
-                    ",\"type\":", Str(proxydhcp::MessageTypeName(d->type)),
+    absl::StrAppend(&out, ",\"type\":", Str(wire::MessageTypeName(d->type)),
                     ",\"role\":", Str(RoleName(d->role)),
                     ",\"binl\":", d->binl ? "true" : "false",
                     absl::StrFormat(",\"xid\":\"0x%08x\"", d->msg.xid));

@@ -23,10 +23,10 @@ bool HasPort(const Packet& p, uint16_t port) {
 bool IsProxyReply(const DhcpEvent& e, bool to_inform) {
   if (e.binl) return true;
   if (e.msg.yiaddr != 0) return false;
-  if (e.type == proxydhcp::kOffer) return true;
-  if (e.type != proxydhcp::kAck || to_inform) return false;
+  if (e.type == wire::kOffer) return true;
+  if (e.type != wire::kAck || to_inform) return false;
   std::string vendor =
-      e.msg.options.GetString(proxydhcp::kOptVendorClass).value_or("");
+      e.msg.options.GetString(wire::kOptVendorClass).value_or("");
   return vendor.rfind("PXEClient", 0) == 0 ||
          vendor.rfind("HTTPClient", 0) == 0;
 }
@@ -46,7 +46,7 @@ const char* RoleName(Role r) {
 }
 
 wire::Ipv4 DhcpEvent::server_id() const {
-  return msg.options.GetIpv4(proxydhcp::kOptServerId).value_or(src_ip);
+  return msg.options.GetIpv4(wire::kOptServerId).value_or(src_ip);
 }
 
 TimelineBuilder::TimelineBuilder(LinkType link, AnalyzerConfig config)
@@ -74,8 +74,9 @@ void TimelineBuilder::Add(const Frame& f) {
       HasPort(p, proxydhcp::kDhcpClientPort)) {
     return AddDhcp(f, p, false);
   }
-  const bool request = p.payload.size() >= 2 && p.payload[0] == 0 &&
-                       (p.payload[1] == kTftpRrq || p.payload[1] == kTftpWrq);
+  absl::StatusOr<wire::TftpOpcode> op = wire::PeekTftpOpcode(p.payload);
+  const bool request = op.ok() && (*op == wire::TftpOpcode::kRrq ||
+                                   *op == wire::TftpOpcode::kWrq);
   if (p.dst_port == kTftpPort && request) return AddTftpRequest(f, p);
   AddTftpTransfer(f, p);
 }
@@ -156,7 +157,7 @@ DryRun TimelineBuilder::RunDry(const DhcpEvent& e, const Packet& p,
 }
 
 void TimelineBuilder::AddDhcp(const Frame& f, const Packet& p, bool binl) {
-  absl::StatusOr<proxydhcp::DhcpMessage> m = proxydhcp::ParseDhcp(p.payload);
+  absl::StatusOr<wire::DhcpMessage> m = wire::ParseDhcp(p.payload);
   if (!m.ok()) {
     ++t_.decode_errors;
     if (t_.error_samples.size() < kMaxErrorSamples) {
@@ -182,12 +183,12 @@ void TimelineBuilder::AddDhcp(const Frame& f, const Packet& p, bool binl) {
   e.src_port = p.src_port;
   e.dst_port = p.dst_port;
   const size_t c = ClientFor(e.msg.mac());
-  if (e.msg.op == proxydhcp::kBootRequest) {
+  if (e.msg.op == wire::kBootRequest) {
     e.role = Role::kClient;
     e.client = proxydhcp::Classify(e.msg, config_.responder.classify);
     if (e.client) t_.clients[c].boot_client = true;
     const bool to_binl = binl && p.dst_port == proxydhcp::kPxeBinlPort;
-    if (e.client && (to_binl || e.type == proxydhcp::kDiscover)) {
+    if (e.client && (to_binl || e.type == wire::kDiscover)) {
       e.dry_run = RunDry(e, p, f.time);
     }
     LearnIp(c, e.msg.ciaddr);
@@ -199,7 +200,7 @@ void TimelineBuilder::AddDhcp(const Frame& f, const Packet& p, bool binl) {
   } else {
     auto asked = last_request_.find({c, e.msg.xid});
     const bool proxy = IsProxyReply(e, !binl && asked != last_request_.end() &&
-                                           asked->second == proxydhcp::kInform);
+                                           asked->second == wire::kInform);
     e.role = proxy ? Role::kProxy : Role::kCorporate;
     if (proxy && known_proxies_.insert(e.server_id()).second) {
       t_.proxies.push_back(e.server_id());
@@ -213,171 +214,6 @@ void TimelineBuilder::AddDhcp(const Frame& f, const Packet& p, bool binl) {
     return;
   }
   client.events.push_back(Event{f.number, f.time, std::move(e)});
-}
-
-void TimelineBuilder::AddTftpRequest(const Frame& f, const Packet& p) {
-  absl::StatusOr<TftpPacket> tftp = ParseTftp(p.payload, p.payload_length);
-  if (!tftp.ok() || (tftp->op != kTftpRrq && tftp->op != kTftpWrq)) return;
-  uefi_history_.ReachedFrom(p.src_ip);
-  std::optional<size_t> c = ClientByIp(p.src_ip);
-  if (!c && p.has_macs) {
-    c = ClientFor(p.src_mac);
-    LearnIp(*c, p.src_ip);
-  }
-  if (!c) return;
-  ClientTimeline& client = t_.clients[*c];
-  auto key = std::make_pair(p.src_ip, p.src_port);
-  auto known = transfers_.find(key);
-  if (known != transfers_.end() && known->second.client == *c) {
-    TftpTransfer& old = client.transfers[known->second.transfer];
-    // A retransmission: the server has not answered, or answered (pxeproxy
-    // resends its OACK from the same port) and nothing moved yet.
-    const bool moving = old.acked_block0 || old.acked_block1 ||
-                        old.blocks > 0 || old.error || old.done;
-    if (old.filename == tftp->filename && (!old.reply_ip || !moving)) {
-      ++old.rrq_count;
-      old.last_number = f.number;
-      old.last_time = f.time;
-      return;
-    }
-  }
-  TftpTransfer t;
-  t.rrq_number = t.last_number = f.number;
-  t.rrq_time = t.last_time = f.time;
-  t.rrq_count = 1;
-  t.client_ip = p.src_ip;
-  t.client_port = p.src_port;
-  t.server_ip = p.dst_ip;
-  t.filename = tftp->filename;
-  t.rrq = *tftp;
-  transfers_[key] = {*c, client.transfers.size()};
-  by_source_[{*c, t.server_ip}].insert(client.transfers.size());
-  client.transfers.push_back(std::move(t));
-  client.events.push_back(Event{
-      f.number, f.time,
-      TftpEvent{TftpStep::kRrq, static_cast<int>(client.transfers.size() - 1),
-                *tftp, true}});
-}
-
-namespace {
-
-void OnData(const Frame& f, uint16_t block, size_t size, TftpTransfer& t) {
-  if (block != static_cast<uint16_t>(t.last_block + 1)) return;
-  t.last_block = block;
-  t.bytes += size;
-  ++t.blocks;
-  if (size < t.blksize && !t.done) {
-    t.done = true;
-    t.end_number = f.number;
-    t.end_time = f.time;
-  }
-}
-
-void OnServerPacket(const Frame& f, const Packet& p, const TftpPacket& tftp,
-                    TftpTransfer& t) {
-  if (tftp.op == kTftpOack) {
-    t.oack_number = f.number;
-    t.oack_time = f.time;
-    if (auto b = TftpOption(tftp, "blksize")) {
-      size_t v = 0;
-      for (char ch : *b) v = ch >= '0' && ch <= '9' ? v * 10 + (ch - '0') : v;
-      if (v > 0 && v <= 65464) t.blksize = v;
-    }
-  } else if (tftp.op == kTftpData) {
-    // A capture on the sending host sees a UDP GSO window (pxeproxy sends
-    // windows with UDP_SEGMENT) as one datagram before the kernel cuts it
-    // into DATA packets of blksize + 4 bytes, each with its own header.
-    const size_t segment = t.blksize + 4;
-    const size_t wire = tftp.data_size + 4;
-    const size_t count = wire > segment ? (wire + segment - 1) / segment : 1;
-    for (size_t i = 0; i < count; ++i) {
-      OnData(f, static_cast<uint16_t>(tftp.block + i),
-             std::min(segment, wire - i * segment) - 4, t);
-    }
-  } else if (tftp.op == kTftpError) {
-    t.error = true;
-    t.error_code = tftp.error_code;
-  }
-}
-
-void OnClientPacket(const TftpPacket& tftp, TftpTransfer& t) {
-  if (tftp.op == kTftpAck) {
-    if (tftp.block == 0) t.acked_block0 = true;
-    if (tftp.block >= 1) t.acked_block1 = true;
-  } else if (tftp.op == kTftpError) {
-    t.error = true;
-    t.error_from_client = true;
-    t.error_code = tftp.error_code;
-    // EDK2 asks tsize=0, reads the size from the OACK and aborts on purpose
-    // (docs/protocol.md "TFTP requests and options"): not a failure.
-    t.size_probe = t.oack_number != 0 && t.blocks == 0 &&
-                   TftpOption(t.rrq, "tsize").has_value();
-  }
-}
-
-}  // namespace
-
-bool TimelineBuilder::AddTftpTransfer(const Frame& f, const Packet& p) {
-  bool from_client = true;
-  auto it = transfers_.find({p.src_ip, p.src_port});
-  if (it == transfers_.end()) {
-    from_client = false;
-    it = transfers_.find({p.dst_ip, p.dst_port});
-  }
-  if (it == transfers_.end()) return false;
-  ClientTimeline& client = t_.clients[it->second.client];
-  TftpTransfer& t = client.transfers[it->second.transfer];
-  if (from_client && t.server_port != 0 && p.dst_port != t.server_port) {
-    // To another TID of the server (tftpd-hpa and dnsmasq answer a
-    // retransmitted RRQ from a new port): the client's ERROR 5 "unknown
-    // transfer ID" there says nothing about the transfer it keeps.
-    return true;
-  }
-  if (!from_client && t.reply_ip &&
-      (p.src_port != t.server_port || p.src_ip != *t.reply_ip)) {
-    return false;  // someone else talking to that port
-  }
-  absl::StatusOr<TftpPacket> tftp = ParseTftp(p.payload, p.payload_length);
-  if (!tftp.ok()) return true;
-  if (!from_client && !t.reply_ip) {  // only a TFTP packet names the TID
-    if (p.src_ip != t.server_ip) {
-      by_source_[{it->second.client, t.server_ip}].erase(it->second.transfer);
-      by_source_[{it->second.client, p.src_ip}].insert(it->second.transfer);
-    }
-    t.reply_ip = p.src_ip;
-    t.server_port = p.src_port;
-    t.first_reply_number = f.number;
-    t.first_reply_time = f.time;
-  }
-  t.last_number = f.number;
-  t.last_time = f.time;
-  if (from_client) {
-    OnClientPacket(*tftp, t);
-  } else {
-    OnServerPacket(f, p, *tftp, t);
-  }
-  if (tftp->op == kTftpOack || tftp->op == kTftpError) {
-    client.events.push_back(Event{
-        f.number, f.time,
-        TftpEvent{tftp->op == kTftpOack ? TftpStep::kOack : TftpStep::kError,
-                  static_cast<int>(it->second.transfer), *tftp, from_client}});
-  }
-  return true;
-}
-
-void TimelineBuilder::AddFragment(const Frame& f, const Packet& p) {
-  std::optional<size_t> c = ClientByIp(p.dst_ip);
-  if (!c) return;
-  // The client's newest transfer whose packets come from that address.
-  auto from = by_source_.find({*c, p.src_ip});
-  if (from == by_source_.end() || from->second.empty()) return;
-  TftpTransfer& t = t_.clients[*c].transfers[*from->second.rbegin()];
-  if (t.fragments++ == 0) {
-    t.first_fragment_number = f.number;
-    t.first_fragment_time = f.time;
-  }
-  t.last_number = f.number;
-  t.last_time = f.time;
 }
 
 void TimelineBuilder::AddHttp(const Frame& f, const Packet& p) {

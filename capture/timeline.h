@@ -16,12 +16,14 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/time/time.h"
 #include "capture/decode.h"
-#include "proxydhcp/dhcp_message.h"
 #include "proxydhcp/netstate.h"
 #include "proxydhcp/pxe.h"
 #include "proxydhcp/respond.h"
 #include "proxydhcp/uefi_history.h"
 #include "wire/addr.h"
+#include "wire/dhcp_message.h"
+#include "wire/pxe_options.h"
+#include "wire/tftp_packet.h"
 
 namespace capture {
 
@@ -40,7 +42,7 @@ struct DryRun {
 };
 
 struct DhcpEvent {
-  proxydhcp::DhcpMessage msg;
+  wire::DhcpMessage msg;
   uint8_t type = 0;
   Role role = Role::kClient;
   bool binl = false;  // port 4011
@@ -58,7 +60,7 @@ enum class TftpStep { kRrq, kOack, kError, kDone, kStalled };
 struct TftpEvent {
   TftpStep step = TftpStep::kRrq;
   int transfer = 0;  // index into ClientTimeline::transfers
-  TftpPacket packet;
+  wire::TftpPacket packet;
   bool from_client = false;
 };
 
@@ -86,7 +88,7 @@ struct TftpTransfer {
   uint16_t client_port = 0;
   wire::Ipv4 server_ip = 0;  // where the RRQ went
   std::string filename;
-  TftpPacket rrq;
+  wire::TftpPacket rrq;
   std::optional<wire::Ipv4> reply_ip;  // where the answers came from
   uint16_t server_port = 0;            // the server's TID
   int first_reply_number = 0;

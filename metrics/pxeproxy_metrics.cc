@@ -169,7 +169,7 @@ void Metrics::DhcpIgnored(proxydhcp::IgnoreReason r) {
 void Metrics::DhcpReplied(const proxydhcp::Reply& reply,
                           Clock::duration latency) {
   const uint8_t type = reply.message.message_type().value_or(0);
-  const size_t t = type == proxydhcp::kAck ? 1 : 0;
+  const size_t t = type == wire::kAck ? 1 : 0;
   dhcp_replies_[t][ArchIndex(reply.client.arch)][KindIndex(reply.client.kind)]
       ->Inc();
   dhcp_latency_->Observe(std::chrono::duration<double>(latency).count());

@@ -12,7 +12,7 @@ namespace {
 constexpr size_t kIpUdpHeaders = 28;
 constexpr size_t kMinMaxMessageSize = 576;  // RFC 2132 9.10
 
-Ignore Refuse(IgnoreReason reason, const DhcpMessage* req = nullptr,
+Ignore Refuse(IgnoreReason reason, const wire::DhcpMessage* req = nullptr,
               wire::Ipv4 address = 0, std::string detail = "") {
   Ignore ig{reason};
   ig.address = address;
@@ -47,7 +47,8 @@ std::optional<IgnoreReason> CheckPeer(wire::Ipv4 addr, IgnoreReason bad,
 // The address on the receiving interface a broadcast request is answered
 // from: the one whose subnet holds the relay, the client's address, the IP
 // source or the address it asks for (option 50), else the primary.
-wire::Ipv4 ServerAddress(const DhcpMessage& req, const wire::UdpDatagram& udp,
+wire::Ipv4 ServerAddress(const wire::DhcpMessage& req,
+                         const wire::UdpDatagram& udp,
                          const InterfaceInfo& info) {
   wire::Ipv4 hint = req.giaddr;
   if (hint == 0) hint = req.ciaddr;
@@ -58,9 +59,9 @@ wire::Ipv4 ServerAddress(const DhcpMessage& req, const wire::UdpDatagram& udp,
 
 }  // namespace
 
-size_t MaxReplyIpSize(const DhcpMessage& request, int mtu) {
+size_t MaxReplyIpSize(const wire::DhcpMessage& request, int mtu) {
   size_t limit = kMinMaxMessageSize;
-  if (auto m = request.options.GetU16(kOptMaxMessageSize)) {
+  if (auto m = request.options.GetU16(wire::kOptMaxMessageSize)) {
     limit = std::max<size_t>(limit, *m);
   }
   if (mtu > 0) limit = std::min<size_t>(limit, static_cast<size_t>(mtu));
@@ -73,7 +74,7 @@ namespace {
 // source rules (RFC 3704's reverse-path check for peers we answer by
 // unicast). nullopt: the request may be answered.
 std::optional<Decision> RefuseByAddress(const wire::UdpDatagram& udp,
-                                        const DhcpMessage& req,
+                                        const wire::DhcpMessage& req,
                                         const ReceiveMeta& meta,
                                         const NetSnapshot& net,
                                         const ResponderConfig& config) {
@@ -117,15 +118,15 @@ std::optional<Decision> RefuseByAddress(const wire::UdpDatagram& udp,
 // The reply's bytes: a whole Ethernet frame for a broadcast (sent on the
 // receiving interface's packet socket), an IPv4 packet for a unicast (the
 // kernel routes it). Refused when it would not fit what the client accepts.
-Decision Encode(Decision d, const DhcpMessage& req, const ReceiveMeta& meta,
-                const InterfaceInfo* info) {
+Decision Encode(Decision d, const wire::DhcpMessage& req,
+                const ReceiveMeta& meta, const InterfaceInfo* info) {
   Reply& reply = std::get<Reply>(d);
   wire::UdpDatagram out;
   out.src_ip = reply.src_ip;
   out.dst_ip = reply.dst_ip;
   out.src_port = reply.src_port;
   out.dst_port = reply.dst_port;
-  out.payload = SerializeDhcp(reply.message);
+  out.payload = wire::SerializeDhcp(reply.message);
   const int mtu = info != nullptr ? info->mtu : 0;
   if (out.payload.size() + kIpUdpHeaders > MaxReplyIpSize(req, mtu)) {
     return Refuse(IgnoreReason::kReplyTooLarge, &req, 0,
@@ -163,7 +164,7 @@ Decision Decide(absl::Span<const uint8_t> frame, const ReceiveMeta& meta,
   if (!udp->udp_checksum_ok && !meta.csum_not_ready && !meta.csum_valid) {
     return Refuse(IgnoreReason::kBadChecksum, nullptr, udp->src_ip, "udp");
   }
-  absl::StatusOr<DhcpMessage> req = ParseDhcp(udp->payload);
+  absl::StatusOr<wire::DhcpMessage> req = wire::ParseDhcp(udp->payload);
   if (!req.ok()) {
     return Refuse(IgnoreReason::kMalformed, nullptr, udp->src_ip,
                   std::string(req.status().message()));

@@ -41,7 +41,7 @@ Decision Decide(absl::Span<const uint8_t> frame, const ReceiveMeta& meta,
 
 // The largest IPv4 packet a reply to `request` may be: 576 (RFC 2131 4.1,
 // RFC 1122 3.3.3) unless option 57 allows more, never above `mtu`.
-size_t MaxReplyIpSize(const DhcpMessage& request, int mtu);
+size_t MaxReplyIpSize(const wire::DhcpMessage& request, int mtu);
 
 }  // namespace proxydhcp
 

@@ -42,7 +42,7 @@ std::string Ips(absl::Span<const uint8_t> v) {
 }
 
 std::string SubOptions(absl::Span<const uint8_t> v) {
-  auto subs = ParseSubOptions(v);
+  auto subs = wire::ParseSubOptions(v);
   if (!subs) return absl::StrCat("malformed 0x", Hex(v));
   std::vector<std::string> out;
   for (const auto& [code, value] : *subs) {
@@ -65,47 +65,48 @@ std::string U16List(absl::Span<const uint8_t> v) {
 
 std::string DescribeOption(uint8_t code, absl::Span<const uint8_t> v) {
   switch (code) {
-    case kOptMessageType:
-      return v.size() == 1 ? MessageTypeName(v[0]) : absl::StrCat("0x", Hex(v));
-    case kOptSubnetMask:
-    case kOptRouter:
-    case kOptDns:
-    case kOptServerId:
+    case wire::kOptMessageType:
+      return v.size() == 1 ? wire::MessageTypeName(v[0])
+                           : absl::StrCat("0x", Hex(v));
+    case wire::kOptSubnetMask:
+    case wire::kOptRouter:
+    case wire::kOptDns:
+    case wire::kOptServerId:
     case 50:  // requested address
       return Ips(v);
-    case kOptVendorClass:
-    case kOptTftpServerName:
-    case kOptBootfileName:
+    case wire::kOptVendorClass:
+    case wire::kOptTftpServerName:
+    case wire::kOptBootfileName:
     case 12:  // host name
       return Quoted(v);
-    case kOptUserClass: {
+    case wire::kOptUserClass: {
       std::vector<std::string> classes;
-      for (const std::string& c : UserClasses(v)) {
+      for (const std::string& c : wire::UserClasses(v)) {
         classes.push_back(Quoted(absl::MakeConstSpan(
             reinterpret_cast<const uint8_t*>(c.data()), c.size())));
       }
       return absl::StrJoin(classes, ",");
     }
-    case kOptClientArch:
+    case wire::kOptClientArch:
       return U16List(v);
-    case kOptVendorSpecific:
-    case kOptIpxeEncap:
+    case wire::kOptVendorSpecific:
+    case wire::kOptIpxeEncap:
       return SubOptions(v);
-    case kOptParameterList: {
+    case wire::kOptParameterList: {
       std::vector<int> codes(v.begin(), v.end());
       return absl::StrJoin(codes, ",");
     }
-    case kOptMaxMessageSize:
+    case wire::kOptMaxMessageSize:
       return v.size() == 2 ? absl::StrCat(v[0] << 8 | v[1])
                            : absl::StrCat("0x", Hex(v));
   }
   return absl::StrCat("0x", Hex(v));
 }
 
-std::string DescribeMessage(const DhcpMessage& m) {
+std::string DescribeMessage(const wire::DhcpMessage& m) {
   std::string out = absl::StrFormat(
       "op=%s xid=0x%08x htype=%d hlen=%d hops=%d secs=%d flags=0x%04x\n",
-      m.op == kBootRequest ? "BOOTREQUEST" : "BOOTREPLY", m.xid, m.htype,
+      m.op == wire::kBootRequest ? "BOOTREQUEST" : "BOOTREPLY", m.xid, m.htype,
       m.hlen, m.hops, m.secs, m.flags);
   absl::StrAppend(&out, "ciaddr=", wire::FormatIpv4(m.ciaddr),
                   " yiaddr=", wire::FormatIpv4(m.yiaddr),
@@ -127,9 +128,10 @@ std::string DescribeDecision(const Decision& d) {
   }
   const Reply& r = std::get<Reply>(d);
   std::string out = absl::StrCat(
-      "reply ", MessageTypeName(r.message.message_type().value_or(0)), " ",
-      r.broadcast ? "broadcast" : "unicast", " ", wire::FormatIpv4(r.src_ip),
-      ":", r.src_port, " -> ", wire::FormatIpv4(r.dst_ip), ":", r.dst_port,
+      "reply ", wire::MessageTypeName(r.message.message_type().value_or(0)),
+      " ", r.broadcast ? "broadcast" : "unicast", " ",
+      wire::FormatIpv4(r.src_ip), ":", r.src_port, " -> ",
+      wire::FormatIpv4(r.dst_ip), ":", r.dst_port,
       " client=", ClientKindName(r.client.kind),
       " arch=", ArchName(r.client.arch), " file=", r.boot_file, "\n");
   absl::StrAppend(&out, DescribeMessage(r.message));

@@ -1,5 +1,6 @@
 // What kind of network-boot client sent a DHCP message: PXE firmware, UEFI
-// HTTP Boot, or iPXE; its architecture; and the PXE options it carried.
+// HTTP Boot, or iPXE, and its architecture, from the options wire/pxe_options.h
+// decodes.
 #ifndef PXEPROXY_PROXYDHCP_PXE_H_
 #define PXEPROXY_PROXYDHCP_PXE_H_
 
@@ -11,29 +12,11 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
-#include "proxydhcp/dhcp_message.h"
 #include "wire/addr.h"
+#include "wire/dhcp_message.h"
+#include "wire/pxe_options.h"
 
 namespace proxydhcp {
-
-// Client system architectures (RFC 4578 section 2.1, IANA registry).
-enum : uint16_t {
-  kArchBios = 0,
-  kArchEfiIa32 = 6,
-  kArchEfiBc = 7,  // IANA "EFI BC"; x64 in practice (RFC 4578 errata)
-  kArchEfiX64 = 9,
-  kArchEfiArm32 = 10,
-  kArchEfiArm64 = 11,
-  kArchHttpIa32 = 15,
-  kArchHttpX64 = 16,
-  kArchHttpArm32 = 18,
-  kArchHttpArm64 = 19,
-  kArchEfiRiscv32 = 25,
-  kArchEfiRiscv64 = 27,
-  kArchEfiLoongarch64 = 39,
-  kArchHttpLoongarch64 = 40,
-  kArchArmRpiboot = 41,
-};
 
 // Raspberry Pi Ltd's MAC prefixes (b8:27:eb, dc:a6:32, e4:5f:01, d8:3a:dd,
 // 2c:cf:67, 28:cd:c1). A Pi 3 ROM and the Pi 4/5 EEPROM bootloader send
@@ -68,30 +51,12 @@ const char* ArchName(uint16_t arch);   // a short name for logs
 enum class ClientKind { kPxe, kHttpBoot, kIpxe };
 const char* ClientKindName(ClientKind k);
 
-// iPXE feature flags in option 175 (iPXE include/ipxe/dhcp.h).
-enum : uint8_t {
-  kIpxePriority = 1,
-  kIpxeNoPxeDhcp = 176,
-  kIpxeFeatureHttp = 0x13,
-  kIpxeFeatureHttps = 0x14,
-  kIpxeFeatureTftp = 0x15,
-  kIpxeFeatureEfi = 0x24,
-  kIpxeFeatureMenu = 0x27,
-};
-
-// Sub-options of an encapsulated option (43 or 175): code, length, value;
-// 0 is padding, 255 ends. nullopt when a length overruns.
-std::optional<std::map<uint8_t, std::vector<uint8_t>>> ParseSubOptions(
-    absl::Span<const uint8_t> data);
-
-// Option 97: type 0 and a 16-byte UUID (RFC 4578 section 2.5).
-constexpr size_t kClientGuidSize = 17;
-
 struct ClientInfo {
   ClientKind kind = ClientKind::kPxe;
   std::string vendor_class;   // option 60 as sent
   std::string vendor_prefix;  // the configured prefix it matched
-  uint16_t arch = kArchBios;  // option 93 (first entry), or from option 60
+  uint16_t arch =
+      wire::kArchBios;  // option 93 (first entry), or from option 60
   bool arch_from_option = false;
   bool ipxe_has_175 = false;
   bool ipxe_http = false;  // 175 feature HTTP (or HTTPS)
@@ -106,12 +71,8 @@ struct ClassifyConfig {
 };
 
 // nullopt: no option 60, or one with no configured prefix (not a boot client).
-std::optional<ClientInfo> Classify(const DhcpMessage& msg,
+std::optional<ClientInfo> Classify(const wire::DhcpMessage& msg,
                                    const ClassifyConfig& config);
-
-// Option 77 as a list of user classes: RFC 3004 (length-prefixed instances)
-// when it parses exactly as such, else the raw string (iPXE sends "iPXE" raw).
-std::vector<std::string> UserClasses(absl::Span<const uint8_t> value);
 
 }  // namespace proxydhcp
 

@@ -59,7 +59,7 @@ std::string HttpBootUrl(uint16_t arch, const MacRule* rule,
     if (const std::string* u = FindIn(rule->http_boot_urls, arch)) return *u;
   }
   if (const std::string* u = FindIn(config.http_boot_urls, arch)) return *u;
-  return arch == kArchHttpX64 ? config.http_boot_url : std::string();
+  return arch == wire::kArchHttpX64 ? config.http_boot_url : std::string();
 }
 
 bool IsHttpUrl(const std::string& url) {
@@ -112,10 +112,10 @@ std::vector<uint8_t> RaspberryPiOption43() {
 
 // Option 43 echoing the boot item (43.71) a 4011 request asked for (PXE 2.1
 // section 2.2.5): type and layer, 4 bytes; anything else is not echoed.
-std::optional<std::vector<uint8_t>> BootItem(const DhcpMessage& req) {
-  auto vendor = req.options.Get(kOptVendorSpecific);
+std::optional<std::vector<uint8_t>> BootItem(const wire::DhcpMessage& req) {
+  auto vendor = req.options.Get(wire::kOptVendorSpecific);
   if (!vendor) return std::nullopt;
-  auto subs = ParseSubOptions(*vendor);
+  auto subs = wire::ParseSubOptions(*vendor);
   if (!subs || !subs->count(71) || subs->at(71).size() != 4)
     return std::nullopt;
   std::vector<uint8_t> v = {71, 4};
@@ -191,9 +191,9 @@ std::optional<IgnoreReason> CheckMessageType(uint8_t type,
                                              const RequestContext& ctx) {
   if (ctx.dst_port != kPxeBinlPort) {
     // A REQUEST on 67 is addressed to the real server, never to a proxy.
-    if (type == kRequest) return IgnoreReason::kRequestOnPort67;
-    if (type != kDiscover) return IgnoreReason::kUnhandledMessageType;
-  } else if (type != kRequest && type != kInform) {
+    if (type == wire::kRequest) return IgnoreReason::kRequestOnPort67;
+    if (type != wire::kDiscover) return IgnoreReason::kUnhandledMessageType;
+  } else if (type != wire::kRequest && type != wire::kInform) {
     return IgnoreReason::kUnhandledMessageType;
   }
   return std::nullopt;
@@ -202,18 +202,18 @@ std::optional<IgnoreReason> CheckMessageType(uint8_t type,
 // Relay agent information goes back to the relay (RFC 3046 section 2.2),
 // and to a snooping switch that inserted it with giaddr 0 (RFC 3046 2.1:
 // it strips 82 from the reply and may drop a reply without it).
-void EchoRelayAgent(const DhcpMessage& req, DhcpOptions* o) {
-  if (auto agent = req.options.Get(kOptRelayAgent)) {
-    o->Set(kOptRelayAgent, {agent->begin(), agent->end()});
+void EchoRelayAgent(const wire::DhcpMessage& req, wire::DhcpOptions* o) {
+  if (auto agent = req.options.Get(wire::kOptRelayAgent)) {
+    o->Set(wire::kOptRelayAgent, {agent->begin(), agent->end()});
   }
 }
 
 // op, xid, chaddr... copied; yiaddr 0 is what makes EDK2 and iPXE treat an
 // offer as a proxy offer; on 4011 the ACK repeats the client's own address
 // (PXE 2.1, docs/protocol.md "Port 4011").
-void FillHeader(const DhcpMessage& req, bool binl, wire::Ipv4 siaddr,
-                const std::string& boot_file, DhcpMessage* m) {
-  m->op = kBootReply;
+void FillHeader(const wire::DhcpMessage& req, bool binl, wire::Ipv4 siaddr,
+                const std::string& boot_file, wire::DhcpMessage* m) {
+  m->op = wire::kBootReply;
   m->htype = req.htype;
   m->hlen = req.hlen;
   m->xid = req.xid;
@@ -228,7 +228,7 @@ void FillHeader(const DhcpMessage& req, bool binl, wire::Ipv4 siaddr,
 }
 
 // Broadcast on the interface, unicast to a relay, or back to a 4011 client.
-void SetDestination(const DhcpMessage& req, const RequestContext& ctx,
+void SetDestination(const wire::DhcpMessage& req, const RequestContext& ctx,
                     bool binl, Reply* r) {
   r->src_ip = ctx.server_ip;
   if (binl) {
@@ -253,19 +253,19 @@ void SetDestination(const DhcpMessage& req, const RequestContext& ctx,
 
 // No boot file: the Pi fetches bootcode.bin (Pi 3) or <serial>/start4.elf
 // (Pi 4/5) from siaddr's TFTP root by itself.
-Reply RaspberryPiReply(const DhcpMessage& req, const RequestContext& ctx,
+Reply RaspberryPiReply(const wire::DhcpMessage& req, const RequestContext& ctx,
                        const ClientInfo& client, bool binl,
                        const ResponderConfig& config) {
   Reply reply;
   reply.client = client;
   FillHeader(req, binl, config.tftp_server.value_or(ctx.server_ip), "",
              &reply.message);
-  DhcpOptions& o = reply.message.options;
-  o.SetU8(kOptMessageType, binl ? kAck : kOffer);
-  o.SetIpv4(kOptServerId, ctx.server_ip);
-  o.SetString(kOptVendorClass, "PXEClient");
-  o.Set(kOptVendorSpecific, RaspberryPiOption43());
-  if (client.guid) o.Set(kOptClientGuid, *client.guid);
+  wire::DhcpOptions& o = reply.message.options;
+  o.SetU8(wire::kOptMessageType, binl ? wire::kAck : wire::kOffer);
+  o.SetIpv4(wire::kOptServerId, ctx.server_ip);
+  o.SetString(wire::kOptVendorClass, "PXEClient");
+  o.Set(wire::kOptVendorSpecific, RaspberryPiOption43());
+  if (client.guid) o.Set(wire::kOptClientGuid, *client.guid);
   EchoRelayAgent(req, &o);
   SetDestination(req, ctx, binl, &reply);
   return reply;
@@ -274,7 +274,8 @@ Reply RaspberryPiReply(const DhcpMessage& req, const RequestContext& ctx,
 // A client that DISCOVERs again (new xid) within the window, having reached
 // neither 4011 nor TFTP after its last offer, turned that offer down: the
 // other strategy. One that reached either keeps what worked.
-UefiStrategy AdaptStrategy(UefiStrategy configured, const DhcpMessage& req,
+UefiStrategy AdaptStrategy(UefiStrategy configured,
+                           const wire::DhcpMessage& req,
                            const UefiRecall& recall, bool* switched) {
   *switched = false;
   if (recall.history == nullptr || recall.window_ms <= 0) return configured;
@@ -292,43 +293,45 @@ UefiStrategy AdaptStrategy(UefiStrategy configured, const DhcpMessage& req,
 // The options of an offer or ACK to a PXE, HTTP Boot or iPXE client.
 // `uefi_bypass`: a UEFI offer that carries the discovery-control 43 (the
 // bypass strategy) rather than sending the client to 4011.
-void SetOptions(const DhcpMessage& req, const RequestContext& ctx, bool binl,
-                bool uefi_bypass, const ResponderConfig& config, Reply* reply) {
-  DhcpOptions& o = reply->message.options;
-  o.SetU8(kOptMessageType, binl ? kAck : kOffer);
-  o.SetIpv4(kOptServerId, ctx.server_ip);
-  o.SetString(kOptVendorClass, reply->client.kind == ClientKind::kHttpBoot
-                                   ? "HTTPClient"
-                                   : "PXEClient");
+void SetOptions(const wire::DhcpMessage& req, const RequestContext& ctx,
+                bool binl, bool uefi_bypass, const ResponderConfig& config,
+                Reply* reply) {
+  wire::DhcpOptions& o = reply->message.options;
+  o.SetU8(wire::kOptMessageType, binl ? wire::kAck : wire::kOffer);
+  o.SetIpv4(wire::kOptServerId, ctx.server_ip);
+  o.SetString(wire::kOptVendorClass, reply->client.kind == ClientKind::kHttpBoot
+                                         ? "HTTPClient"
+                                         : "PXEClient");
   // NUL-terminated: EDK2 otherwise writes a NUL over the next option's code
   // byte in its cached offer (PxeBcParseDhcp4Packet), and old ROMs read past
   // the end (dnsmasq rfc2131.c: "Some PXE ROMs have bugs").
   std::vector<uint8_t> file67(reply->boot_file.begin(), reply->boot_file.end());
   file67.push_back(0);
-  o.Set(kOptBootfileName, std::move(file67));
-  if (reply->client.guid) o.Set(kOptClientGuid, *reply->client.guid);
+  o.Set(wire::kOptBootfileName, std::move(file67));
+  if (reply->client.guid) o.Set(wire::kOptClientGuid, *reply->client.guid);
   if (binl) {
-    if (auto item = BootItem(req)) o.Set(kOptVendorSpecific, *item);
+    if (auto item = BootItem(req)) o.Set(wire::kOptVendorSpecific, *item);
   } else if (reply->client.kind == ClientKind::kPxe) {
     // BIOS: 43 = {6: 8}. UEFI: none by default, since old EDK2 drops the first
     // proxy offer that carries discovery sub-options (edk2#6944).
     if (!IsUefiArch(reply->client.arch) || uefi_bypass) {
-      o.Set(kOptVendorSpecific, kDiscoveryControlBootFile);
+      o.Set(wire::kOptVendorSpecific, kDiscoveryControlBootFile);
     }
   }
   EchoRelayAgent(req, &o);
   // Never a 43 menu for iPXE: it would enter its PXE menu code instead.
   if (reply->client.kind == ClientKind::kIpxe && config.ipxe_priority != 0) {
-    o.Set(kOptIpxeEncap,
-          {kIpxePriority, 1, static_cast<uint8_t>(config.ipxe_priority)});
+    o.Set(wire::kOptIpxeEncap,
+          {wire::kIpxePriority, 1, static_cast<uint8_t>(config.ipxe_priority)});
   }
 }
 
 }  // namespace
 
-Decision Respond(const DhcpMessage& req, const RequestContext& ctx,
+Decision Respond(const wire::DhcpMessage& req, const RequestContext& ctx,
                  const ResponderConfig& config, const UefiRecall& recall) {
-  if (req.op != kBootRequest) return Ignore{IgnoreReason::kNotBootRequest};
+  if (req.op != wire::kBootRequest)
+    return Ignore{IgnoreReason::kNotBootRequest};
   std::optional<uint8_t> type = req.message_type();
   if (!type) return Ignore{IgnoreReason::kNoMessageType};
   std::optional<ClientInfo> client = Classify(req, config.classify);
@@ -337,7 +340,7 @@ Decision Respond(const DhcpMessage& req, const RequestContext& ctx,
   if (ctx.server_ip == 0) return Ignore{IgnoreReason::kNoServerAddress};
 
   const bool binl = ctx.dst_port == kPxeBinlPort;
-  if (client->kind == ClientKind::kPxe && client->arch == kArchBios &&
+  if (client->kind == ClientKind::kPxe && client->arch == wire::kArchBios &&
       IsRaspberryPiMac(req.mac())) {
     if (!config.raspberry_pi) return Ignore{IgnoreReason::kRaspberryPi};
     return RaspberryPiReply(req, ctx, *client, binl, config);

@@ -12,11 +12,11 @@
 #include <variant>
 #include <vector>
 
-#include "proxydhcp/dhcp_message.h"
 #include "proxydhcp/netstate.h"
 #include "proxydhcp/pxe.h"
 #include "proxydhcp/uefi_history.h"
 #include "wire/addr.h"
+#include "wire/dhcp_message.h"
 
 namespace proxydhcp {
 
@@ -124,7 +124,7 @@ struct Ignore {
 };
 
 struct Reply {
-  DhcpMessage message;
+  wire::DhcpMessage message;
   wire::Ipv4 src_ip = 0;
   uint16_t src_port = kDhcpServerPort;
   wire::Ipv4 dst_ip = 0;
@@ -149,8 +149,9 @@ using Decision = std::variant<Reply, Ignore>;
 
 // `recall`: earlier offers, for the adaptive UEFI strategy (none: the
 // configured strategy, as before).
-Decision Respond(const DhcpMessage& request, const RequestContext& context,
-                 const ResponderConfig& config, const UefiRecall& recall = {});
+Decision Respond(const wire::DhcpMessage& request,
+                 const RequestContext& context, const ResponderConfig& config,
+                 const UefiRecall& recall = {});
 
 }  // namespace proxydhcp
 

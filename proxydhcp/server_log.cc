@@ -111,8 +111,9 @@ void Server::LogReply(const Listener& l, const Reply& reply, int error,
     reply_summary_due_ = true;
     return;
   }
-  LOG(INFO) << MessageTypeName(*reply.message.message_type()) << " " << who()
-            << " if=" << l.name << " arch=" << ArchName(reply.client.arch)
+  LOG(INFO) << wire::MessageTypeName(*reply.message.message_type()) << " "
+            << who() << " if=" << l.name
+            << " arch=" << ArchName(reply.client.arch)
             << " client=" << ClientKindName(reply.client.kind)
             << " file=" << reply.boot_file << " port=" << reply.src_port
             << " to=" << wire::FormatIpv4(reply.dst_ip) << ":" << reply.dst_port

@@ -25,20 +25,20 @@ std::optional<wire::UdpDatagram> Udp(const Frame& f) {
   return *d;
 }
 
-std::optional<pd::DhcpMessage> Dhcp(const Frame& f) {
+std::optional<wire::DhcpMessage> Dhcp(const Frame& f) {
   std::optional<wire::UdpDatagram> u = Udp(f);
   if (!u || !DhcpPort(u->src_port) || !DhcpPort(u->dst_port)) {
     return std::nullopt;
   }
-  absl::StatusOr<pd::DhcpMessage> m = pd::ParseDhcp(u->payload);
+  absl::StatusOr<wire::DhcpMessage> m = wire::ParseDhcp(u->payload);
   if (!m.ok()) return std::nullopt;
   return *m;
 }
 
-std::optional<capture::TftpPacket> Tftp(const Frame& f) {
+std::optional<wire::TftpPacket> Tftp(const Frame& f) {
   std::optional<wire::UdpDatagram> u = Udp(f);
   if (!u || DhcpPort(u->src_port) || DhcpPort(u->dst_port)) return std::nullopt;
-  auto t = capture::ParseTftp(u->payload, u->payload.size());
+  auto t = wire::ParseTftpPacket(u->payload, u->payload.size());
   if (!t.ok()) return std::nullopt;
   return *t;
 }
@@ -53,7 +53,7 @@ bool IsTcp(const Frame& f) {
 Pred ClientDhcp(uint8_t type) {
   return [type](const Frame& f) {
     auto m = Dhcp(f);
-    return m && m->op == pd::kBootRequest && m->message_type() == type &&
+    return m && m->op == wire::kBootRequest && m->message_type() == type &&
            Udp(f)->dst_port == pd::kDhcpServerPort;
   };
 }
@@ -61,7 +61,7 @@ Pred ClientDhcp(uint8_t type) {
 Pred ProxyReply(uint8_t type) {
   return [type](const Frame& f) {
     auto m = Dhcp(f);
-    return m && m->op == pd::kBootReply && m->yiaddr == 0 &&
+    return m && m->op == wire::kBootReply && m->yiaddr == 0 &&
            m->message_type() == type && Udp(f)->src_port == pd::kDhcpServerPort;
   };
 }
@@ -69,7 +69,7 @@ Pred ProxyReply(uint8_t type) {
 Pred CorporateReply() {
   return [](const Frame& f) {
     auto m = Dhcp(f);
-    return m && m->op == pd::kBootReply && m->yiaddr != 0 &&
+    return m && m->op == wire::kBootReply && m->yiaddr != 0 &&
            Udp(f)->src_port == pd::kDhcpServerPort;
   };
 }
@@ -86,13 +86,13 @@ Pred Binl(uint8_t op) {
 Pred IpxeDiscover() {
   return [](const Frame& f) {
     auto m = Dhcp(f);
-    return m && m->op == pd::kBootRequest &&
-           m->message_type() == pd::kDiscover &&
-           m->options.Has(pd::kOptIpxeEncap);
+    return m && m->op == wire::kBootRequest &&
+           m->message_type() == wire::kDiscover &&
+           m->options.Has(wire::kOptIpxeEncap);
   };
 }
 
-Pred TftpOp(uint16_t op) {
+Pred TftpOp(wire::TftpOpcode op) {
   return [op](const Frame& f) {
     auto t = Tftp(f);
     return t && t->op == op;
@@ -134,11 +134,11 @@ Frame WithUdp(const Frame& like, const wire::UdpDatagram& d) {
 
 Frame EditDhcp(
     const Frame& like,
-    const std::function<void(pd::DhcpMessage&, wire::UdpDatagram&)>& edit) {
+    const std::function<void(wire::DhcpMessage&, wire::UdpDatagram&)>& edit) {
   wire::UdpDatagram u = *Udp(like);
-  pd::DhcpMessage m = *Dhcp(like);
+  wire::DhcpMessage m = *Dhcp(like);
   edit(m, u);
-  u.payload = pd::SerializeDhcp(m);
+  u.payload = wire::SerializeDhcp(m);
   return WithUdp(like, u);
 }
 

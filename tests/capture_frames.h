@@ -9,8 +9,9 @@
 #include <vector>
 
 #include "capture/decode.h"
-#include "proxydhcp/dhcp_message.h"
 #include "tests/capture_scenarios.h"
+#include "wire/dhcp_message.h"
+#include "wire/tftp_packet.h"
 #include "wire/udp_frame.h"
 
 namespace capture_test {
@@ -19,8 +20,8 @@ using capture::Frame;
 using Pred = std::function<bool(const Frame&)>;
 
 std::optional<wire::UdpDatagram> Udp(const Frame& f);
-std::optional<proxydhcp::DhcpMessage> Dhcp(const Frame& f);
-std::optional<capture::TftpPacket> Tftp(const Frame& f);  // not DHCP ports
+std::optional<wire::DhcpMessage> Dhcp(const Frame& f);
+std::optional<wire::TftpPacket> Tftp(const Frame& f);  // not DHCP ports
 
 bool IsTcp(const Frame& f);
 Pred ClientDhcp(uint8_t type);  // a request of that type on 67
@@ -28,7 +29,7 @@ Pred ProxyReply(uint8_t type);  // yiaddr 0 from port 67
 Pred CorporateReply();          // yiaddr set
 Pred Binl(uint8_t op);          // port 4011, BOOTREQUEST or BOOTREPLY
 Pred IpxeDiscover();
-Pred TftpOp(uint16_t op);
+Pred TftpOp(wire::TftpOpcode op);
 bool IsDhcp(const Frame& f);
 
 // The index of the first frame at or after `from` matching; aborts the
@@ -39,9 +40,9 @@ Frames Filter(const Frames& frames, const Pred& pred);
 
 Frame Later(const Frame& f, double seconds);
 Frame WithUdp(const Frame& like, const wire::UdpDatagram& d);
-Frame EditDhcp(const Frame& like,
-               const std::function<void(proxydhcp::DhcpMessage&,
-                                        wire::UdpDatagram&)>& edit);
+Frame EditDhcp(
+    const Frame& like,
+    const std::function<void(wire::DhcpMessage&, wire::UdpDatagram&)>& edit);
 Frame WithPayload(const Frame& like, std::vector<uint8_t> payload);
 // A block of frames placed `gap` seconds after `after`'s last frame.
 Frames Moved(const Frames& block, const Frames& after, double gap);

@@ -7,7 +7,7 @@
 #include "capture/finding.h"
 #include "capture/timeline.h"
 #include "gtest/gtest.h"
-#include "proxydhcp/dhcp_message.h"
+#include "wire/dhcp_message.h"
 #include "wire/udp_frame.h"
 
 namespace capture {
@@ -29,16 +29,16 @@ TEST(Evidence, CappedKeepingFirstAndLatest) {
 
 Frame DhcpFrame(int number, uint8_t last_mac_byte, uint32_t xid,
                 bool uefi = false) {
-  proxydhcp::DhcpMessage m;
-  m.op = proxydhcp::kBootRequest;
+  wire::DhcpMessage m;
+  m.op = wire::kBootRequest;
   m.xid = xid;
   m.chaddr[0] = 0x52;
   m.chaddr[5] = last_mac_byte;
-  m.options.SetU8(proxydhcp::kOptMessageType, proxydhcp::kDiscover);
+  m.options.SetU8(wire::kOptMessageType, wire::kDiscover);
   if (uefi) {
-    m.options.SetString(proxydhcp::kOptVendorClass,
+    m.options.SetString(wire::kOptVendorClass,
                         "PXEClient:Arch:00007:UNDI:003016");
-    m.options.SetU16(proxydhcp::kOptClientArch, 7);
+    m.options.SetU16(wire::kOptClientArch, 7);
   }
   wire::UdpDatagram u;
   u.src_mac = {0x52, 0, 0, 0, 0, last_mac_byte};
@@ -46,7 +46,7 @@ Frame DhcpFrame(int number, uint8_t last_mac_byte, uint32_t xid,
   u.dst_ip = wire::kIpv4Broadcast;
   u.src_port = 68;
   u.dst_port = 67;
-  u.payload = proxydhcp::SerializeDhcp(m);
+  u.payload = wire::SerializeDhcp(m);
   Frame f;
   f.number = number;
   f.time = absl::FromUnixSeconds(1000 + number);

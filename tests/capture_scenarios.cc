@@ -12,7 +12,7 @@ wire::Ipv4 Ip(const char* text) { return *wire::ParseIpv4(text); }
 Frames Snapped(Frames in) {
   for (Frame& f : in) {
     auto t = Tftp(f);
-    if (t && t->op == capture::kTftpData && f.bytes.size() > 64) {
+    if (t && t->op == wire::TftpOpcode::kData && f.bytes.size() > 64) {
       f.bytes.resize(64);
     }
   }

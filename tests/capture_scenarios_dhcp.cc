@@ -10,9 +10,9 @@ namespace pd = proxydhcp;
 namespace {
 
 Frame ArmDiscover(const Frame& f) {
-  return EditDhcp(f, [](pd::DhcpMessage& m, wire::UdpDatagram&) {
-    m.options.SetU16(pd::kOptClientArch, pd::kArchEfiArm64);
-    m.options.SetString(pd::kOptVendorClass,
+  return EditDhcp(f, [](wire::DhcpMessage& m, wire::UdpDatagram&) {
+    m.options.SetU16(wire::kOptClientArch, wire::kArchEfiArm64);
+    m.options.SetString(wire::kOptVendorClass,
                         "PXEClient:Arch:00011:UNDI:003000");
   });
 }
@@ -26,11 +26,11 @@ Frames CorporateBootFile(Frames in) {
       out.push_back(f);
       continue;
     }
-    out.push_back(EditDhcp(f, [](pd::DhcpMessage& m, wire::UdpDatagram&) {
+    out.push_back(EditDhcp(f, [](wire::DhcpMessage& m, wire::UdpDatagram&) {
       m.file = "pxelinux.0";
       m.siaddr = Ip("10.231.0.99");
-      m.options.SetString(pd::kOptTftpServerName, "10.231.0.99");
-      m.options.SetString(pd::kOptBootfileName, "pxelinux.0");
+      m.options.SetString(wire::kOptTftpServerName, "10.231.0.99");
+      m.options.SetString(wire::kOptBootfileName, "pxelinux.0");
     }));
   }
   // iPXE boots the corporate file from the corporate next-server.
@@ -50,10 +50,10 @@ Frames CorporateBootFile(Frames in) {
 }
 
 Frames TwoProxies(Frames in) {
-  size_t i = First(in, ProxyReply(pd::kOffer));
-  Frame other = EditDhcp(in[i], [](pd::DhcpMessage& m, wire::UdpDatagram& u) {
+  size_t i = First(in, ProxyReply(wire::kOffer));
+  Frame other = EditDhcp(in[i], [](wire::DhcpMessage& m, wire::UdpDatagram& u) {
     m.siaddr = Ip("10.231.0.3");
-    m.options.SetIpv4(pd::kOptServerId, Ip("10.231.0.3"));
+    m.options.SetIpv4(wire::kOptServerId, Ip("10.231.0.3"));
     u.src_ip = Ip("10.231.0.3");
     u.src_mac = {0x52, 0x54, 0x00, 0xaa, 0xbb, 0x03};
   });
@@ -62,7 +62,7 @@ Frames TwoProxies(Frames in) {
 }
 
 Frames BinlUnanswered(Frames in) {
-  size_t i = First(in, Binl(pd::kBootRequest));
+  size_t i = First(in, Binl(wire::kBootRequest));
   Frames out = Slice(in, 0, i + 1);
   return Concat({out, {Later(in[i], 2), Later(in[i], 6), Later(in[i], 14)}});
 }
@@ -71,15 +71,15 @@ Frames RelayBroadcast(Frames in) {
   const wire::Ipv4 relay = Ip("10.231.5.1");
   const wire::MacAddr relay_mac = {0x52, 0x54, 0x00, 0x00, 0x05, 0x01};
   wire::UdpDatagram corp = *Udp(in[First(in, CorporateReply())]);
-  wire::UdpDatagram proxy = *Udp(in[First(in, ProxyReply(pd::kOffer))]);
+  wire::UdpDatagram proxy = *Udp(in[First(in, ProxyReply(wire::kOffer))]);
   Frames out;
   for (const Frame& f : BeforeHttp(in)) {
     auto m = Dhcp(f);
     if (!m) continue;
-    if (m->op == pd::kBootRequest) {
+    if (m->op == wire::kBootRequest) {
       for (const wire::UdpDatagram* helper : {&corp, &proxy}) {
         out.push_back(
-            EditDhcp(f, [&](pd::DhcpMessage& r, wire::UdpDatagram& u) {
+            EditDhcp(f, [&](wire::DhcpMessage& r, wire::UdpDatagram& u) {
               r.giaddr = relay;
               r.hops = 1;
               u.src_ip = relay;
@@ -90,14 +90,15 @@ Frames RelayBroadcast(Frames in) {
             }));
       }
     } else if (m->yiaddr != 0) {  // the corporate server does it right
-      out.push_back(EditDhcp(f, [&](pd::DhcpMessage& r, wire::UdpDatagram& u) {
-        r.giaddr = relay;
-        u.dst_ip = relay;
-        u.dst_port = pd::kDhcpServerPort;
-        u.dst_mac = relay_mac;
-      }));
+      out.push_back(
+          EditDhcp(f, [&](wire::DhcpMessage& r, wire::UdpDatagram& u) {
+            r.giaddr = relay;
+            u.dst_ip = relay;
+            u.dst_port = pd::kDhcpServerPort;
+            u.dst_mac = relay_mac;
+          }));
     } else {  // the proxy broadcasts on its own segment: lost
-      out.push_back(EditDhcp(f, [&](pd::DhcpMessage& r, wire::UdpDatagram&) {
+      out.push_back(EditDhcp(f, [&](wire::DhcpMessage& r, wire::UdpDatagram&) {
         r.giaddr = relay;
       }));
     }
@@ -106,18 +107,18 @@ Frames RelayBroadcast(Frames in) {
 }
 
 Frames Arm64NoBootFile(Frames in) {
-  size_t disc = First(in, ClientDhcp(pd::kDiscover));
+  size_t disc = First(in, ClientDhcp(wire::kDiscover));
   Frame offer = in[First(in, CorporateReply())];
   Frames out = Concat({Slice(in, 0, disc), {ArmDiscover(in[disc])}, {offer}});
   return Retries(out, ArmDiscover(in[disc]), {Later(offer, 0)}, {4, 8});
 }
 
 Frames Edk2Drop(Frames in) {
-  size_t disc = First(in, ClientDhcp(pd::kDiscover));
+  size_t disc = First(in, ClientDhcp(wire::kDiscover));
   Frame corp = in[First(in, CorporateReply())];
-  Frame proxy = EditDhcp(in[First(in, ProxyReply(pd::kOffer))],
-                         [](pd::DhcpMessage& m, wire::UdpDatagram&) {
-                           m.options.Set(pd::kOptVendorSpecific,
+  Frame proxy = EditDhcp(in[First(in, ProxyReply(wire::kOffer))],
+                         [](wire::DhcpMessage& m, wire::UdpDatagram&) {
+                           m.options.Set(wire::kOptVendorSpecific,
                                          {6, 1, 3, 10, 4, 0, 'P', 'X', 'E', 9,
                                           5, 0x80, 0x00, 2, 'g', 'o', 255});
                          });
@@ -126,14 +127,14 @@ Frames Edk2Drop(Frames in) {
 }
 
 Frames NoCorporateOffer(Frames in) {
-  size_t disc = First(in, ClientDhcp(pd::kDiscover));
-  Frame proxy = in[First(in, ProxyReply(pd::kOffer))];
+  size_t disc = First(in, ClientDhcp(wire::kDiscover));
+  Frame proxy = in[First(in, ProxyReply(wire::kOffer))];
   Frames out = Concat({Slice(in, 0, disc + 1), {proxy}});
   return Retries(out, in[disc], {proxy}, {1, 2, 4});
 }
 
 Frames NoProxy(Frames in) {
-  size_t disc = First(in, ClientDhcp(pd::kDiscover));
+  size_t disc = First(in, ClientDhcp(wire::kDiscover));
   Frame corp = in[First(in, CorporateReply())];
   Frames out = Concat({Slice(in, 0, disc + 1), {corp}});
   return Retries(out, in[disc], {corp}, {4, 8});
@@ -142,11 +143,12 @@ Frames NoProxy(Frames in) {
 Frames CorporateNoPxeDhcp(Frames in) {
   Frames out;
   for (const Frame& f : BeforeHttp(in)) {
-    out.push_back(!CorporateReply()(f)
-                      ? f
-                      : EditDhcp(f, [](pd::DhcpMessage& m, wire::UdpDatagram&) {
-                          m.options.Set(pd::kOptIpxeEncap, {176, 1, 1});
-                        }));
+    out.push_back(
+        !CorporateReply()(f)
+            ? f
+            : EditDhcp(f, [](wire::DhcpMessage& m, wire::UdpDatagram&) {
+                m.options.Set(wire::kOptIpxeEncap, {176, 1, 1});
+              }));
   }
   return out;
 }
@@ -162,40 +164,40 @@ Frames CorporatePxeClientNoFile(Frames in) {
       continue;
     }
     edited.push_back(
-        EditDhcp(f, [&corporate](pd::DhcpMessage& m, wire::UdpDatagram& u) {
-          m.options.SetString(pd::kOptVendorClass, "PXEClient");
+        EditDhcp(f, [&corporate](wire::DhcpMessage& m, wire::UdpDatagram& u) {
+          m.options.SetString(wire::kOptVendorClass, "PXEClient");
           m.file.clear();
-          m.options.Erase(pd::kOptBootfileName);
+          m.options.Erase(wire::kOptBootfileName);
           corporate = u.src_ip;
         }));
   }
-  size_t i = First(edited, Binl(pd::kBootRequest));
+  size_t i = First(edited, Binl(wire::kBootRequest));
   Frames out = Slice(edited, 0, i);
-  Frame ask =
-      EditDhcp(edited[i], [corporate](pd::DhcpMessage&, wire::UdpDatagram& u) {
-        u.dst_ip = corporate;
-      });
+  Frame ask = EditDhcp(edited[i],
+                       [corporate](wire::DhcpMessage&, wire::UdpDatagram& u) {
+                         u.dst_ip = corporate;
+                       });
   return Concat({out, {ask, Later(ask, 2), Later(ask, 6), Later(ask, 14)}});
 }
 
 // The capture stops right after the firmware's port 4011 request: too soon
 // to call it unanswered.
 Frames CaptureEnded(Frames in) {
-  return Slice(in, 0, First(in, Binl(pd::kBootRequest)) + 1);
+  return Slice(in, 0, First(in, Binl(wire::kBootRequest)) + 1);
 }
 
 Frames DhcpNak(Frames in) {
   Frames out;
   for (const Frame& f : BeforeHttp(in)) {
     auto m = Dhcp(f);
-    if (!m || m->op != pd::kBootReply || m->message_type() != pd::kAck) {
+    if (!m || m->op != wire::kBootReply || m->message_type() != wire::kAck) {
       out.push_back(f);
       continue;
     }
-    out.push_back(EditDhcp(f, [](pd::DhcpMessage& r, wire::UdpDatagram&) {
+    out.push_back(EditDhcp(f, [](wire::DhcpMessage& r, wire::UdpDatagram&) {
       r.yiaddr = 0;
-      r.options.SetU8(pd::kOptMessageType, pd::kNak);
-      r.options.Erase(pd::kOptLeaseTime);
+      r.options.SetU8(wire::kOptMessageType, wire::kNak);
+      r.options.Erase(wire::kOptLeaseTime);
     }));
   }
   return out;

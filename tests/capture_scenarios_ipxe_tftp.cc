@@ -8,25 +8,23 @@
 namespace capture_test {
 
 namespace pd = proxydhcp;
-using capture::kTftpAck;
-using capture::kTftpOack;
-using capture::kTftpRrq;
 
 // iPXE is offered snponly.efi again: it loads itself, and asks again.
 Frames IpxeLoop(Frames in) {
   size_t disc = First(in, IpxeDiscover());
-  size_t rrq2 = First(in, TftpOp(kTftpRrq), First(in, TftpOp(kTftpRrq)) + 1);
+  size_t rrq2 = First(in, TftpOp(wire::TftpOpcode::kRrq),
+                      First(in, TftpOp(wire::TftpOpcode::kRrq)) + 1);
   Frames round = Filter(BeforeHttp(Slice(in, disc, in.size())), IsDhcp);
   Frames tftp = Filter(Slice(in, rrq2, disc),
                        [](const Frame& f) { return Tftp(f).has_value(); });
   auto bad = [&round](uint32_t xid) {
     Frames r;
     for (const Frame& f : round) {
-      r.push_back(EditDhcp(f, [xid](pd::DhcpMessage& m, wire::UdpDatagram&) {
+      r.push_back(EditDhcp(f, [xid](wire::DhcpMessage& m, wire::UdpDatagram&) {
         m.xid = xid;
-        if (m.op == pd::kBootReply && m.yiaddr == 0) {
+        if (m.op == wire::kBootReply && m.yiaddr == 0) {
           m.file = "snponly.efi";
-          m.options.SetString(pd::kOptBootfileName, "snponly.efi");
+          m.options.SetString(wire::kOptBootfileName, "snponly.efi");
         }
       }));
     }
@@ -43,7 +41,7 @@ Frames IpxeLoop(Frames in) {
 
 Frames IpxeLateProxy(Frames in) {
   Frames out = BeforeHttp(in);
-  size_t proxy = First(out, ProxyReply(pd::kOffer));
+  size_t proxy = First(out, ProxyReply(wire::kOffer));
   Frame late = out[proxy];
   out.erase(out.begin() + proxy);
   late.time = out[First(out, CorporateReply())].time + absl::Milliseconds(2500);
@@ -59,7 +57,7 @@ Frames IpxeLateProxy(Frames in) {
 Frames IpxeLateFromDiscovery(Frames in) {
   size_t d = First(in, IpxeDiscover());
   Frame corporate = in[First(in, CorporateReply(), d)];
-  Frame proxy = in[First(in, ProxyReply(pd::kOffer), d)];
+  Frame proxy = in[First(in, ProxyReply(wire::kOffer), d)];
   corporate.time = in[d].time + absl::Milliseconds(1500);
   proxy.time = in[d].time + absl::Milliseconds(2500);
   return Concat({Slice(in, 0, d + 1), {corporate, proxy}});
@@ -68,27 +66,29 @@ Frames IpxeLateFromDiscovery(Frames in) {
 Frames IpxeNoSiaddr(Frames in) {
   Frames out;
   for (const Frame& f : BeforeHttp(in)) {
-    out.push_back(!ProxyReply(pd::kOffer)(f)
-                      ? f
-                      : EditDhcp(f, [](pd::DhcpMessage& m, wire::UdpDatagram&) {
-                          m.siaddr = 0;
-                          m.options.Erase(pd::kOptVendorSpecific);
-                        }));
+    out.push_back(
+        !ProxyReply(wire::kOffer)(f)
+            ? f
+            : EditDhcp(f, [](wire::DhcpMessage& m, wire::UdpDatagram&) {
+                m.siaddr = 0;
+                m.options.Erase(wire::kOptVendorSpecific);
+              }));
   }
   return out;
 }
 
 Frames TftpBlocked(Frames in) {
-  size_t i = First(in, TftpOp(kTftpRrq));
+  size_t i = First(in, TftpOp(wire::TftpOpcode::kRrq));
   Frames out = Slice(in, 0, i + 1);
   return Concat({out, {Later(in[i], 1), Later(in[i], 3), Later(in[i], 7)}});
 }
 
 // blksize 8192 accepted: every DATA is 6 IPv4 fragments, none gets through.
 Frames TftpBlksizeMtu(Frames in) {
-  size_t rrq2 = First(in, TftpOp(kTftpRrq), First(in, TftpOp(kTftpRrq)) + 1);
-  size_t oack = First(in, TftpOp(kTftpOack), rrq2);
-  size_t ack0 = First(in, TftpOp(kTftpAck), oack);
+  size_t rrq2 = First(in, TftpOp(wire::TftpOpcode::kRrq),
+                      First(in, TftpOp(wire::TftpOpcode::kRrq)) + 1);
+  size_t oack = First(in, TftpOp(wire::TftpOpcode::kOack), rrq2);
+  size_t ack0 = First(in, TftpOp(wire::TftpOpcode::kAck), oack);
   Frames out = Slice(in, 0, rrq2);
   out.push_back(WithPayload(
       in[rrq2],
@@ -111,14 +111,14 @@ Frames TftpBlksizeMtu(Frames in) {
 }
 
 Frames TftpOptionRefused(Frames in) {
-  size_t rrq = First(in, TftpOp(kTftpRrq));
+  size_t rrq = First(in, TftpOp(wire::TftpOpcode::kRrq));
   return Concat(
       {Slice(in, 0, rrq + 1),
        {WithPayload(in[rrq + 1], TftpError(8, "Option negotiation failed"))}});
 }
 
 Frames RrqGarbage(Frames in) {
-  size_t rrq = First(in, TftpOp(kTftpRrq));
+  size_t rrq = First(in, TftpOp(wire::TftpOpcode::kRrq));
   std::string name = "snponly.efi";
   name += "\x01\x88\x7f";
   return Concat({Slice(in, 0, rrq),
@@ -127,7 +127,7 @@ Frames RrqGarbage(Frames in) {
 }
 
 Frames TftpWrongSource(Frames in) {
-  size_t rrq = First(in, TftpOp(kTftpRrq));
+  size_t rrq = First(in, TftpOp(wire::TftpOpcode::kRrq));
   wire::UdpDatagram oack = *Udp(in[rrq + 1]);
   oack.src_ip = Ip("10.231.9.1");
   Frame f = WithUdp(in[rrq + 1], oack);
@@ -136,10 +136,11 @@ Frames TftpWrongSource(Frames in) {
 
 // The download stops after 40 DATA blocks: no end, no error.
 Frames TftpIncomplete(Frames in) {
-  size_t rrq2 = First(in, TftpOp(kTftpRrq), First(in, TftpOp(kTftpRrq)) + 1);
+  size_t rrq2 = First(in, TftpOp(wire::TftpOpcode::kRrq),
+                      First(in, TftpOp(wire::TftpOpcode::kRrq)) + 1);
   size_t at = rrq2;
   for (int i = 0; i < 40; ++i)
-    at = First(in, TftpOp(capture::kTftpData), at + 1);
+    at = First(in, TftpOp(wire::TftpOpcode::kData), at + 1);
   return Slice(in, 0, at + 1);
 }
 

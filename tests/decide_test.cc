@@ -52,7 +52,7 @@ ResponderConfig Config() {
 // Frame `n` (1-based) of the EDK2 capture, parsed.
 struct Parts {
   wire::UdpDatagram udp;
-  DhcpMessage msg;
+  wire::DhcpMessage msg;
 };
 Parts Frame(int n) {
   std::string err;
@@ -63,14 +63,14 @@ Parts Frame(int n) {
   EXPECT_TRUE(err.empty()) << err;
   Parts p;
   p.udp = wire::ParseEthernetUdp(frames.at(n - 1).bytes).value();
-  p.msg = ParseDhcp(p.udp.payload).value();
+  p.msg = wire::ParseDhcp(p.udp.payload).value();
   return p;
 }
 Parts Discover() { return Frame(8); }  // 0.0.0.0:68 -> broadcast:67
 Parts Binl() { return Frame(18); }     // 10.231.0.141:4011 -> .1:4011
 
 std::vector<uint8_t> Build(Parts p) {
-  p.udp.payload = SerializeDhcp(p.msg);
+  p.udp.payload = wire::SerializeDhcp(p.msg);
   return wire::BuildEthernetUdp(p.udp);
 }
 
@@ -107,8 +107,8 @@ std::vector<uint8_t> WithUdpChecksum(std::vector<uint8_t> f, uint16_t c) {
 // 255 bytes of option 82 and the longest boot file a flag allows.
 Parts Bloated() {
   Parts p = Discover();
-  p.msg.options.Set(kOptRelayAgent, std::vector<uint8_t>(255, 0x61));
-  p.msg.options.Erase(kOptMaxMessageSize);  // EDK2 sends 57 = 1472
+  p.msg.options.Set(wire::kOptRelayAgent, std::vector<uint8_t>(255, 0x61));
+  p.msg.options.Erase(wire::kOptMaxMessageSize);  // EDK2 sends 57 = 1472
   return p;
 }
 
@@ -271,29 +271,30 @@ std::vector<Row> Rows() {
       {"option_97_oversized_not_echoed",
        [] {
          Parts p = Discover();
-         p.msg.options.Set(kOptClientGuid, std::vector<uint8_t>(960, 0x41));
+         p.msg.options.Set(wire::kOptClientGuid,
+                           std::vector<uint8_t>(960, 0x41));
          return Build(p);
        },
        "reply", nullptr,
        [](const Reply& r) {
-         EXPECT_FALSE(r.message.options.Has(kOptClientGuid));
+         EXPECT_FALSE(r.message.options.Has(wire::kOptClientGuid));
          EXPECT_LE(r.bytes.size(), 14u + 576u);
        }},
       {"option_97_wrong_type_not_echoed",
        [] {
          Parts p = Discover();
          std::vector<uint8_t> g(17, 0x41);
-         p.msg.options.Set(kOptClientGuid, g);
+         p.msg.options.Set(wire::kOptClientGuid, g);
          return Build(p);
        },
        "reply", nullptr,
        [](const Reply& r) {
-         EXPECT_FALSE(r.message.options.Has(kOptClientGuid));
+         EXPECT_FALSE(r.message.options.Has(wire::kOptClientGuid));
        }},
       {"option_97_well_formed_echoed", [] { return Build(Discover()); },
        "reply", nullptr,
        [](const Reply& r) {
-         auto g = r.message.options.Get(kOptClientGuid);
+         auto g = r.message.options.Get(wire::kOptClientGuid);
          ASSERT_TRUE(g);
          EXPECT_EQ(g->size(), 17u);
        }},
@@ -305,7 +306,7 @@ std::vector<Row> Rows() {
       {"reply_over_576_allowed_by_option_57",
        [] {
          Parts p = Bloated();
-         p.msg.options.SetU16(kOptMaxMessageSize, 1500);
+         p.msg.options.SetU16(wire::kOptMaxMessageSize, 1500);
          return Build(p);
        },
        "reply",
@@ -316,7 +317,7 @@ std::vector<Row> Rows() {
       {"option_57_never_above_the_mtu",
        [] {
          Parts p = Bloated();
-         p.msg.options.SetU16(kOptMaxMessageSize, 1500);
+         p.msg.options.SetU16(wire::kOptMaxMessageSize, 1500);
          return Build(p);
        },
        "reply_too_large",
@@ -328,12 +329,12 @@ std::vector<Row> Rows() {
       {"option_82_without_relay_echoed",
        [] {
          Parts p = Discover();
-         p.msg.options.Set(kOptRelayAgent, {1, 4, 'p', 'o', 'r', 't'});
+         p.msg.options.Set(wire::kOptRelayAgent, {1, 4, 'p', 'o', 'r', 't'});
          return Build(p);
        },
        "reply", nullptr,
        [](const Reply& r) {
-         auto a = r.message.options.Get(kOptRelayAgent);
+         auto a = r.message.options.Get(wire::kOptRelayAgent);
          ASSERT_TRUE(a);
          EXPECT_EQ(a->size(), 6u);
        }},
@@ -351,7 +352,8 @@ std::vector<Row> Rows() {
        },
        [](const Reply& r) {
          EXPECT_EQ(r.src_ip, Ip("10.231.0.1"));
-         EXPECT_EQ(r.message.options.GetIpv4(kOptServerId), Ip("10.231.0.1"));
+         EXPECT_EQ(r.message.options.GetIpv4(wire::kOptServerId),
+                   Ip("10.231.0.1"));
        }},
       {"several_addresses_no_hint_primary", [] { return Build(Discover()); },
        "reply",
@@ -433,13 +435,13 @@ TEST(Martian, Classes) {
 }
 
 TEST(MaxReplyIpSize, Rfc2131) {
-  DhcpMessage m;
+  wire::DhcpMessage m;
   EXPECT_EQ(MaxReplyIpSize(m, 1500), 576u);
-  m.options.SetU16(kOptMaxMessageSize, 300);  // below the legal minimum
+  m.options.SetU16(wire::kOptMaxMessageSize, 300);  // below the legal minimum
   EXPECT_EQ(MaxReplyIpSize(m, 1500), 576u);
-  m.options.SetU16(kOptMaxMessageSize, 1400);
+  m.options.SetU16(wire::kOptMaxMessageSize, 1400);
   EXPECT_EQ(MaxReplyIpSize(m, 1500), 1400u);
-  m.options.SetU16(kOptMaxMessageSize, 9000);
+  m.options.SetU16(wire::kOptMaxMessageSize, 9000);
   EXPECT_EQ(MaxReplyIpSize(m, 1500), 1500u);
 }
 

@@ -1,9 +1,10 @@
-#include "proxydhcp/dhcp_message.h"
+#include "wire/dhcp_message.h"
 
 #include "gtest/gtest.h"
 #include "proxydhcp/pxe.h"
+#include "wire/pxe_options.h"
 
-namespace proxydhcp {
+namespace wire {
 namespace {
 
 std::vector<uint8_t> Header(uint8_t op = kBootRequest) {
@@ -165,14 +166,14 @@ TEST(Pxe, SubOptions) {
 }
 
 TEST(Pxe, ArchClasses) {
-  EXPECT_EQ(BootArchOf(0), BootArch::kBios);
-  EXPECT_EQ(BootArchOf(7), BootArch::kEfiX64);
-  EXPECT_EQ(BootArchOf(9), BootArch::kEfiX64);
-  EXPECT_EQ(BootArchOf(6), BootArch::kEfiIa32);
-  EXPECT_EQ(BootArchOf(11), BootArch::kEfiArm64);
-  EXPECT_EQ(BootArchOf(10), BootArch::kUnsupported);
-  EXPECT_EQ(BootArchOf(27), BootArch::kUnsupported);
+  EXPECT_EQ(proxydhcp::BootArchOf(0), proxydhcp::BootArch::kBios);
+  EXPECT_EQ(proxydhcp::BootArchOf(7), proxydhcp::BootArch::kEfiX64);
+  EXPECT_EQ(proxydhcp::BootArchOf(9), proxydhcp::BootArch::kEfiX64);
+  EXPECT_EQ(proxydhcp::BootArchOf(6), proxydhcp::BootArch::kEfiIa32);
+  EXPECT_EQ(proxydhcp::BootArchOf(11), proxydhcp::BootArch::kEfiArm64);
+  EXPECT_EQ(proxydhcp::BootArchOf(10), proxydhcp::BootArch::kUnsupported);
+  EXPECT_EQ(proxydhcp::BootArchOf(27), proxydhcp::BootArch::kUnsupported);
 }
 
 }  // namespace
-}  // namespace proxydhcp
+}  // namespace wire

@@ -25,25 +25,25 @@ namespace {
 
 constexpr wire::Ipv4 kServer = 0x0a4d0101;  // 10.77.1.1
 
-DhcpMessage Discover(uint16_t arch, const std::string& vc,
-                     wire::MacAddr mac = {0x52, 0x54, 0x00, 1, 2, 3}) {
-  DhcpMessage m;
-  m.op = kBootRequest;
+wire::DhcpMessage Discover(uint16_t arch, const std::string& vc,
+                           wire::MacAddr mac = {0x52, 0x54, 0x00, 1, 2, 3}) {
+  wire::DhcpMessage m;
+  m.op = wire::kBootRequest;
   m.xid = 0x1234abcd;
   std::copy(mac.begin(), mac.end(), m.chaddr.begin());
-  m.options.SetU8(kOptMessageType, kDiscover);
-  m.options.SetString(kOptVendorClass, vc);
-  m.options.SetU16(kOptClientArch, arch);
+  m.options.SetU8(wire::kOptMessageType, wire::kDiscover);
+  m.options.SetString(wire::kOptVendorClass, vc);
+  m.options.SetU16(wire::kOptClientArch, arch);
   return m;
 }
 
-DhcpMessage Pxe(uint16_t arch) {
+wire::DhcpMessage Pxe(uint16_t arch) {
   char vc[64];
   snprintf(vc, sizeof(vc), "PXEClient:Arch:%05d:UNDI:003016", arch);
   return Discover(arch, vc);
 }
 
-DhcpMessage Http(uint16_t arch) {
+wire::DhcpMessage Http(uint16_t arch) {
   char vc[64];
   snprintf(vc, sizeof(vc), "HTTPClient:Arch:%05d:UNDI:003016", arch);
   return Discover(arch, vc);
@@ -112,10 +112,10 @@ TEST(EveryArch, PxeByCodeBeforeClassFlags) {
             "ignore:no_boot_file_for_arch");
   // A UEFI arch gets the binl offer (no 43); U-Boot (22) is not UEFI: 43.
   Reply riscv = std::get<Reply>(Respond(Pxe(27), Port67(), c));
-  EXPECT_FALSE(riscv.message.options.Has(kOptVendorSpecific));
+  EXPECT_FALSE(riscv.message.options.Has(wire::kOptVendorSpecific));
   c.arch_boot_files[22] = "uboot.scr";
   Reply uboot = std::get<Reply>(Respond(Pxe(22), Port67(), c));
-  EXPECT_TRUE(uboot.message.options.Has(kOptVendorSpecific));
+  EXPECT_TRUE(uboot.message.options.Has(wire::kOptVendorSpecific));
 }
 
 TEST(EveryArch, HttpBootPerArchCarriesHttpClientAndUrl) {
@@ -135,9 +135,9 @@ TEST(EveryArch, HttpBootPerArchCarriesHttpClientAndUrl) {
            {16, "http://10.0.0.5/x64.efi"}}) {
     Decision d = Respond(Http(arch), Port67(), c);
     ASSERT_TRUE(std::holds_alternative<Reply>(d)) << arch;
-    const DhcpMessage& m = std::get<Reply>(d).message;
-    EXPECT_EQ(m.options.GetString(kOptVendorClass), "HTTPClient") << arch;
-    EXPECT_EQ(m.options.GetString(kOptBootfileName), url + '\0') << arch;
+    const wire::DhcpMessage& m = std::get<Reply>(d).message;
+    EXPECT_EQ(m.options.GetString(wire::kOptVendorClass), "HTTPClient") << arch;
+    EXPECT_EQ(m.options.GetString(wire::kOptBootfileName), url + '\0') << arch;
   }
   EXPECT_EQ(FileOf(Respond(Http(28), Port67(), c)), "ignore:no_http_boot_url");
 }
@@ -165,16 +165,17 @@ TEST(EveryArch, MacRulePerArchWins) {
 // it (rpi-eeprom issues, raspberrypi/documentation bootmodes/net.md):
 // option 60 "PXEClient:Arch:00000:UNDI:002001", 93 = 0, 94 = 1.2.1, 97 a
 // GUID starting "RPI4", 55 asking for 43, 66, 67; source MAC dc:a6:32.
-DhcpMessage PiDiscover(wire::MacAddr mac = {0xdc, 0xa6, 0x32, 0x12, 0x34,
-                                            0x56}) {
-  DhcpMessage m = Discover(kArchBios, "PXEClient:Arch:00000:UNDI:002001", mac);
+wire::DhcpMessage PiDiscover(wire::MacAddr mac = {0xdc, 0xa6, 0x32, 0x12, 0x34,
+                                                  0x56}) {
+  wire::DhcpMessage m =
+      Discover(wire::kArchBios, "PXEClient:Arch:00000:UNDI:002001", mac);
   m.flags = 0;
-  m.options.Set(kOptParameterList,
+  m.options.Set(wire::kOptParameterList,
                 {1, 3, 43, 60, 66, 67, 128, 129, 130, 131, 132, 133, 134, 135});
   m.options.Set(94, {1, 2, 1});
   std::vector<uint8_t> guid = {0, 'R', 'P', 'I', '4'};
-  guid.resize(kClientGuidSize, 0x42);
-  m.options.Set(kOptClientGuid, guid);
+  guid.resize(wire::kClientGuidSize, 0x42);
+  m.options.Set(wire::kOptClientGuid, guid);
   return m;
 }
 
@@ -195,9 +196,10 @@ TEST(RaspberryPi, IgnoredByDefaultNeverAnX86File) {
             "undionly.kpxe");
   // A Pi running UEFI firmware (pftf/RPi4) sends arch 11: ARM64 UEFI.
   c.boot_files[BootArch::kEfiArm64] = "snp-arm64.efi";
-  DhcpMessage uefi = PiDiscover();
-  uefi.options.SetU16(kOptClientArch, kArchEfiArm64);
-  uefi.options.SetString(kOptVendorClass, "PXEClient:Arch:00011:UNDI:003000");
+  wire::DhcpMessage uefi = PiDiscover();
+  uefi.options.SetU16(wire::kOptClientArch, wire::kArchEfiArm64);
+  uefi.options.SetString(wire::kOptVendorClass,
+                         "PXEClient:Arch:00011:UNDI:003000");
   EXPECT_EQ(FileOf(Respond(uefi, Port67(), c)), "snp-arm64.efi");
 }
 
@@ -207,24 +209,24 @@ TEST(RaspberryPi, AnsweredWithRaspberryPiBootMenu) {
   c.tftp_server = 0x0a4d0105;
   Decision d = Respond(PiDiscover(), Port67(), c);
   ASSERT_TRUE(std::holds_alternative<Reply>(d));
-  const DhcpMessage& m = std::get<Reply>(d).message;
-  EXPECT_EQ(m.message_type(), kOffer);
+  const wire::DhcpMessage& m = std::get<Reply>(d).message;
+  EXPECT_EQ(m.message_type(), wire::kOffer);
   EXPECT_EQ(m.siaddr, 0x0a4d0105u);  // the TFTP server
   EXPECT_EQ(m.yiaddr, 0u);
   EXPECT_EQ(m.file, "");
-  EXPECT_FALSE(m.options.Has(kOptBootfileName));
-  EXPECT_EQ(m.options.GetString(kOptVendorClass), "PXEClient");
-  auto o43 = m.options.Get(kOptVendorSpecific);
+  EXPECT_FALSE(m.options.Has(wire::kOptBootfileName));
+  EXPECT_EQ(m.options.GetString(wire::kOptVendorClass), "PXEClient");
+  auto o43 = m.options.Get(wire::kOptVendorSpecific);
   ASSERT_TRUE(o43.has_value());
-  auto subs = ParseSubOptions(*o43);
+  auto subs = wire::ParseSubOptions(*o43);
   ASSERT_TRUE(subs.has_value());
   EXPECT_EQ(subs->at(6), std::vector<uint8_t>{8});
   std::vector<uint8_t> menu = {0, 0, 17};
   for (char ch : std::string("Raspberry Pi Boot")) menu.push_back(ch);
   EXPECT_EQ(subs->at(9), menu);
   EXPECT_EQ(subs->at(10), (std::vector<uint8_t>{0, 'P', 'X', 'E'}));
-  EXPECT_EQ(*m.options.Get(kOptClientGuid),
-            *PiDiscover().options.Get(kOptClientGuid));
+  EXPECT_EQ(*m.options.Get(wire::kOptClientGuid),
+            *PiDiscover().options.Get(wire::kOptClientGuid));
 }
 
 // Through Decide, from the frame a Pi sends: the same answer.
@@ -236,7 +238,7 @@ TEST(RaspberryPi, DecideFromFrame) {
   udp.dst_ip = wire::kIpv4Broadcast;
   udp.src_port = kDhcpClientPort;
   udp.dst_port = kDhcpServerPort;
-  udp.payload = SerializeDhcp(PiDiscover());
+  udp.payload = wire::SerializeDhcp(PiDiscover());
   std::vector<uint8_t> frame = wire::BuildEthernetUdp(udp);
   NetSnapshot net;
   InterfaceInfo eth;
@@ -267,7 +269,7 @@ struct Adaptive {
   // DISCOVER from `mac` with `xid` at `now`; the strategy offered.
   std::optional<UefiStrategy> Discover(wire::MacAddr mac, uint32_t xid,
                                        bool* switched = nullptr) {
-    DhcpMessage m = Pxe(7);
+    wire::DhcpMessage m = Pxe(7);
     std::copy(mac.begin(), mac.end(), m.chaddr.begin());
     m.xid = xid;
     Decision d = Respond(m, Port67(), config,
@@ -278,7 +280,7 @@ struct Adaptive {
     if (r.uefi_strategy) history.Offered(mac, xid, *r.uefi_strategy, now);
     if (switched) *switched = r.uefi_switched;
     // The offer matches the strategy: 43 only with bypass.
-    EXPECT_EQ(r.message.options.Has(kOptVendorSpecific),
+    EXPECT_EQ(r.message.options.Has(wire::kOptVendorSpecific),
               r.uefi_strategy == UefiStrategy::kBypass);
     return r.uefi_strategy;
   }
@@ -334,7 +336,7 @@ TEST(AdaptiveUefi, OutsideTheWindowOrOffIsTheConfiguredStrategy) {
   a.now += 1000;
   EXPECT_EQ(a.Discover(kA, 3), UefiStrategy::kBinl);
   // BIOS, iPXE and HTTP Boot have no strategy and are never remembered.
-  DhcpMessage bios = Pxe(0);
+  wire::DhcpMessage bios = Pxe(0);
   Decision d = Respond(bios, Port67(), a.config, {&a.history, a.now, 30000});
   EXPECT_FALSE(std::get<Reply>(d).uefi_strategy.has_value());
 }
@@ -357,8 +359,8 @@ TEST(AdaptiveUefi, BoundedLeastRecentlyOfferedForgotten) {
 
 // Through Decide, a REQUEST to the DHCP server names the client's address.
 TEST(AdaptiveUefi, IgnoredRequestCarriesTheRequestedAddress) {
-  DhcpMessage m = Pxe(7);
-  m.options.SetU8(kOptMessageType, kRequest);
+  wire::DhcpMessage m = Pxe(7);
+  m.options.SetU8(wire::kOptMessageType, wire::kRequest);
   m.options.SetIpv4(50, 0x0a4d0164);
   wire::UdpDatagram udp;
   udp.src_mac = {0x52, 0x54, 0x00, 1, 2, 3};
@@ -366,7 +368,7 @@ TEST(AdaptiveUefi, IgnoredRequestCarriesTheRequestedAddress) {
   udp.dst_ip = wire::kIpv4Broadcast;
   udp.src_port = kDhcpClientPort;
   udp.dst_port = kDhcpServerPort;
-  udp.payload = SerializeDhcp(m);
+  udp.payload = wire::SerializeDhcp(m);
   NetSnapshot net;
   ReceiveMeta meta;
   meta.ifindex = 2;

@@ -67,13 +67,13 @@ std::string Render(const std::string& capture) {
                           frames[i].time - t0, wire::FormatIpv4(udp->src_ip),
                           udp->src_port, wire::FormatIpv4(udp->dst_ip),
                           udp->dst_port);
-    auto msg = ParseDhcp(udp->payload);
+    auto msg = wire::ParseDhcp(udp->payload);
     if (!msg.ok()) {
       absl::StrAppend(&out, "parse error: ", msg.status().message(), "\n\n");
       continue;
     }
     absl::StrAppend(&out, DescribeMessage(*msg));
-    if (msg->op == kBootRequest) {
+    if (msg->op == wire::kBootRequest) {
       absl::StrAppend(
           &out, "=> ",
           DescribeDecision(Decide(frames[i].bytes, meta, net, config)));

@@ -130,7 +130,7 @@ proxydhcp::Reply MakeReply(uint8_t type, uint16_t arch,
                            proxydhcp::ClientKind kind, uint16_t src_port,
                            const std::string& file) {
   proxydhcp::Reply r;
-  r.message.options.SetU8(proxydhcp::kOptMessageType, type);
+  r.message.options.SetU8(wire::kOptMessageType, type);
   r.message.xid = 42;
   r.message.chaddr = {0x52, 0x54, 0, 0x12, 0x34, 0x56};
   r.client.arch = arch;
@@ -178,18 +178,18 @@ TEST(Metrics, ABootMovesTheCountersAndLogsOneLine) {
   h.m->DhcpReceived();
   h.m->DhcpIgnored(proxydhcp::IgnoreReason::kRequestOnPort67);
   h.m->DhcpReplied(
-      MakeReply(proxydhcp::kOffer, 7, ClientKind::kPxe, 67, "snponly.efi"),
+      MakeReply(wire::kOffer, 7, ClientKind::kPxe, 67, "snponly.efi"),
       std::chrono::microseconds(80));
   h.m->DhcpReplied(
-      MakeReply(proxydhcp::kAck, 7, ClientKind::kPxe, 4011, "snponly.efi"),
+      MakeReply(wire::kAck, 7, ClientKind::kPxe, 4011, "snponly.efi"),
       std::chrono::microseconds(300));
   h.m->TftpStarted(0x0a000064, "snponly.efi");
   h.m->TftpEnded(0x0a000064, "snponly.efi", TransferEnd::kDone, 173792, 119,
                  std::chrono::milliseconds(20));
   h.m->TftpSync({1, 173792, 120, 2, 0, 0, 3});
-  h.m->DhcpReplied(MakeReply(proxydhcp::kOffer, 7, ClientKind::kIpxe, 67,
-                             "http://x/menu.ipxe"),
-                   std::chrono::microseconds(90));
+  h.m->DhcpReplied(
+      MakeReply(wire::kOffer, 7, ClientKind::kIpxe, 67, "http://x/menu.ipxe"),
+      std::chrono::microseconds(90));
   std::string text = h.m->Render();
   EXPECT_THAT(text, HasSubstr("pxeproxy_dhcp_received_total 1\n"));
   EXPECT_THAT(text, HasSubstr("pxeproxy_tftp_receive_errors_total 3\n"));
@@ -237,8 +237,8 @@ TEST(Metrics, ATransferOfAnotherFileIsNotABootFile) {
 
 TEST(Metrics, AStallIsAWarningAndCounted) {
   Hub h;
-  h.m->DhcpReplied(MakeReply(proxydhcp::kOffer, 0, proxydhcp::ClientKind::kPxe,
-                             67, "undionly.kpxe"),
+  h.m->DhcpReplied(MakeReply(wire::kOffer, 0, proxydhcp::ClientKind::kPxe, 67,
+                             "undionly.kpxe"),
                    std::chrono::microseconds(80));
   h.m->Tick(Metrics::Clock::now() + std::chrono::seconds(31));
   ASSERT_EQ(h.lines.size(), 1u);

@@ -14,38 +14,38 @@ constexpr wire::Ipv4 kClient = 0x0a4d0164;  // 10.77.1.100
 constexpr wire::Ipv4 kRelay = 0x0a4e0001;   // 10.78.0.1
 constexpr wire::Ipv4 kNextServer = 0x0a4d0105;
 
-DhcpMessage Discover(uint16_t arch, const std::string& vc) {
-  DhcpMessage m;
-  m.op = kBootRequest;
+wire::DhcpMessage Discover(uint16_t arch, const std::string& vc) {
+  wire::DhcpMessage m;
+  m.op = wire::kBootRequest;
   m.xid = 0xdeadbeef;
-  m.flags = kBroadcastFlag;
+  m.flags = wire::kBroadcastFlag;
   m.chaddr = {0x52, 0x54, 0x00, 0xaa, 0xbb, 0xcc};
-  m.options.SetU8(kOptMessageType, kDiscover);
-  m.options.SetString(kOptVendorClass, vc);
-  m.options.SetU16(kOptClientArch, arch);
+  m.options.SetU8(wire::kOptMessageType, wire::kDiscover);
+  m.options.SetString(wire::kOptVendorClass, vc);
+  m.options.SetU16(wire::kOptClientArch, arch);
   std::vector<uint8_t> guid(17, 0x11);
   guid[0] = 0;
-  m.options.Set(kOptClientGuid, guid);
+  m.options.Set(wire::kOptClientGuid, guid);
   return m;
 }
 
-DhcpMessage Pxe(uint16_t arch) {
+wire::DhcpMessage Pxe(uint16_t arch) {
   char vc[64];
   snprintf(vc, sizeof(vc), "PXEClient:Arch:%05d:UNDI:003000", arch);
   return Discover(arch, vc);
 }
 
-DhcpMessage Ipxe(uint16_t arch, bool http = true) {
-  DhcpMessage m = Pxe(arch);
-  m.options.SetString(kOptUserClass, "iPXE");
+wire::DhcpMessage Ipxe(uint16_t arch, bool http = true) {
+  wire::DhcpMessage m = Pxe(arch);
+  m.options.SetString(wire::kOptUserClass, "iPXE");
   std::vector<uint8_t> e = {0x11, 1, 1, 0x15, 1, 1, 0x24, 1, 1};
   if (http) e.insert(e.end(), {0x13, 1, 1});
-  m.options.Set(kOptIpxeEncap, e);
+  m.options.Set(wire::kOptIpxeEncap, e);
   return m;
 }
 
-DhcpMessage Binl(DhcpMessage m, uint8_t type = kRequest) {
-  m.options.SetU8(kOptMessageType, type);
+wire::DhcpMessage Binl(wire::DhcpMessage m, uint8_t type = wire::kRequest) {
+  m.options.SetU8(wire::kOptMessageType, type);
   m.ciaddr = kClient;
   m.flags = 0;
   return m;
@@ -68,7 +68,7 @@ RequestContext Port4011(uint16_t src_port = kPxeBinlPort) {
 
 struct Want {
   std::optional<IgnoreReason> ignore;
-  uint8_t type = kOffer;
+  uint8_t type = wire::kOffer;
   std::string file;
   std::optional<std::vector<uint8_t>> opt43;  // nullopt: must be absent
   std::string vendor_class = "PXEClient";
@@ -86,7 +86,7 @@ struct Want {
 
 struct Row {
   std::string name;
-  DhcpMessage request;
+  wire::DhcpMessage request;
   RequestContext ctx;
   std::function<void(ResponderConfig&)> configure;
   Want want;
@@ -110,7 +110,7 @@ Want IpxeOffer(const std::string& file) {
 }
 Want Ack(const std::string& file, uint16_t dst_port = kPxeBinlPort) {
   Want w;
-  w.type = kAck;
+  w.type = wire::kAck;
   w.file = file;
   w.dst_ip = kClient;
   w.dst_port = dst_port;
@@ -126,7 +126,7 @@ auto NoChange = [](ResponderConfig&) {};
 
 std::vector<Row> Rows() {
   std::vector<Row> rows;
-  auto add = [&](std::string name, DhcpMessage req, RequestContext ctx,
+  auto add = [&](std::string name, wire::DhcpMessage req, RequestContext ctx,
                  std::function<void(ResponderConfig&)> cfg, Want want) {
     rows.push_back({std::move(name), std::move(req), ctx, std::move(cfg),
                     std::move(want)});
@@ -189,18 +189,18 @@ std::vector<Row> Rows() {
   add("ipxe_bios_gets_menu_not_43", Ipxe(0), Port67(), NoChange,
       IpxeOffer(kMenu));
   {
-    DhcpMessage m = Pxe(0);
-    m.options.SetString(kOptUserClass, "iPXE");
+    wire::DhcpMessage m = Pxe(0);
+    m.options.SetString(wire::kOptUserClass, "iPXE");
     add("ipxe_raw_77_only", m, Port67(), NoChange, IpxeOffer(kMenu));
   }
   {
-    DhcpMessage m = Pxe(7);
-    m.options.Set(kOptUserClass, {4, 'i', 'P', 'X', 'E'});
+    wire::DhcpMessage m = Pxe(7);
+    m.options.Set(wire::kOptUserClass, {4, 'i', 'P', 'X', 'E'});
     add("ipxe_rfc3004_77", m, Port67(), NoChange, IpxeOffer(kMenu));
   }
   {
-    DhcpMessage m = Pxe(7);
-    m.options.SetString(kOptUserClass, "MYBOOT");
+    wire::DhcpMessage m = Pxe(7);
+    m.options.SetString(wire::kOptUserClass, "MYBOOT");
     add(
         "ipxe_configured_user_class", m, Port67(),
         [](ResponderConfig& c) { c.classify.ipxe_user_classes = {"MYBOOT"}; },
@@ -226,19 +226,20 @@ std::vector<Row> Rows() {
       Ack("snponly.efi"));
   add("binl_request_bios_every_arch", Binl(Pxe(0)), Port4011(), NoChange,
       Ack("undionly.kpxe"));
-  add("binl_inform", Binl(Pxe(7), kInform), Port4011(68), NoChange,
+  add("binl_inform", Binl(Pxe(7), wire::kInform), Port4011(68), NoChange,
       Ack("snponly.efi", 68));
   {
-    DhcpMessage m = Binl(Pxe(7));
-    m.options.Set(kOptVendorSpecific, {71, 4, 0x80, 0x00, 0x00, 0x00, 255});
+    wire::DhcpMessage m = Binl(Pxe(7));
+    m.options.Set(wire::kOptVendorSpecific,
+                  {71, 4, 0x80, 0x00, 0x00, 0x00, 255});
     Want w = Ack("snponly.efi");
     w.opt43 = std::vector<uint8_t>{71, 4, 0x80, 0x00, 0x00, 0x00, 255};
     add("binl_echoes_boot_item_43_71", m, Port4011(), NoChange, w);
   }
-  add("binl_discover_ignored", Binl(Pxe(7), kDiscover), Port4011(), NoChange,
-      Ignored(IgnoreReason::kUnhandledMessageType));
+  add("binl_discover_ignored", Binl(Pxe(7), wire::kDiscover), Port4011(),
+      NoChange, Ignored(IgnoreReason::kUnhandledMessageType));
   {
-    DhcpMessage m = Binl(Pxe(7));
+    wire::DhcpMessage m = Binl(Pxe(7));
     m.ciaddr = 0;
     Want w = Ack("snponly.efi");
     w.dst_ip = wire::kIpv4Broadcast;
@@ -255,30 +256,30 @@ std::vector<Row> Rows() {
   }
   add("request_on_67", Binl(Pxe(7)), Port67(), NoChange,
       Ignored(IgnoreReason::kRequestOnPort67));
-  add("release_on_67", Binl(Pxe(7), kRelease), Port67(), NoChange,
+  add("release_on_67", Binl(Pxe(7), wire::kRelease), Port67(), NoChange,
       Ignored(IgnoreReason::kUnhandledMessageType));
-  add("decline_on_67", Binl(Pxe(7), kDecline), Port67(), NoChange,
+  add("decline_on_67", Binl(Pxe(7), wire::kDecline), Port67(), NoChange,
       Ignored(IgnoreReason::kUnhandledMessageType));
-  add("inform_on_67", Binl(Pxe(7), kInform), Port67(), NoChange,
+  add("inform_on_67", Binl(Pxe(7), wire::kInform), Port67(), NoChange,
       Ignored(IgnoreReason::kUnhandledMessageType));
   {
-    DhcpMessage m = Pxe(7);
-    m.op = kBootReply;
+    wire::DhcpMessage m = Pxe(7);
+    m.op = wire::kBootReply;
     add("bootreply_ignored", m, Port67(), NoChange,
         Ignored(IgnoreReason::kNotBootRequest));
   }
   {
-    DhcpMessage m = Pxe(7);
-    m.options.Erase(kOptMessageType);
+    wire::DhcpMessage m = Pxe(7);
+    m.options.Erase(wire::kOptMessageType);
     add("plain_bootp", m, Port67(), NoChange,
         Ignored(IgnoreReason::kNoMessageType));
-    m.options.Set(kOptMessageType, {1, 1});
+    m.options.Set(wire::kOptMessageType, {1, 1});
     add("message_type_wrong_length", m, Port67(), NoChange,
         Ignored(IgnoreReason::kNoMessageType));
   }
   {
-    DhcpMessage m = Pxe(7);
-    m.options.Erase(kOptVendorClass);
+    wire::DhcpMessage m = Pxe(7);
+    m.options.Erase(wire::kOptVendorClass);
     add("no_vendor_class", m, Port67(), NoChange,
         Ignored(IgnoreReason::kNotPxeClient));
   }
@@ -293,7 +294,7 @@ std::vector<Row> Rows() {
       },
       Offer("undionly.kpxe", k43Bypass));
   {
-    DhcpMessage m = Pxe(7);
+    wire::DhcpMessage m = Pxe(7);
     m.giaddr = kRelay;
     m.hops = 1;
     Want w = Offer("snponly.efi", std::nullopt);
@@ -304,8 +305,8 @@ std::vector<Row> Rows() {
     add("relayed_unicast_to_giaddr", m, Port67(), NoChange, w);
   }
   {
-    DhcpMessage m = Pxe(7);
-    m.options.Erase(kOptClientGuid);
+    wire::DhcpMessage m = Pxe(7);
+    m.options.Erase(wire::kOptClientGuid);
     Want w = Offer("snponly.efi", std::nullopt);
     w.guid_echoed = false;
     add("no_guid_no_97", m, Port67(), NoChange, w);
@@ -353,15 +354,15 @@ std::vector<Row> Rows() {
       [](ResponderConfig& c) { c.http_boot_url = "http://10.77.1.5/ipxe.efi"; },
       Ignored(IgnoreReason::kNoHttpBootUrl));
   {
-    DhcpMessage m = Binl(Pxe(7));
-    m.options.Set(kOptVendorSpecific, {71, 2, 0x80, 0x00, 255});
+    wire::DhcpMessage m = Binl(Pxe(7));
+    m.options.Set(wire::kOptVendorSpecific, {71, 2, 0x80, 0x00, 255});
     add("binl_short_boot_item_not_echoed", m, Port4011(), NoChange,
         Ack("snponly.efi"));
   }
   {
-    DhcpMessage m = Pxe(7);
+    wire::DhcpMessage m = Pxe(7);
     m.giaddr = kRelay;
-    m.options.Set(kOptRelayAgent, {1, 3, 'p', 'o', '1'});
+    m.options.Set(wire::kOptRelayAgent, {1, 3, 'p', 'o', '1'});
     Want w = Offer("snponly.efi", std::nullopt);
     w.dst_ip = kRelay;
     w.dst_port = kDhcpServerPort;
@@ -371,22 +372,23 @@ std::vector<Row> Rows() {
     add("relayed_option_82_echoed", m, Port67(), NoChange, w);
   }
   {
-    DhcpMessage m = Pxe(0);
-    m.options.Erase(kOptClientArch);
-    m.options.SetString(kOptVendorClass, "PXEClient:Arch:00007:UNDI:003000");
+    wire::DhcpMessage m = Pxe(0);
+    m.options.Erase(wire::kOptClientArch);
+    m.options.SetString(wire::kOptVendorClass,
+                        "PXEClient:Arch:00007:UNDI:003000");
     add("arch_from_vendor_class", m, Port67(), NoChange,
         Offer("snponly.efi", std::nullopt));
   }
   {
-    DhcpMessage m = Pxe(0);
-    m.options.Set(kOptClientArch, {0, 7, 0, 0});
+    wire::DhcpMessage m = Pxe(0);
+    m.options.Set(wire::kOptClientArch, {0, 7, 0, 0});
     add("arch_list_first_entry", m, Port67(), NoChange,
         Offer("snponly.efi", std::nullopt));
   }
   {
-    DhcpMessage m = Pxe(0);
-    m.options.Set(kOptClientArch, {0, 7, 0});
-    m.options.SetString(kOptVendorClass, "PXEClient");
+    wire::DhcpMessage m = Pxe(0);
+    m.options.Set(wire::kOptClientArch, {0, 7, 0});
+    m.options.SetString(wire::kOptVendorClass, "PXEClient");
     add("arch_malformed_defaults_bios", m, Port67(), NoChange,
         Offer("undionly.kpxe", k43Bypass));
   }
@@ -410,18 +412,18 @@ TEST_P(RespondTable, Decides) {
   }
   ASSERT_TRUE(std::holds_alternative<Reply>(d));
   const Reply& r = std::get<Reply>(d);
-  const DhcpMessage& m = r.message;
-  EXPECT_EQ(m.op, kBootReply);
+  const wire::DhcpMessage& m = r.message;
+  EXPECT_EQ(m.op, wire::kBootReply);
   EXPECT_EQ(m.xid, row.request.xid);
   EXPECT_EQ(m.chaddr, row.request.chaddr);
   EXPECT_EQ(m.flags, row.request.flags);
   EXPECT_EQ(m.giaddr, w.giaddr);
   EXPECT_EQ(m.hops, 0);
   EXPECT_EQ(m.message_type(), w.type);
-  EXPECT_EQ(m.options.GetIpv4(kOptServerId), kServer);
-  EXPECT_EQ(m.options.GetString(kOptVendorClass), w.vendor_class);
+  EXPECT_EQ(m.options.GetIpv4(wire::kOptServerId), kServer);
+  EXPECT_EQ(m.options.GetString(wire::kOptVendorClass), w.vendor_class);
   // Option 67 is NUL-terminated (EDK2 PxeBcParseDhcp4Packet, old ROMs).
-  EXPECT_EQ(m.options.GetString(kOptBootfileName), w.file + '\0');
+  EXPECT_EQ(m.options.GetString(wire::kOptBootfileName), w.file + '\0');
   EXPECT_EQ(m.file, w.file.size() <= 127 ? w.file : "");
   EXPECT_EQ(r.boot_file, w.file);
   EXPECT_EQ(m.yiaddr, w.yiaddr);
@@ -431,25 +433,26 @@ TEST_P(RespondTable, Decides) {
   EXPECT_EQ(r.dst_port, w.dst_port);
   EXPECT_EQ(r.src_port, w.src_port);
   EXPECT_EQ(r.broadcast, w.broadcast);
-  auto o43 = m.options.Get(kOptVendorSpecific);
+  auto o43 = m.options.Get(wire::kOptVendorSpecific);
   if (w.opt43) {
     ASSERT_TRUE(o43.has_value());
     EXPECT_EQ(std::vector<uint8_t>(o43->begin(), o43->end()), *w.opt43);
   } else {
     EXPECT_FALSE(o43.has_value());
   }
-  EXPECT_EQ(m.options.Has(kOptIpxeEncap), w.priority_175);
-  EXPECT_EQ(m.options.Has(kOptRelayAgent), w.relay_agent_echoed);
-  EXPECT_EQ(m.options.Has(kOptClientGuid), w.guid_echoed);
+  EXPECT_EQ(m.options.Has(wire::kOptIpxeEncap), w.priority_175);
+  EXPECT_EQ(m.options.Has(wire::kOptRelayAgent), w.relay_agent_echoed);
+  EXPECT_EQ(m.options.Has(wire::kOptClientGuid), w.guid_echoed);
   if (w.guid_echoed) {
-    EXPECT_EQ(*m.options.Get(kOptClientGuid),
-              *row.request.options.Get(kOptClientGuid));
+    EXPECT_EQ(*m.options.Get(wire::kOptClientGuid),
+              *row.request.options.Get(wire::kOptClientGuid));
   }
   // Never IP configuration: the corporate server owns it.
-  for (uint8_t code : {kOptSubnetMask, kOptRouter, kOptDns, kOptLeaseTime}) {
+  for (uint8_t code : {wire::kOptSubnetMask, wire::kOptRouter, wire::kOptDns,
+                       wire::kOptLeaseTime}) {
     EXPECT_FALSE(m.options.Has(code)) << "option " << int(code);
   }
-  EXPECT_GE(SerializeDhcp(m).size(), kMinMessageSize);
+  EXPECT_GE(wire::SerializeDhcp(m).size(), wire::kMinMessageSize);
 }
 
 INSTANTIATE_TEST_SUITE_P(Rows, RespondTable, testing::ValuesIn(Rows()),
@@ -463,8 +466,9 @@ TEST(Respond, LongMenuUrlGoesToOption67Only) {
   Decision d = Respond(Ipxe(7), Port67(), c);
   ASSERT_TRUE(std::holds_alternative<Reply>(d));
   EXPECT_EQ(std::get<Reply>(d).message.file, "");
-  EXPECT_EQ(std::get<Reply>(d).message.options.GetString(kOptBootfileName),
-            c.menu_url + '\0');
+  EXPECT_EQ(
+      std::get<Reply>(d).message.options.GetString(wire::kOptBootfileName),
+      c.menu_url + '\0');
 }
 
 TEST(Respond, EveryIgnoreReasonHasADistinctName) {

@@ -56,7 +56,7 @@ void Exercise(absl::Span<const uint8_t> frame, const ResponderConfig& config) {
   meta.ifindex = 2;
   auto udp = wire::ParseEthernetUdp(frame);
   if (udp.ok()) {
-    if (auto msg = ParseDhcp(udp->payload); msg.ok()) {
+    if (auto msg = wire::ParseDhcp(udp->payload); msg.ok()) {
       (void)DescribeMessage(*msg);
     }
   }
@@ -69,12 +69,12 @@ void Exercise(absl::Span<const uint8_t> frame, const ResponderConfig& config) {
     ASSERT_TRUE(sent->ip_checksum_ok && sent->udp_checksum_ok);
     ASSERT_LE(sent->payload.size() + 28, 1500u);
     ASSERT_TRUE(r->broadcast || !IsMartian(sent->dst_ip));
-    ASSERT_GE(sent->payload.size(), kMinMessageSize);
-    auto back = ParseDhcp(sent->payload);
+    ASSERT_GE(sent->payload.size(), wire::kMinMessageSize);
+    auto back = wire::ParseDhcp(sent->payload);
     ASSERT_TRUE(back.ok()) << back.status();
     ASSERT_EQ(back->options.all(), r->message.options.all());
-    ASSERT_FALSE(r->message.options.Has(kOptLeaseTime));
-    auto request = ParseDhcp(udp->payload);
+    ASSERT_FALSE(r->message.options.Has(wire::kOptLeaseTime));
+    auto request = wire::ParseDhcp(udp->payload);
     ASSERT_TRUE(request.ok());
     ASSERT_LE(sent->payload.size() + 28, MaxReplyIpSize(*request, 1500));
   }
@@ -105,7 +105,7 @@ TEST(Robustness, EveryPrefixOfEveryCapturedPacket) {
     // The DHCP payload alone, truncated at every length.
     auto udp = wire::ParseEthernetUdp(s);
     for (size_t n = 0; n <= udp->payload.size(); ++n) {
-      (void)ParseDhcp(absl::MakeConstSpan(udp->payload).first(n));
+      (void)wire::ParseDhcp(absl::MakeConstSpan(udp->payload).first(n));
     }
   }
 }
@@ -142,7 +142,7 @@ TEST(Robustness, HundredThousandRandomAndMutatedPackets) {
         }(),
         Net(), config));
     // Also straight into the DHCP parser, without framing.
-    auto m = ParseDhcp(p);
+    auto m = wire::ParseDhcp(p);
     if (m.ok()) (void)Classify(*m, config.classify);
   }
   // The mutations must reach Respond, not all stop at a checksum.

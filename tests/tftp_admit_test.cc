@@ -46,7 +46,7 @@ class FakeLookup : public FileLookup {
     Refusal r;
     r.reason = Reason::kNotFound;
     r.answer = true;
-    r.code = ErrorCode::kNotFound;
+    r.code = wire::TftpErrorCode::kNotFound;
     r.text = "file not found";
     return r;
   }
@@ -236,7 +236,7 @@ TEST(Admit, NetasciiHasNoTsize) {
                       Peer{{0x0a000002, 2000}, 0}, Limits(), {}, lookup);
   ASSERT_TRUE(std::holds_alternative<Plan>(a));
   const Plan& p = std::get<Plan>(a);
-  EXPECT_EQ(p.mode, Mode::kNetascii);
+  EXPECT_EQ(p.mode, wire::TftpMode::kNetascii);
   EXPECT_FALSE(p.session.size_known);
   EXPECT_TRUE(p.options.oack.empty());
   EXPECT_FALSE(p.session.oack);
@@ -281,7 +281,7 @@ TEST(Netascii, PerBlockEqualsWholeFile) {
         starts.Acked(b);
         EXPECT_LE(starts.size(), 1u);
       }
-      EXPECT_EQ(got, ToNetascii(file));
+      EXPECT_EQ(got, wire::ToNetascii(file));
     }
   }
 }
@@ -291,7 +291,7 @@ TEST(Netascii, PerBlockEqualsWholeFile) {
 TEST(Netascii, RetransmittedWindowsAreIdentical) {
   std::mt19937 rng(10);
   std::string file = RandomText(rng, 3000);
-  std::string want = ToNetascii(file);
+  std::string want = wire::ToNetascii(file);
   const size_t blksize = 16;
   const uint64_t window = 4;
   NetasciiBlocks starts;

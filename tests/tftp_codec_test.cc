@@ -1,15 +1,17 @@
-// TFTP packet codec, option negotiation and the embedded menu.
+// TFTP packet codec (wire/tftp_packet.h), option negotiation and the
+// embedded menu.
 #include <random>
 #include <string>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "gtest/gtest.h"
 #include "tftp/embedded_menu.h"
 #include "tftp/options.h"
-#include "tftp/packet.h"
 #include "tftp/path.h"
 #include "tftp/session.h"
+#include "wire/tftp_packet.h"
 
 namespace tftp {
 namespace {
@@ -27,17 +29,17 @@ std::vector<uint8_t> Bytes(const std::string& s) {
 using Options = std::vector<std::pair<std::string, std::string>>;
 
 TEST(Packet, ParsesRrqWithOptions) {
-  auto req = ParseRequest(
+  auto req = wire::ParseTftpRequest(
       Bytes(S("\0\1undionly.kpxe\0OCTET\0BLKSIZE\0001468\0tsize\0000\0")));
   ASSERT_TRUE(req.ok()) << req.status();
-  EXPECT_EQ(req->opcode, Opcode::kRrq);
+  EXPECT_EQ(req->opcode, wire::TftpOpcode::kRrq);
   EXPECT_EQ(req->filename, "undionly.kpxe");
   EXPECT_EQ(req->mode, "octet");
   EXPECT_EQ(req->options, (Options{{"blksize", "1468"}, {"tsize", "0"}}));
 }
 
 TEST(Packet, ToleratesTrailingNulPadding) {
-  auto req = ParseRequest(Bytes(S("\0\1a\0octet\0\0\0\0")));
+  auto req = wire::ParseTftpRequest(Bytes(S("\0\1a\0octet\0\0\0\0")));
   ASSERT_TRUE(req.ok()) << req.status();
   EXPECT_TRUE(req->options.empty());
 }
@@ -55,47 +57,104 @@ TEST(Packet, RejectsMalformedRequests) {
       S("\0\3file\0octet\0"),  // a DATA opcode
   };
   for (const std::string& b : bad) {
-    EXPECT_FALSE(ParseRequest(Bytes(b)).ok()) << b.size();
+    EXPECT_FALSE(wire::ParseTftpRequest(Bytes(b)).ok()) << b.size();
   }
 }
 
 TEST(Packet, Opcodes) {
-  EXPECT_FALSE(PeekOpcode(Bytes(S("\0"))).ok());
-  EXPECT_FALSE(PeekOpcode(Bytes(S("\0\0"))).ok());
-  EXPECT_FALSE(PeekOpcode(Bytes(S("\0\7"))).ok());
-  EXPECT_EQ(*PeekOpcode(Bytes(S("\0\2"))), Opcode::kWrq);
+  EXPECT_FALSE(wire::PeekTftpOpcode(Bytes(S("\0"))).ok());
+  EXPECT_FALSE(wire::PeekTftpOpcode(Bytes(S("\0\0"))).ok());
+  EXPECT_FALSE(wire::PeekTftpOpcode(Bytes(S("\0\7"))).ok());
+  EXPECT_EQ(*wire::PeekTftpOpcode(Bytes(S("\0\2"))), wire::TftpOpcode::kWrq);
 }
 
 TEST(Packet, AckAndError) {
-  EXPECT_EQ(ParseAck(BuildAck(65535))->block, 65535);
-  EXPECT_FALSE(ParseAck(Bytes(S("\0\4\0"))).ok());
-  auto e = ParseError(BuildError(ErrorCode::kBadOptions, "blksize: no"));
+  EXPECT_EQ(wire::ParseTftpAck(wire::BuildTftpAck(65535))->block, 65535);
+  EXPECT_FALSE(wire::ParseTftpAck(Bytes(S("\0\4\0"))).ok());
+  auto e = wire::ParseTftpError(
+      wire::BuildTftpError(wire::TftpErrorCode::kBadOptions, "blksize: no"));
   ASSERT_TRUE(e.ok());
   EXPECT_EQ(e->code, 8);
   EXPECT_EQ(e->message, "blksize: no");
   // A message without its NUL is taken whole.
-  EXPECT_EQ(ParseError(Bytes(S("\0\5\0\1abc")))->message, "abc");
+  EXPECT_EQ(wire::ParseTftpError(Bytes(S("\0\5\0\1abc")))->message, "abc");
 }
 
 TEST(Packet, BuildsWireBytes) {
-  EXPECT_EQ(BuildError(ErrorCode::kNotFound, "x"), Bytes(S("\0\5\0\1x\0")));
-  EXPECT_EQ(BuildOack({{"blksize", "1468"}}), Bytes(S("\0\6blksize\0"
-                                                      "1468\0")));
-  EXPECT_EQ(BuildData(0x1234, Bytes("ab")), Bytes(S("\0\3\x12\x34"
-                                                    "ab")));
+  EXPECT_EQ(wire::BuildTftpError(wire::TftpErrorCode::kNotFound, "x"),
+            Bytes(S("\0\5\0\1x\0")));
+  EXPECT_EQ(wire::BuildTftpOack({{"blksize", "1468"}}), Bytes(S("\0\6blksize\0"
+                                                                "1468\0")));
+  EXPECT_EQ(wire::BuildTftpData(0x1234, Bytes("ab")), Bytes(S("\0\3\x12\x34"
+                                                              "ab")));
 }
 
 TEST(Packet, Modes) {
-  Mode m;
-  EXPECT_TRUE(ParseMode("NetASCII", &m));
-  EXPECT_EQ(m, Mode::kNetascii);
-  EXPECT_TRUE(ParseMode("octet", &m));
-  EXPECT_EQ(m, Mode::kOctet);
-  EXPECT_FALSE(ParseMode("mail", &m));
-  EXPECT_FALSE(ParseMode("", &m));
+  wire::TftpMode m;
+  EXPECT_TRUE(wire::ParseTftpMode("NetASCII", &m));
+  EXPECT_EQ(m, wire::TftpMode::kNetascii);
+  EXPECT_TRUE(wire::ParseTftpMode("octet", &m));
+  EXPECT_EQ(m, wire::TftpMode::kOctet);
+  EXPECT_FALSE(wire::ParseTftpMode("mail", &m));
+  EXPECT_FALSE(wire::ParseTftpMode("", &m));
 }
 
-TEST(Packet, Netascii) { EXPECT_EQ(ToNetascii("a\nb\rc"), S("a\r\nb\r\0c")); }
+TEST(Packet, ParseTftpPacketTable) {
+  struct Row {
+    std::string bytes;
+    size_t wire_length;
+    bool ok;
+    uint16_t op;
+    std::string filename;
+    size_t options;
+  };
+  using namespace std::string_literals;
+  const Row rows[] = {
+      {"\0\1snponly.efi\0octet\0tsize\0"
+       "0\0blksize\0"
+       "1468\0"s,
+       0, true, 1, "snponly.efi", 2},
+      {"\0\1name\0octet\0"s, 0, true, 1, "name", 0},
+      {"\0\1name\0octet\0blksize\0"
+       "14"s,
+       0, true, 1, "name", 0},
+      {"\0\1name-without-nul"s, 0, false, 0, "", 0},
+      {"\0\6blksize\0"
+       "1468\0tsize\0"
+       "9\0"s,
+       0, true, 6, "", 2},
+      {"\0\6blksize\0"
+       "14"s,
+       0, false, 0, "", 0},
+      {"\0\3\0\1abc"s, 516, true, 3, "", 0},
+      {"\0\4\0\0"s, 0, true, 4, "", 0},
+      {"\0\4\0"s, 0, false, 0, "", 0},
+      {"\0\5\0\1File not found"s, 0, true, 5, "", 0},
+      {"\0\0"s, 0, false, 0, "", 0},
+      {"\0\7"s, 0, false, 0, "", 0},
+      {""s, 0, false, 0, "", 0},
+  };
+  for (const Row& r : rows) {
+    std::vector<uint8_t> b = Bytes(r.bytes);
+    absl::StatusOr<wire::TftpPacket> p =
+        wire::ParseTftpPacket(b, r.wire_length ? r.wire_length : b.size());
+    ASSERT_EQ(p.ok(), r.ok) << absl::CHexEscape(r.bytes);
+    if (!p.ok()) continue;
+    EXPECT_EQ(static_cast<uint16_t>(p->op), r.op);
+    EXPECT_EQ(p->filename, r.filename);
+    EXPECT_EQ(p->options.size(), r.options) << absl::CHexEscape(r.bytes);
+  }
+  std::vector<uint8_t> data = Bytes(std::string("\0\3\0\7", 4));
+  EXPECT_EQ(wire::ParseTftpPacket(data, 516)->data_size,
+            512u);  // snapped: real size
+  EXPECT_EQ(wire::ParseTftpPacket(data, 516)->block, 7);
+  std::vector<uint8_t> err = Bytes(std::string("\0\5\0\1missing", 11));
+  EXPECT_EQ(wire::ParseTftpPacket(err, err.size())->error_message, "missing");
+}
+
+TEST(Packet, Netascii) {
+  EXPECT_EQ(wire::ToNetascii("a\nb\rc"), S("a\r\nb\r\0c"));
+}
 
 struct NegCase {
   std::string name;
@@ -236,10 +295,10 @@ TEST(Robustness, RandomPacketsThroughParsers) {
     std::vector<uint8_t> b(rng() % 80);
     for (uint8_t& x : b) x = rng() % 4 == 0 ? 0 : rng();
     if (b.size() >= 2 && rng() % 2) b[0] = 0, b[1] = 1 + rng() % 6;
-    (void)PeekOpcode(b);
-    (void)ParseAck(b);
-    (void)ParseError(b);
-    absl::StatusOr<Request> req = ParseRequest(b);
+    (void)wire::PeekTftpOpcode(b);
+    (void)wire::ParseTftpAck(b);
+    (void)wire::ParseTftpError(b);
+    absl::StatusOr<wire::TftpRequest> req = wire::ParseTftpRequest(b);
     if (req.ok()) {
       (void)NormalizeName(req->filename);
       (void)Negotiate(req->options, rng(), NegotiationLimits{});

@@ -154,7 +154,7 @@ TEST_F(PathTest, DeviceNode) {
   if (!have_dev_) GTEST_SKIP() << "mknod needs CAP_MKNOD";
   absl::StatusOr<std::string> path = policy_->Resolve("null_dev");
   EXPECT_FALSE(path.ok());
-  EXPECT_EQ(RefusalCode(path.status()), ErrorCode::kAccessViolation);
+  EXPECT_EQ(RefusalCode(path.status()), wire::TftpErrorCode::kAccessViolation);
 }
 
 TEST_F(PathTest, CacheRefusesFifoAndDevice) {
@@ -261,24 +261,24 @@ TEST_F(PathTest, RefusalReasons) {
   struct Row {
     std::string name;
     absl::StatusCode status;
-    ErrorCode code;
+    wire::TftpErrorCode code;
     std::string reason;
   };
   const std::vector<Row> rows = {
-      {"missing.bin", absl::StatusCode::kNotFound, ErrorCode::kNotFound,
-       "file not found"},
-      {"sub/missing/x", absl::StatusCode::kNotFound, ErrorCode::kNotFound,
-       "file not found"},
+      {"missing.bin", absl::StatusCode::kNotFound,
+       wire::TftpErrorCode::kNotFound, "file not found"},
+      {"sub/missing/x", absl::StatusCode::kNotFound,
+       wire::TftpErrorCode::kNotFound, "file not found"},
       {"link_out", absl::StatusCode::kPermissionDenied,
-       ErrorCode::kAccessViolation, "outside the tftp root"},
+       wire::TftpErrorCode::kAccessViolation, "outside the tftp root"},
       {"link_abs_out", absl::StatusCode::kPermissionDenied,
-       ErrorCode::kAccessViolation, "outside the tftp root"},
-      {"dir", absl::StatusCode::kPermissionDenied, ErrorCode::kAccessViolation,
-       "not a regular file"},
-      {"fifo", absl::StatusCode::kPermissionDenied, ErrorCode::kAccessViolation,
-       "not a regular file"},
+       wire::TftpErrorCode::kAccessViolation, "outside the tftp root"},
+      {"dir", absl::StatusCode::kPermissionDenied,
+       wire::TftpErrorCode::kAccessViolation, "not a regular file"},
+      {"fifo", absl::StatusCode::kPermissionDenied,
+       wire::TftpErrorCode::kAccessViolation, "not a regular file"},
       {"../ok.bin", absl::StatusCode::kPermissionDenied,
-       ErrorCode::kAccessViolation, "'..' in file name"},
+       wire::TftpErrorCode::kAccessViolation, "'..' in file name"},
   };
   for (const Row& r : rows) {
     SCOPED_TRACE(r.name);
@@ -326,7 +326,7 @@ TEST(Normalize, Refusals) {
     absl::StatusOr<std::string> n = NormalizeName(r.name);
     ASSERT_FALSE(n.ok()) << *n;
     EXPECT_TRUE(absl::IsPermissionDenied(n.status())) << n.status();
-    EXPECT_EQ(RefusalCode(n.status()), ErrorCode::kAccessViolation);
+    EXPECT_EQ(RefusalCode(n.status()), wire::TftpErrorCode::kAccessViolation);
     EXPECT_EQ(n.status().message(), r.reason);
   }
   EXPECT_TRUE(NormalizeName(std::string(kMaxNameLength, 'a')).ok());

@@ -22,7 +22,7 @@ TEST_F(ServerTest, FileTruncatedDuringTransferEndsWithAnError) {
   ASSERT_TRUE(d1);
   ASSERT_EQ(d1->opcode(), 3);
   fs::resize_file(dir_ / "f200k", 700);
-  c.Send(d1->port, BuildAck(1));
+  c.Send(d1->port, wire::BuildTftpAck(1));
   auto r = c.Receive();
   ASSERT_TRUE(r);
   EXPECT_EQ(r->opcode(), 5) << "a short DATA block would end the file early";
@@ -42,7 +42,7 @@ TEST_F(ServerTest, FileReplacedDuringTransferIsNeverMixed) {
     uint16_t block = 0;
     bool replaced = false;
     for (;;) {
-      c.Send(o->port, BuildAck(block));
+      c.Send(o->port, wire::BuildTftpAck(block));
       auto d = c.Receive();
       ASSERT_TRUE(d);
       ASSERT_EQ(d->opcode(), 3) << "block " << block + 1;
@@ -55,7 +55,7 @@ TEST_F(ServerTest, FileReplacedDuringTransferIsNeverMixed) {
       }
       if (d->bytes.size() - 4 < 8192) break;
     }
-    c.Send(o->port, BuildAck(block));
+    c.Send(o->port, wire::BuildTftpAck(block));
     EXPECT_EQ(got, std::string(200000, 'y'));
     Stop();
     TearDown();
@@ -81,11 +81,11 @@ TEST_F(ServerTest, SilentTransferAnswersTheRepeatedRequest) {
   ASSERT_TRUE(again) << "the repeated request went unanswered";
   EXPECT_EQ(again->opcode(), 3);
   EXPECT_EQ(again->u16(2), 1);
-  c.Send(d1->port, BuildAck(1));
+  c.Send(d1->port, wire::BuildTftpAck(1));
   auto d2 = c.Receive();
   ASSERT_TRUE(d2);
   EXPECT_EQ(d2->u16(2), 2);
-  c.Send(d1->port, BuildAck(2));
+  c.Send(d1->port, wire::BuildTftpAck(2));
   Stop();
   EXPECT_EQ(server_->counters().transfers_done, 1u);
 }
@@ -105,11 +105,12 @@ TEST_F(ServerTest, StopLetsTransfersInFlightFinish) {
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   late.Send(port_, Rrq("f1000"));
   EXPECT_FALSE(late.Receive(300)) << "a new transfer started while stopping";
-  a.Send(d1->port, BuildAck(1));
+  a.Send(d1->port, wire::BuildTftpAck(1));
   auto d2 = a.Receive();
   ASSERT_TRUE(d2) << "the transfer in flight was cut off";
   EXPECT_EQ(d2->u16(2), 2);
-  a.Send(d1->port, BuildAck(2));  // the last block: done, the loop ends
+  a.Send(d1->port,
+         wire::BuildTftpAck(2));  // the last block: done, the loop ends
   thread_.join();
   EXPECT_EQ(server_->counters().transfers_done, 1u);
   EXPECT_EQ(Dropped("stopping"), 1u);
@@ -140,7 +141,7 @@ std::string NetasciiDownload(Client& c, uint16_t port, const std::string& name,
     auto o = c.Receive();
     if (!o || o->opcode() != 6) return "no OACK";
     tid = o->port;
-    c.Send(tid, BuildAck(0));
+    c.Send(tid, wire::BuildTftpAck(0));
   }
   while (true) {
     auto d = c.Receive();
@@ -158,19 +159,19 @@ std::string NetasciiDownload(Client& c, uint16_t port, const std::string& name,
       --expect;
       while (c.Receive(200)) {
       }
-      c.Send(tid, BuildAck(1));
+      c.Send(tid, wire::BuildTftpAck(1));
       in_window = 0;
       continue;
     }
     if (last || in_window == window) {
-      c.Send(tid, BuildAck(static_cast<uint16_t>(expect - 1)));
+      c.Send(tid, wire::BuildTftpAck(static_cast<uint16_t>(expect - 1)));
       in_window = 0;
     }
     if (last) return got;
   }
 }
 
-std::string Netascii(const std::string& s) { return ToNetascii(s); }
+std::string Netascii(const std::string& s) { return wire::ToNetascii(s); }
 
 // Hole 5: netascii is converted per block as it is sent, from the file read
 // per window too (a file over the cache cap was refused before), and the

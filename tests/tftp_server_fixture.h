@@ -20,8 +20,8 @@
 
 #include "glog/logging.h"
 #include "gtest/gtest.h"
-#include "tftp/packet.h"
 #include "tftp/server.h"
+#include "wire/tftp_packet.h"
 
 namespace tftp {
 namespace server_test {

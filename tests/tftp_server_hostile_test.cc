@@ -42,7 +42,7 @@ TEST_F(ServerTest, FullServerEvictsForgedTransfersNotRealOnes) {
   real1.Send(port_, Rrq("f200k"));
   auto r1 = real1.Receive();
   ASSERT_TRUE(r1);
-  real1.Send(r1->port, BuildAck(1));  // heard: never evicted
+  real1.Send(r1->port, wire::BuildTftpAck(1));  // heard: never evicted
   ASSERT_TRUE(real1.Receive());
   forged1.Send(port_, Rrq("f200k", {"timeout", "255"}));
   forged2.Send(port_, Rrq("f200k", {"timeout", "255"}));
@@ -58,7 +58,7 @@ TEST_F(ServerTest, FullServerEvictsForgedTransfersNotRealOnes) {
   EXPECT_EQ(n->opcode(), 3);
   // The heard transfer goes on: block 3 answers its next ACK (block 2 may
   // have been sent again meanwhile: its ACK was a second late).
-  real1.Send(r1->port, BuildAck(2));
+  real1.Send(r1->port, wire::BuildTftpAck(2));
   bool block3 = false;
   for (int i = 0; i < 3 && !block3; ++i) {
     auto b = real1.Receive();

@@ -21,20 +21,20 @@ TEST_F(ServerTest, DuplicateAckSendsNothingAndStrangerGetsError5) {
   EXPECT_EQ(d1->opcode(), 3);
   EXPECT_EQ(d1->u16(2), 1);
   EXPECT_EQ(d1->bytes.size(), 4u + 512);
-  c.Send(d1->port, BuildAck(1));
-  c.Send(d1->port, BuildAck(1));  // duplicate
+  c.Send(d1->port, wire::BuildTftpAck(1));
+  c.Send(d1->port, wire::BuildTftpAck(1));  // duplicate
   auto d2 = c.Receive();
   ASSERT_TRUE(d2);
   EXPECT_EQ(d2->u16(2), 2);
   EXPECT_EQ(d2->bytes.size(), 4u + 488);
   EXPECT_FALSE(c.Receive(300)) << "a duplicate ACK caused a send";
   Client stranger;
-  stranger.Send(d1->port, BuildAck(2));
+  stranger.Send(d1->port, wire::BuildTftpAck(2));
   auto e = stranger.Receive();
   ASSERT_TRUE(e);
   EXPECT_EQ(e->opcode(), 5);
   EXPECT_EQ(e->u16(2), 5);
-  c.Send(d1->port, BuildAck(2));  // the transfer went on
+  c.Send(d1->port, wire::BuildTftpAck(2));  // the transfer went on
   EXPECT_FALSE(c.Receive(200));
   Stop();
   EXPECT_EQ(server_->counters().transfers_done, 1u);
@@ -48,13 +48,15 @@ TEST_F(ServerTest, OackBlockZeroAndVirtualFile) {
   c.Send(port_, Rrq("/menu.ipxe", {"tsize", "0", "blksize", "1400"}));
   auto o = c.Receive();
   ASSERT_TRUE(o);
-  EXPECT_EQ(o->bytes, BuildOack({{"tsize", "7"}, {"blksize", "1400"}}));
-  c.Send(o->port, BuildAck(0));
+  EXPECT_EQ(o->bytes,
+            wire::BuildTftpOack({{"tsize", "7"}, {"blksize", "1400"}}));
+  c.Send(o->port, wire::BuildTftpAck(0));
   auto d = c.Receive();
   ASSERT_TRUE(d);
   EXPECT_EQ(d->bytes,
-            BuildData(1, {reinterpret_cast<const uint8_t*>("#!ipxe\n"), 7}));
-  c.Send(o->port, BuildAck(1));
+            wire::BuildTftpData(
+                1, {reinterpret_cast<const uint8_t*>("#!ipxe\n"), 7}));
+  c.Send(o->port, wire::BuildTftpAck(1));
   Stop();
   EXPECT_EQ(server_->counters().transfers_done, 1u);
 }
@@ -71,7 +73,7 @@ TEST_F(ServerTest, Refusals) {
       {Rrq("missing"), 1},                         // not found
       {Rrq("f1000", {"blksize", "4"}), 8},         // bad option
       {Rrq("f1000", {"windowsize", "x"}), 8},      // bad option
-      {BuildAck(1), 5},                            // no such transfer
+      {wire::BuildTftpAck(1), 5},                  // no such transfer
       {{0, 1, 'f', 0, 'm', 'a', 'i', 'l', 0}, 4},  // mode mail
       {{0, 1, 'f', 0}, 4},                         // truncated request
   };
@@ -86,7 +88,8 @@ TEST_F(ServerTest, Refusals) {
   // Garbage is dropped and counted, and the server still serves.
   c.Send(port_, {0});
   c.Send(port_, {0, 9, 1, 2});
-  c.Send(port_, BuildError(ErrorCode::kNotFound, "x"));  // never answered
+  c.Send(port_, wire::BuildTftpError(wire::TftpErrorCode::kNotFound,
+                                     "x"));  // never answered
   EXPECT_FALSE(c.Receive(200));
   c.Send(port_, Rrq("f1000"));
   auto d = c.Receive();
@@ -111,9 +114,9 @@ TEST_F(ServerTest, SessionCapDropsSilentlyAndDuplicateRrq) {
   c.Send(port_, Rrq("f1000"));
   EXPECT_FALSE(c.Receive(300)) << "a busy server answered";
   // a finishes; the client's own retransmission then gets a slot.
-  a.Send(a1->port, BuildAck(1));
+  a.Send(a1->port, wire::BuildTftpAck(1));
   ASSERT_TRUE(a.Receive());
-  a.Send(a1->port, BuildAck(2));
+  a.Send(a1->port, wire::BuildTftpAck(2));
   auto c1 = [&] {
     for (int i = 0; i < 20; ++i) {
       c.Send(port_, Rrq("f1000"));
@@ -177,8 +180,9 @@ TEST_F(ServerTest, WindowOfLargestBlocks) {
   c.Send(port_, Rrq("f200k", {"blksize", "65464", "windowsize", "4"}));
   auto o = c.Receive();
   ASSERT_TRUE(o);
-  EXPECT_EQ(o->bytes, BuildOack({{"blksize", "65464"}, {"windowsize", "4"}}));
-  c.Send(o->port, BuildAck(0));
+  EXPECT_EQ(o->bytes,
+            wire::BuildTftpOack({{"blksize", "65464"}, {"windowsize", "4"}}));
+  c.Send(o->port, wire::BuildTftpAck(0));
   size_t total = 0;
   for (int block = 1; block <= 4; ++block) {
     auto d = c.Receive();
@@ -187,7 +191,7 @@ TEST_F(ServerTest, WindowOfLargestBlocks) {
     total += d->bytes.size() - 4;
   }
   EXPECT_EQ(total, 200000u);
-  c.Send(o->port, BuildAck(4));
+  c.Send(o->port, wire::BuildTftpAck(4));
   Stop();
   EXPECT_EQ(server_->counters().transfers_done, 1u);
 }
@@ -198,7 +202,7 @@ TEST_F(ServerTest, WindowWithGsoSizedBlocks) {
   c.Send(port_, Rrq("f200k", {"blksize", "1400", "windowsize", "64"}));
   auto o = c.Receive();
   ASSERT_TRUE(o);
-  c.Send(o->port, BuildAck(0));
+  c.Send(o->port, wire::BuildTftpAck(0));
   for (int block = 1; block <= 64; ++block) {
     auto d = c.Receive();
     ASSERT_TRUE(d) << "block " << block;
@@ -215,14 +219,15 @@ TEST_F(ServerTest, LargeFileReadPerWindow) {
   c.Send(port_, Rrq("f200k", {"blksize", "1400", "windowsize", "16"}));
   auto o = c.Receive();
   ASSERT_TRUE(o);
-  c.Send(o->port, BuildAck(0));
+  c.Send(o->port, wire::BuildTftpAck(0));
   std::string got;
   for (int block = 1; block <= 143; ++block) {
     auto d = c.Receive();
     ASSERT_TRUE(d) << "block " << block;
     ASSERT_EQ(d->u16(2), block);
     got.append(d->bytes.begin() + 4, d->bytes.end());
-    if (block % 16 == 0 || block == 143) c.Send(o->port, BuildAck(block));
+    if (block % 16 == 0 || block == 143)
+      c.Send(o->port, wire::BuildTftpAck(block));
   }
   EXPECT_EQ(got, std::string(200000, 'y'));
   Stop();
@@ -238,7 +243,8 @@ TEST_F(ServerTest, ClientErrorEndsTransfer) {
   auto o = c.Receive();
   ASSERT_TRUE(o);
   // PXE ROMs learn the size this way, then abort with ERROR 8.
-  c.Send(o->port, BuildError(ErrorCode::kBadOptions, "tsize only"));
+  c.Send(o->port,
+         wire::BuildTftpError(wire::TftpErrorCode::kBadOptions, "tsize only"));
   EXPECT_FALSE(c.Receive(300));
   Stop();
   EXPECT_EQ(server_->counters().transfers_failed, 1u);

@@ -17,7 +17,7 @@ Refusal Drop(Reason reason, std::string detail = "", bool request = false) {
   return r;
 }
 
-Refusal Answer(Reason reason, ErrorCode code, std::string text,
+Refusal Answer(Reason reason, wire::TftpErrorCode code, std::string text,
                std::string detail, bool request = true) {
   Refusal r = Drop(reason, std::move(detail), request);
   r.answer = true;
@@ -30,24 +30,27 @@ Refusal Answer(Reason reason, ErrorCode code, std::string text,
 // this client may start a transfer now.
 std::optional<Refusal> CheckRequest(absl::Span<const uint8_t> packet,
                                     const AdmitLimits& limits,
-                                    const Occupancy& occupancy, Request* req,
-                                    Mode* mode, bool* replaces, bool* evict) {
-  absl::StatusOr<Opcode> op = PeekOpcode(packet);
+                                    const Occupancy& occupancy,
+                                    wire::TftpRequest* req,
+                                    wire::TftpMode* mode, bool* replaces,
+                                    bool* evict) {
+  absl::StatusOr<wire::TftpOpcode> op = wire::PeekTftpOpcode(packet);
   if (!op.ok())
     return Drop(Reason::kMalformed, std::string(op.status().message()));
-  if (*op == Opcode::kError) return Drop(Reason::kStrayError);
-  if (*op != Opcode::kRrq && *op != Opcode::kWrq) {
-    return Answer(Reason::kUnknownTid, ErrorCode::kUnknownTid,
+  if (*op == wire::TftpOpcode::kError) return Drop(Reason::kStrayError);
+  if (*op != wire::TftpOpcode::kRrq && *op != wire::TftpOpcode::kWrq) {
+    return Answer(Reason::kUnknownTid, wire::TftpErrorCode::kUnknownTid,
                   "unknown transfer ID", "", /*request=*/false);
   }
-  absl::StatusOr<Request> parsed = ParseRequest(packet);
+  absl::StatusOr<wire::TftpRequest> parsed = wire::ParseTftpRequest(packet);
   if (!parsed.ok()) {
-    return Answer(Reason::kMalformedRequest, ErrorCode::kIllegalOperation,
-                  "malformed request", std::string(parsed.status().message()));
+    return Answer(Reason::kMalformedRequest,
+                  wire::TftpErrorCode::kIllegalOperation, "malformed request",
+                  std::string(parsed.status().message()));
   }
   *req = *std::move(parsed);
-  if (req->opcode == Opcode::kWrq) {
-    return Answer(Reason::kWriteRequest, ErrorCode::kAccessViolation,
+  if (req->opcode == wire::TftpOpcode::kWrq) {
+    return Answer(Reason::kWriteRequest, wire::TftpErrorCode::kAccessViolation,
                   "read-only server", req->filename);
   }
   *replaces = false;
@@ -62,8 +65,8 @@ std::optional<Refusal> CheckRequest(absl::Span<const uint8_t> packet,
     // transfer (its timer would otherwise hold the peer for up to a minute).
     *replaces = true;
   }
-  if (!ParseMode(req->mode, mode)) {
-    return Answer(Reason::kMode, ErrorCode::kIllegalOperation,
+  if (!wire::ParseTftpMode(req->mode, mode)) {
+    return Answer(Reason::kMode, wire::TftpErrorCode::kIllegalOperation,
                   "only octet and netascii", req->mode);
   }
   if (occupancy.stopping) return Drop(Reason::kStopping, req->filename, true);
@@ -171,7 +174,7 @@ Admission Admit(absl::Span<const uint8_t> packet, const Peer& peer,
                 const AdmitLimits& limits, const Occupancy& occupancy,
                 FileLookup& lookup) {
   Plan plan;
-  Request req;
+  wire::TftpRequest req;
   if (std::optional<Refusal> r =
           CheckRequest(packet, limits, occupancy, &req, &plan.mode,
                        &plan.replaces, &plan.evict_unheard)) {
@@ -193,12 +196,12 @@ Admission Admit(absl::Span<const uint8_t> packet, const Peer& peer,
   if (peer.mtu > kHeaderOverhead + kMinBlksize) {
     nl.max_blksize = std::min(nl.max_blksize, peer.mtu - kHeaderOverhead);
   }
-  bool netascii = plan.mode == Mode::kNetascii;
+  bool netascii = plan.mode == wire::TftpMode::kNetascii;
   std::optional<uint64_t> size;
   if (!netascii) size = plan.data->size();
   absl::StatusOr<Negotiated> neg = Negotiate(req.options, size, nl);
   if (!neg.ok()) {
-    return Answer(Reason::kBadOption, ErrorCode::kBadOptions,
+    return Answer(Reason::kBadOption, wire::TftpErrorCode::kBadOptions,
                   std::string(neg.status().message()), req.filename);
   }
   plan.options = *std::move(neg);

@@ -17,8 +17,8 @@
 #include "tftp/endpoint.h"
 #include "tftp/file_data.h"
 #include "tftp/options.h"
-#include "tftp/packet.h"
 #include "tftp/session.h"
+#include "wire/tftp_packet.h"
 
 namespace tftp {
 
@@ -60,7 +60,7 @@ struct Refusal {
   // server must not send the ERROR that EDK2 and iPXE take as the end of
   // the boot; an ERROR is never answered).
   bool answer = false;
-  ErrorCode code = ErrorCode::kNotDefined;
+  wire::TftpErrorCode code = wire::TftpErrorCode::kNotDefined;
   std::string text;
   std::string detail;    // for the log: the file name or the parse error
   bool request = false;  // it was an RRQ or WRQ (counted as a request)
@@ -113,7 +113,7 @@ class FileLookup {
 
 struct Plan {
   std::string filename;
-  Mode mode = Mode::kOctet;
+  wire::TftpMode mode = wire::TftpMode::kOctet;
   std::shared_ptr<const FileData> data;
   Negotiated options;
   SessionParams session;

@@ -3,21 +3,11 @@
 #include <algorithm>
 #include <set>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "wire/decimal.h"
 
 namespace tftp {
 namespace {
-
-// Decimal digits only: absl::SimpleAtoi would accept "+8" or " 8", which no
-// RFC allows and which a later parser might read differently.
-bool ParseDecimal(const std::string& s, uint64_t* out) {
-  if (s.empty() || s.size() > 12) return false;
-  for (char c : s) {
-    if (c < '0' || c > '9') return false;
-  }
-  return absl::SimpleAtoi(s, out);
-}
 
 absl::Status Bad(const std::string& name, const std::string& value,
                  const char* want) {
@@ -36,7 +26,7 @@ absl::StatusOr<Negotiated> Negotiate(
   for (const auto& [name, value] : options) {
     if (!seen.insert(name).second) continue;
     uint64_t v = 0;
-    bool numeric = ParseDecimal(value, &v);
+    bool numeric = wire::ParseDecimal(value, &v);
     if (name == "blksize") {
       if (!numeric || v < kMinBlksize) return Bad(name, value, "8..65464");
       n.blksize = static_cast<int>(

@@ -34,7 +34,7 @@ struct Negotiated {
   std::vector<std::pair<std::string, std::string>> oack;
 };
 
-// Options must be lower-cased (ParseRequest does it). Returns
+// Options must be lower-cased (wire::ParseTftpRequest does it). Returns
 // InvalidArgument with a short text for the client's ERROR 8 when a value is
 // malformed or below what the RFC allows; values above our limits are lowered
 // (RFC 2348: the server may answer a smaller blksize). Unknown options are

@@ -52,34 +52,37 @@ bool IsValidUtf8(absl::string_view s) {
   return true;
 }
 
-absl::Status Refuse(ErrorCode code, absl::string_view reason) {
-  return code == ErrorCode::kNotFound ? absl::NotFoundError(reason)
-                                      : absl::PermissionDeniedError(reason);
+absl::Status Refuse(wire::TftpErrorCode code, absl::string_view reason) {
+  return code == wire::TftpErrorCode::kNotFound
+             ? absl::NotFoundError(reason)
+             : absl::PermissionDeniedError(reason);
 }
 
 absl::Status CheckBytes(absl::string_view name) {
   if (name.empty()) {
-    return Refuse(ErrorCode::kAccessViolation, "empty file name");
+    return Refuse(wire::TftpErrorCode::kAccessViolation, "empty file name");
   }
   if (name.size() > kMaxNameLength) {
-    return Refuse(ErrorCode::kAccessViolation, "file name too long");
+    return Refuse(wire::TftpErrorCode::kAccessViolation, "file name too long");
   }
   for (unsigned char c : name) {
     if (c < 0x20 || c == 0x7f) {
-      return Refuse(ErrorCode::kAccessViolation, "control byte in file name");
+      return Refuse(wire::TftpErrorCode::kAccessViolation,
+                    "control byte in file name");
     }
   }
   if (!IsValidUtf8(name)) {
-    return Refuse(ErrorCode::kAccessViolation, "file name is not UTF-8");
+    return Refuse(wire::TftpErrorCode::kAccessViolation,
+                  "file name is not UTF-8");
   }
   return absl::OkStatus();
 }
 
 }  // namespace
 
-ErrorCode RefusalCode(const absl::Status& refusal) {
-  return absl::IsNotFound(refusal) ? ErrorCode::kNotFound
-                                   : ErrorCode::kAccessViolation;
+wire::TftpErrorCode RefusalCode(const absl::Status& refusal) {
+  return absl::IsNotFound(refusal) ? wire::TftpErrorCode::kNotFound
+                                   : wire::TftpErrorCode::kAccessViolation;
 }
 
 absl::StatusOr<std::string> NormalizeName(absl::string_view name) {
@@ -92,12 +95,12 @@ absl::StatusOr<std::string> NormalizeName(absl::string_view name) {
   for (absl::string_view part : absl::StrSplit(slashed, '/')) {
     if (part.empty() || part == ".") continue;
     if (part == "..") {
-      return Refuse(ErrorCode::kAccessViolation, "'..' in file name");
+      return Refuse(wire::TftpErrorCode::kAccessViolation, "'..' in file name");
     }
     parts.push_back(part);
   }
   if (parts.empty()) {
-    return Refuse(ErrorCode::kAccessViolation, "no file in the name");
+    return Refuse(wire::TftpErrorCode::kAccessViolation, "no file in the name");
   }
   return absl::StrJoin(parts, "/");
 }
@@ -158,9 +161,9 @@ int OpenBeneath(const std::string& dir, const std::string& rel) {
 
 absl::Status OpenError(int err) {
   if (err == ENOENT || err == ENOTDIR) {
-    return Refuse(ErrorCode::kNotFound, "file not found");
+    return Refuse(wire::TftpErrorCode::kNotFound, "file not found");
   }
-  return Refuse(ErrorCode::kAccessViolation, "cannot open file");
+  return Refuse(wire::TftpErrorCode::kAccessViolation, "cannot open file");
 }
 
 // A regular file, or the descriptor is closed and the refusal returned.
@@ -168,7 +171,7 @@ absl::Status KeepRegular(int fd) {
   struct stat st;
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     close(fd);
-    return Refuse(ErrorCode::kAccessViolation, "not a regular file");
+    return Refuse(wire::TftpErrorCode::kAccessViolation, "not a regular file");
   }
   return absl::OkStatus();
 }
@@ -196,14 +199,15 @@ absl::StatusOr<OpenedFile> PathPolicy::OpenOutside(
   std::string real = buf;
   std::string dir = AllowedDir(real);
   if (dir.empty()) {
-    return Refuse(ErrorCode::kAccessViolation, "outside the tftp root");
+    return Refuse(wire::TftpErrorCode::kAccessViolation,
+                  "outside the tftp root");
   }
   std::string rel = real.substr(dir == "/" ? 1 : dir.size() + 1);
   int f = OpenBeneath(dir, rel);
   if (f < 0) {
-    return errno == EXDEV
-               ? Refuse(ErrorCode::kAccessViolation, "outside the tftp root")
-               : OpenError(errno);
+    return errno == EXDEV ? Refuse(wire::TftpErrorCode::kAccessViolation,
+                                   "outside the tftp root")
+                          : OpenError(errno);
   }
   RETURN_IF_ERROR(KeepRegular(f));
   return OpenedFile{f, std::move(real)};

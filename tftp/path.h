@@ -11,7 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "tftp/packet.h"
+#include "wire/tftp_packet.h"
 
 namespace tftp {
 
@@ -23,7 +23,7 @@ constexpr size_t kMaxNameLength = 255;
 // error 1), absl::PermissionDeniedError otherwise (error 2); the message is
 // the short reason for the ERROR packet and the log.
 // The TFTP error code a refusal from NormalizeName or PathPolicy is sent as.
-ErrorCode RefusalCode(const absl::Status& refusal);
+wire::TftpErrorCode RefusalCode(const absl::Status& refusal);
 
 // The name relative to the root ("a/b/c", never empty, no "." or ".."): `\`
 // read as `/` (Windows-minded ROMs and pxelinux configs send

@@ -225,10 +225,11 @@ void Server::OnTransferReadable(uint64_t id) {
   if (d.peer != t.peer) {
     // RFC 1350 section 4: a packet from a wrong TID gets ERROR 5 and the
     // transfer goes on undisturbed. An ERROR is never answered.
-    absl::StatusOr<Opcode> op = PeekOpcode(packet);
-    if (op.ok() && *op == Opcode::kError) return;
+    absl::StatusOr<wire::TftpOpcode> op = wire::PeekTftpOpcode(packet);
+    if (op.ok() && *op == wire::TftpOpcode::kError) return;
     Count(Reason::kUnknownTid);
-    SendError(t.fd, d.peer, 0, ErrorCode::kUnknownTid, "unknown transfer ID");
+    SendError(t.fd, d.peer, 0, wire::TftpErrorCode::kUnknownTid,
+              "unknown transfer ID");
     return;
   }
   if (d.truncated) {
@@ -239,9 +240,9 @@ void Server::OnTransferReadable(uint64_t id) {
 }
 
 void Server::OnPeerPacket(Transfer& t, absl::Span<const uint8_t> packet) {
-  absl::StatusOr<Opcode> op = PeekOpcode(packet);
-  if (op.ok() && *op == Opcode::kAck) {
-    absl::StatusOr<Ack> ack = ParseAck(packet);
+  absl::StatusOr<wire::TftpOpcode> op = wire::PeekTftpOpcode(packet);
+  if (op.ok() && *op == wire::TftpOpcode::kAck) {
+    absl::StatusOr<wire::TftpAck> ack = wire::ParseTftpAck(packet);
     if (ack.ok()) {
       const uint64_t id = t.id;
       Apply(t, t.session.OnAck(ack->block));
@@ -251,16 +252,16 @@ void Server::OnPeerPacket(Transfer& t, absl::Span<const uint8_t> packet) {
       }
       return;
     }
-  } else if (op.ok() && *op == Opcode::kError) {
+  } else if (op.ok() && *op == wire::TftpOpcode::kError) {
     // PXE ROMs often ask for tsize and then abort with ERROR 8 on purpose,
     // to learn the size before the real download: not worth more than VLOG.
-    absl::StatusOr<ErrorPacket> e = ParseError(packet);
+    absl::StatusOr<wire::TftpErrorPacket> e = wire::ParseTftpError(packet);
     Finish(t, metrics::TransferEnd::kClientError,
            e.ok() ? absl::StrCat("client error ", e->code, " '",
                                  absl::CEscape(e->message), "'")
                   : "client error");
     return;
-  } else if (op.ok() && *op == Opcode::kRrq) {
+  } else if (op.ok() && *op == wire::TftpOpcode::kRrq) {
     Count(Reason::kDuplicateRrq);  // single-port mode
     return;
   }

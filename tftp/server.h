@@ -27,12 +27,12 @@
 #include "tftp/file_cache.h"
 #include "tftp/netascii.h"
 #include "tftp/options.h"
-#include "tftp/packet.h"
 #include "tftp/path.h"
 #include "tftp/session.h"
 #include "tftp/udp.h"
 #include "wire/heartbeat.h"
 #include "wire/log_limiter.h"
+#include "wire/tftp_packet.h"
 
 namespace metrics {
 class Metrics;
@@ -101,7 +101,7 @@ class Server {
     Endpoint peer;
     wire::Ipv4 local = 0;
     std::string filename;
-    Mode mode = Mode::kOctet;
+    wire::TftpMode mode = wire::TftpMode::kOctet;
     std::shared_ptr<const FileData> data;
     NetasciiBlocks netascii;  // netascii: where each unacked block starts
     std::vector<uint8_t> oack;
@@ -156,8 +156,8 @@ class Server {
   void Count(Reason r);
   // nullopt: stay silent; else the " (N more suppressed)" suffix.
   std::optional<std::string> LogSlot(const std::string& key);
-  void SendError(int fd, const Endpoint& to, wire::Ipv4 local, ErrorCode code,
-                 const std::string& text);
+  void SendError(int fd, const Endpoint& to, wire::Ipv4 local,
+                 wire::TftpErrorCode code, const std::string& text);
   int EpollTimeoutMs() const;
   // EpollTimeoutMs, shortened to the end of the stop grace once stopping.
   int RunTimeoutMs() const;

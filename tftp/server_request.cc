@@ -18,7 +18,8 @@
 namespace tftp {
 namespace {
 
-Refusal Refused(Reason reason, ErrorCode code, absl::string_view text) {
+Refusal Refused(Reason reason, wire::TftpErrorCode code,
+                absl::string_view text) {
   Refusal r;
   r.reason = reason;
   r.answer = true;
@@ -42,16 +43,17 @@ class Server::Lookup : public FileLookup {
     }
     absl::StatusOr<OpenedFile> opened = s_.policy_.Open(name);
     if (!opened.ok()) {
-      ErrorCode code = RefusalCode(opened.status());
-      return Refused(
-          code == ErrorCode::kNotFound ? Reason::kNotFound : Reason::kAccess,
-          code, opened.status().message());
+      wire::TftpErrorCode code = RefusalCode(opened.status());
+      return Refused(code == wire::TftpErrorCode::kNotFound ? Reason::kNotFound
+                                                            : Reason::kAccess,
+                     code, opened.status().message());
     }
     absl::StatusOr<std::shared_ptr<const FileData>> file =
         s_.cache_.Get(opened->fd, opened->path);
     if (!file.ok()) {
-      Refusal r = Refused(Reason::kUnreadable, ErrorCode::kAccessViolation,
-                          "cannot read file");
+      Refusal r =
+          Refused(Reason::kUnreadable, wire::TftpErrorCode::kAccessViolation,
+                  "cannot read file");
       r.detail = std::string(file.status().message());
       return r;
     }
@@ -201,7 +203,7 @@ void Server::AddTransfer(const Datagram& d, int fd, Plan plan) {
   t->filename = std::move(plan.filename);
   t->mode = plan.mode;
   t->data = std::move(plan.data);
-  t->oack = BuildOack(plan.options.oack);
+  t->oack = wire::BuildTftpOack(plan.options.oack);
   t->gso = plan.gso;
   t->options = std::move(plan.options);
   t->started = Clock::now();

@@ -65,7 +65,7 @@ bool Server::SendData(Transfer& t, uint64_t first, uint64_t last) {
   std::array<std::array<uint8_t, 4>, kMaxBatch> headers;
   std::array<iovec, 2 * kMaxBatch> iov;
   std::array<absl::Span<const uint8_t>, kMaxBatch> payload;
-  if (t.mode == Mode::kNetascii) t.netascii.Acked(t.session.acked());
+  if (t.mode == wire::TftpMode::kNetascii) t.netascii.Acked(t.session.acked());
   for (uint64_t block = first; block <= last;) {
     // UDP GSO sends at most 64 KiB per call.
     int batch = t.gso
@@ -73,12 +73,13 @@ bool Server::SendData(Transfer& t, uint64_t first, uint64_t last) {
                     : kMaxBatch;
     uint64_t batch_last = std::min<uint64_t>(last, block + batch - 1);
     absl::StatusOr<int> ready =
-        t.mode == Mode::kNetascii
+        t.mode == wire::TftpMode::kNetascii
             ? EncodeBatch(t, block, batch_last, payload.data())
             : ReadBatch(t, block, batch_last, payload.data());
     if (!ready.ok()) {
       LOG(WARNING) << "tftp: " << ready.status();
-      SendError(t.fd, t.peer, t.own_fd ? 0 : t.local, ErrorCode::kNotDefined,
+      SendError(t.fd, t.peer, t.own_fd ? 0 : t.local,
+                wire::TftpErrorCode::kNotDefined,
                 "file changed during the transfer, try again");
       Finish(t, metrics::TransferEnd::kReadError,
              std::string(ready.status().message()));
@@ -86,7 +87,7 @@ bool Server::SendData(Transfer& t, uint64_t first, uint64_t last) {
     }
     int count = *ready;
     for (int i = 0; i < count; ++i) {
-      headers[i] = DataHeader(Session::WireBlock(block + i));
+      headers[i] = wire::TftpDataHeader(Session::WireBlock(block + i));
       iov[2 * i] = {headers[i].data(), headers[i].size()};
       iov[2 * i + 1] = {const_cast<uint8_t*>(payload[i].data()),
                         payload[i].size()};
@@ -194,8 +195,8 @@ int Server::SendChunk(Transfer& t, const iovec* iov, int count) {
 }
 
 void Server::SendError(int fd, const Endpoint& to, wire::Ipv4 local,
-                       ErrorCode code, const std::string& text) {
-  std::vector<uint8_t> packet = BuildError(code, text);
+                       wire::TftpErrorCode code, const std::string& text) {
+  std::vector<uint8_t> packet = wire::BuildTftpError(code, text);
   iovec iov{packet.data(), packet.size()};
   if (Send(fd, to, local, {&iov, 1}).ok()) {
     ++counters_.packets_sent;

@@ -195,15 +195,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // The request as Decide saw it, for the size limit.
   absl::StatusOr<wire::UdpDatagram> req_udp = wire::ParseEthernetUdp(frame);
   FUZZ_CHECK(req_udp.ok());
-  absl::StatusOr<DhcpMessage> req = ParseDhcp(req_udp->payload);
+  absl::StatusOr<wire::DhcpMessage> req = wire::ParseDhcp(req_udp->payload);
   FUZZ_CHECK(req.ok());
   const int if_mtu = net.interfaces.count(meta.ifindex)
                          ? net.interfaces.at(meta.ifindex).mtu
                          : 0;
   FUZZ_CHECK(out->payload.size() <= MaxReplyIpSize(*req, if_mtu) - 28);
-  absl::StatusOr<DhcpMessage> reply = ParseDhcp(out->payload);
+  absl::StatusOr<wire::DhcpMessage> reply = wire::ParseDhcp(out->payload);
   FUZZ_CHECK(reply.ok());
-  FUZZ_CHECK(reply->op == kBootReply);
+  FUZZ_CHECK(reply->op == wire::kBootReply);
   FUZZ_CHECK(reply->xid == req->xid);
   FUZZ_CHECK(reply->chaddr == req->chaddr);
   // A proxy never hands out an address: yiaddr is 0, or on 4011 the

@@ -1,4 +1,4 @@
-// proxydhcp::ParseDhcp and SerializeDhcp. Properties: a message that parses
+// wire::ParseDhcp and SerializeDhcp. Properties: a message that parses
 // serializes into bytes that parse again to the same header fields and the
 // same options map; sname and file come back as they were, cut to 63 and 127
 // bytes (serialization keeps them NUL-terminated); a second round trip
@@ -7,12 +7,12 @@
 #include <cstdint>
 
 #include "fuzz_util.h"
-#include "proxydhcp/dhcp_message.h"
 #include "proxydhcp/pxe.h"
+#include "wire/dhcp_message.h"
 
 namespace {
 
-using proxydhcp::DhcpMessage;
+using wire::DhcpMessage;
 
 void CheckSame(const DhcpMessage& a, const DhcpMessage& b) {
   FUZZ_CHECK(a.op == b.op);
@@ -33,10 +33,10 @@ void CheckSame(const DhcpMessage& a, const DhcpMessage& b) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  absl::StatusOr<DhcpMessage> m1 = proxydhcp::ParseDhcp({data, size});
+  absl::StatusOr<DhcpMessage> m1 = wire::ParseDhcp({data, size});
   if (!m1.ok()) return 0;
   for (const auto& [code, value] : m1->options.all()) {
-    FUZZ_CHECK(code != proxydhcp::kOptPad && code != proxydhcp::kOptEnd);
+    FUZZ_CHECK(code != wire::kOptPad && code != wire::kOptEnd);
     m1->options.GetU8(code);
     m1->options.GetU16(code);
     m1->options.GetU32(code);
@@ -45,22 +45,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   m1->message_type();
   m1->mac();
   proxydhcp::Classify(*m1, proxydhcp::ClassifyConfig{});
-  if (auto v = m1->options.Get(proxydhcp::kOptVendorSpecific)) {
-    proxydhcp::ParseSubOptions(*v);
+  if (auto v = m1->options.Get(wire::kOptVendorSpecific)) {
+    wire::ParseSubOptions(*v);
   }
-  if (auto v = m1->options.Get(proxydhcp::kOptIpxeEncap)) {
-    proxydhcp::ParseSubOptions(*v);
+  if (auto v = m1->options.Get(wire::kOptIpxeEncap)) {
+    wire::ParseSubOptions(*v);
   }
 
-  std::vector<uint8_t> bytes = proxydhcp::SerializeDhcp(*m1);
-  FUZZ_CHECK(bytes.size() >= proxydhcp::kMinMessageSize);
-  absl::StatusOr<DhcpMessage> m2 = proxydhcp::ParseDhcp(bytes);
+  std::vector<uint8_t> bytes = wire::SerializeDhcp(*m1);
+  FUZZ_CHECK(bytes.size() >= wire::kMinMessageSize);
+  absl::StatusOr<DhcpMessage> m2 = wire::ParseDhcp(bytes);
   FUZZ_CHECK(m2.ok());
   CheckSame(*m1, *m2);
   FUZZ_CHECK(m2->sname == m1->sname.substr(0, 63));
   FUZZ_CHECK(m2->file == m1->file.substr(0, 127));
 
-  std::vector<uint8_t> again = proxydhcp::SerializeDhcp(*m2);
+  std::vector<uint8_t> again = wire::SerializeDhcp(*m2);
   FUZZ_CHECK(again == bytes);
   return 0;
 }

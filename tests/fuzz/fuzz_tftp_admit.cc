@@ -66,15 +66,15 @@ class FakeLookup : public FileLookup {
     r.answer = true;
     if (name == "denied" || name.find("..") != std::string::npos) {
       r.reason = Reason::kAccess;
-      r.code = ErrorCode::kAccessViolation;
+      r.code = wire::TftpErrorCode::kAccessViolation;
       r.text = "access violation";
     } else if (name == "unreadable") {
       r.reason = Reason::kUnreadable;
-      r.code = ErrorCode::kAccessViolation;
+      r.code = wire::TftpErrorCode::kAccessViolation;
       r.text = "cannot read";
     } else {
       r.reason = Reason::kNotFound;
-      r.code = ErrorCode::kNotFound;
+      r.code = wire::TftpErrorCode::kNotFound;
       r.text = "file not found";
     }
     return r;
@@ -124,7 +124,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       FUZZ_CHECK(!r->answer);
     }
     if (r->answer) {
-      FUZZ_CHECK(r->code != ErrorCode::kNotDefined);
+      FUZZ_CHECK(r->code != wire::TftpErrorCode::kNotDefined);
       FUZZ_CHECK(!r->text.empty());
     }
     return 0;
@@ -149,7 +149,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(p.session.windowsize <= AdmitLimits::kSinglePortMaxWindowsize);
   }
   FUZZ_CHECK(p.session.oack == !p.options.oack.empty());
-  FUZZ_CHECK(p.session.size_known == (p.mode == Mode::kOctet));
+  FUZZ_CHECK(p.session.size_known == (p.mode == wire::TftpMode::kOctet));
   if (p.gso) FUZZ_CHECK(peer.mtu > 0 && p.session.blksize + 32 <= peer.mtu);
   if (occ.same_port_file) FUZZ_CHECK(p.replaces);
 

@@ -1,15 +1,15 @@
-// The TFTP packet codec (tftp/packet.h) and option negotiation on arbitrary
-// bytes. Properties: a parsed ACK or ERROR builds back into bytes that parse
-// to the same value; a parsed request has lower-cased mode and option names;
-// Negotiate on its options either refuses or answers values within the
-// limits, and its OACK parses back as the option list it carries.
+// The TFTP packet codec (wire/tftp_packet.h) and option negotiation on
+// arbitrary bytes. Properties: a parsed ACK or ERROR builds back into bytes
+// that parse to the same value; a parsed request has lower-cased mode and
+// option names; Negotiate on its options either refuses or answers values
+// within the limits, and its OACK parses back as the option list it carries.
 #include <cctype>
 #include <cstdint>
 #include <string>
 
 #include "fuzz_util.h"
 #include "tftp/options.h"
-#include "tftp/packet.h"
+#include "wire/tftp_packet.h"
 
 namespace {
 
@@ -24,30 +24,32 @@ bool Lower(const std::string& s) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   absl::Span<const uint8_t> in(data, size);
-  absl::StatusOr<tftp::Opcode> op = tftp::PeekOpcode(in);
+  absl::StatusOr<wire::TftpOpcode> op = wire::PeekTftpOpcode(in);
   // Two bytes, opcode 1..6.
   FUZZ_CHECK(op.ok() ==
              (size >= 2 && data[0] == 0 && data[1] >= 1 && data[1] <= 6));
 
-  absl::StatusOr<tftp::Ack> ack = tftp::ParseAck(in);
+  absl::StatusOr<wire::TftpAck> ack = wire::ParseTftpAck(in);
   if (ack.ok()) {
-    absl::StatusOr<tftp::Ack> back = tftp::ParseAck(tftp::BuildAck(ack->block));
+    absl::StatusOr<wire::TftpAck> back =
+        wire::ParseTftpAck(wire::BuildTftpAck(ack->block));
     FUZZ_CHECK(back.ok() && back->block == ack->block);
   }
-  absl::StatusOr<tftp::ErrorPacket> err = tftp::ParseError(in);
+  absl::StatusOr<wire::TftpErrorPacket> err = wire::ParseTftpError(in);
   if (err.ok() && err->code <= 8 &&
       err->message.find('\0') == std::string::npos) {
-    absl::StatusOr<tftp::ErrorPacket> back = tftp::ParseError(tftp::BuildError(
-        static_cast<tftp::ErrorCode>(err->code), err->message));
+    absl::StatusOr<wire::TftpErrorPacket> back =
+        wire::ParseTftpError(wire::BuildTftpError(
+            static_cast<wire::TftpErrorCode>(err->code), err->message));
     FUZZ_CHECK(back.ok());
     FUZZ_CHECK(back->code == err->code && back->message == err->message);
   }
-  absl::StatusOr<tftp::Request> req = tftp::ParseRequest(in);
+  absl::StatusOr<wire::TftpRequest> req = wire::ParseTftpRequest(in);
   if (!req.ok()) return 0;
   FUZZ_CHECK(Lower(req->mode));
   for (const auto& [name, value] : req->options) FUZZ_CHECK(Lower(name));
-  tftp::Mode mode;
-  tftp::ParseMode(req->mode, &mode);
+  wire::TftpMode mode;
+  wire::ParseTftpMode(req->mode, &mode);
 
   // Negotiation with the limits a 1500-byte MTU gives, with and without a
   // known size (netascii).
@@ -64,12 +66,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(n->windowsize >= 1 && n->windowsize <= limits.max_windowsize);
     FUZZ_CHECK(n->timeout_ms > 0);
     if (n->oack.empty()) continue;
-    std::vector<uint8_t> oack = tftp::BuildOack(n->oack);
+    std::vector<uint8_t> oack = wire::BuildTftpOack(n->oack);
     // An OACK has the layout of a request without file name and mode: put
     // an RRQ header in front of it to read its options back.
     std::vector<uint8_t> as_rrq = {0, 1, 'f', 0, 'o', 'c', 't', 'e', 't', 0};
     as_rrq.insert(as_rrq.end(), oack.begin() + 2, oack.end());
-    absl::StatusOr<tftp::Request> back = tftp::ParseRequest(as_rrq);
+    absl::StatusOr<wire::TftpRequest> back = wire::ParseTftpRequest(as_rrq);
     FUZZ_CHECK(back.ok());
     FUZZ_CHECK(back->options == n->oack);
   }

@@ -25,7 +25,7 @@ wire::Ipv4 Ip(const char* s) { return wire::ParseIpv4(s).value(); }
 size_t OldPath(absl::Span<const uint8_t> frame, const ResponderConfig& c) {
   auto udp = wire::ParseEthernetUdp(frame);
   if (!udp.ok()) return 0;
-  auto req = ParseDhcp(udp->payload);
+  auto req = wire::ParseDhcp(udp->payload);
   if (!req.ok()) return 0;
   RequestContext ctx{udp->dst_port, udp->src_ip, udp->src_port,
                      Ip("10.231.0.1")};
@@ -37,7 +37,7 @@ size_t OldPath(absl::Span<const uint8_t> frame, const ResponderConfig& c) {
   out.dst_ip = r->dst_ip;
   out.src_port = r->src_port;
   out.dst_port = r->dst_port;
-  out.payload = SerializeDhcp(r->message);
+  out.payload = wire::SerializeDhcp(r->message);
   return r->broadcast ? wire::BuildEthernetUdp(out).size()
                       : wire::BuildIpv4Udp(out).size();
 }

@@ -15,8 +15,8 @@
 
 #include "absl/strings/numbers.h"
 #include "pcap_frames.h"
-#include "proxydhcp/dhcp_message.h"
 #include "proxydhcp/packet_io.h"
+#include "wire/dhcp_message.h"
 #include "wire/udp_frame.h"
 
 namespace {
@@ -24,14 +24,14 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 std::vector<uint8_t> Variant(const wire::UdpDatagram& base,
-                             const proxydhcp::DhcpMessage& req, uint32_t i) {
-  proxydhcp::DhcpMessage m = req;
+                             const wire::DhcpMessage& req, uint32_t i) {
+  wire::DhcpMessage m = req;
   m.xid = 0x5000000 + i;
   m.chaddr[4] = static_cast<uint8_t>(i >> 8);
   m.chaddr[5] = static_cast<uint8_t>(i);
   wire::UdpDatagram d = base;
   std::copy(m.chaddr.begin(), m.chaddr.begin() + 6, d.src_mac.begin());
-  d.payload = proxydhcp::SerializeDhcp(m);
+  d.payload = wire::SerializeDhcp(m);
   return wire::BuildEthernetUdp(d);
 }
 
@@ -39,8 +39,8 @@ std::vector<uint8_t> Variant(const wire::UdpDatagram& base,
 uint32_t ProxyReplyXid(const std::vector<uint8_t>& frame) {
   auto udp = wire::ParseEthernetUdp(frame);
   if (!udp.ok()) return 0;
-  auto m = proxydhcp::ParseDhcp(udp->payload);
-  if (!m.ok() || m->op != proxydhcp::kBootReply || m->yiaddr != 0) return 0;
+  auto m = wire::ParseDhcp(udp->payload);
+  if (!m.ok() || m->op != wire::kBootReply || m->yiaddr != 0) return 0;
   return m->xid;
 }
 
@@ -59,7 +59,7 @@ int main(int argc, char** argv) {
   auto frames = testing_util::ReadPcap(argv[2], &err);
   if (frame_no < 1 || frame_no > static_cast<int>(frames.size())) return 2;
   auto base = wire::ParseEthernetUdp(frames[frame_no - 1].bytes);
-  auto req = proxydhcp::ParseDhcp(base->payload);
+  auto req = wire::ParseDhcp(base->payload);
   auto filter = proxydhcp::CompileBpf("udp src port 67");
   auto sock = proxydhcp::PacketSocket::Open(if_nametoindex(argv[1]), *filter);
   if (!base.ok() || !req.ok() || !sock.ok()) return 2;

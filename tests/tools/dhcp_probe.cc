@@ -31,13 +31,13 @@
 #include "absl/strings/numbers.h"
 #include "pcap_frames.h"
 #include "proxydhcp/describe.h"
-#include "proxydhcp/dhcp_message.h"
 #include "proxydhcp/packet_io.h"
+#include "wire/dhcp_message.h"
 #include "wire/udp_frame.h"
 
 namespace {
 
-using proxydhcp::DhcpMessage;
+using wire::DhcpMessage;
 
 int failures = 0;
 void Check(bool ok, const std::string& what) {
@@ -71,6 +71,7 @@ void CheckProxyReply(const wire::UdpDatagram& udp,
                      const DhcpMessage& rep, wire::Ipv4 server,
                      const std::string& expect, bool binl, wire::Ipv4 giaddr) {
   using namespace proxydhcp;
+  using namespace wire;
   std::printf("%s", DescribeMessage(rep).c_str());
   size_t ip_at = 14;
   Check(wire::VerifyIpv4UdpChecksums(absl::MakeConstSpan(frame).subspan(ip_at)),
@@ -158,7 +159,7 @@ int main(int argc, char** argv) {
   }
   const std::vector<uint8_t>& raw = frames[frame_no - 1].bytes;
   auto req_udp = wire::ParseEthernetUdp(raw);
-  auto req = proxydhcp::ParseDhcp(req_udp->payload);
+  auto req = wire::ParseDhcp(req_udp->payload);
   if (!req_udp.ok() || !req.ok()) return 2;
 
   int ifindex = if_nametoindex(iface.c_str());
@@ -185,12 +186,11 @@ int main(int argc, char** argv) {
   int keep = -1;
   if (binl_from) {
     req->ciaddr = *binl_from;
-    keep =
-        SendUnicast(*binl_from, server, 4011, proxydhcp::SerializeDhcp(*req));
+    keep = SendUnicast(*binl_from, server, 4011, wire::SerializeDhcp(*req));
   } else if (giaddr != 0) {
     req->giaddr = giaddr;
     req->hops = 1;
-    keep = SendUnicast(relay_from, server, 67, proxydhcp::SerializeDhcp(*req));
+    keep = SendUnicast(relay_from, server, 67, wire::SerializeDhcp(*req));
   } else {
     auto sent = (*sock)->Send(raw);
     if (!sent.ok()) return 2;
@@ -209,15 +209,14 @@ int main(int argc, char** argv) {
       if (!f.ok() || !f->has_value()) break;
       auto udp = wire::ParseEthernetUdp(**f);
       if (!udp.ok()) continue;
-      auto rep = proxydhcp::ParseDhcp(udp->payload);
-      if (!rep.ok() || rep->op != proxydhcp::kBootReply ||
-          rep->xid != req->xid) {
+      auto rep = wire::ParseDhcp(udp->payload);
+      if (!rep.ok() || rep->op != wire::kBootReply || rep->xid != req->xid) {
         continue;
       }
       // A proxy reply has yiaddr 0 (the corporate server's NAK does too).
       const bool is_proxy =
           udp->src_port == 4011 ||
-          (rep->yiaddr == 0 && rep->message_type() != proxydhcp::kNak);
+          (rep->yiaddr == 0 && rep->message_type() != wire::kNak);
       if (is_proxy) {
         ++proxy_replies;
         std::printf("-- proxy reply from %s:%d\n",
@@ -229,7 +228,7 @@ int main(int argc, char** argv) {
       } else {
         ++corporate;
         std::printf("-- corporate %s from %s: yiaddr %s\n",
-                    proxydhcp::MessageTypeName(rep->message_type().value_or(0)),
+                    wire::MessageTypeName(rep->message_type().value_or(0)),
                     wire::FormatIpv4(udp->src_ip).c_str(),
                     wire::FormatIpv4(rep->yiaddr).c_str());
       }

@@ -34,8 +34,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "pcap_frames.h"
-#include "proxydhcp/dhcp_message.h"
 #include "proxydhcp/packet_io.h"
+#include "wire/dhcp_message.h"
 #include "wire/udp_frame.h"
 
 namespace {
@@ -80,7 +80,7 @@ int main(int argc, char** argv) {
   }
   auto udp = wire::ParseEthernetUdp(frames[n - 1].bytes);
   if (!udp.ok()) return 2;
-  auto msg = proxydhcp::ParseDhcp(udp->payload);
+  auto msg = wire::ParseDhcp(udp->payload);
   if (!msg.ok()) return 2;
   bool bad_ip = false, bad_udp = false, zero_udp = false;
   int count = 1, listen_ms = 1500, valid_every = 0;
@@ -154,8 +154,8 @@ int main(int argc, char** argv) {
       if (!f.ok() || !f->has_value()) return;
       auto r = wire::ParseEthernetUdp(**f);
       if (!r.ok()) continue;
-      auto rep = proxydhcp::ParseDhcp(r->payload);
-      if (!rep.ok() || rep->op != proxydhcp::kBootReply || !our_xid(rep->xid)) {
+      auto rep = wire::ParseDhcp(r->payload);
+      if (!rep.ok() || rep->op != wire::kBootReply || !our_xid(rep->xid)) {
         continue;
       }
       if (rep->yiaddr != 0 && r->src_port != 4011) continue;  // corporate
@@ -167,9 +167,9 @@ int main(int argc, char** argv) {
         sent_at.erase(it);
       }
       max_len = std::max(max_len, r->payload.size() + 28);
-      server_id = rep->options.GetIpv4(proxydhcp::kOptServerId).value_or(0);
-      opt82 = opt82 || rep->options.Has(proxydhcp::kOptRelayAgent);
-      opt97 = opt97 || rep->options.Has(proxydhcp::kOptClientGuid);
+      server_id = rep->options.GetIpv4(wire::kOptServerId).value_or(0);
+      opt82 = opt82 || rep->options.Has(wire::kOptRelayAgent);
+      opt97 = opt97 || rep->options.Has(wire::kOptClientGuid);
     }
   };
   for (int i = 0; i < count; ++i) {
@@ -178,7 +178,7 @@ int main(int argc, char** argv) {
       msg->chaddr[4] = static_cast<uint8_t>(i >> 8);
       msg->chaddr[5] = static_cast<uint8_t>(i);
     }
-    udp->payload = proxydhcp::SerializeDhcp(*msg);
+    udp->payload = wire::SerializeDhcp(*msg);
     std::vector<uint8_t> f = wire::BuildEthernetUdp(*udp);
     const size_t ip = 14, csum = 14 + 20 + 6;
     if (zero_udp) f[csum] = f[csum + 1] = 0;

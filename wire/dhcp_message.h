@@ -1,7 +1,7 @@
 // DHCPv4 messages (RFC 2131 figure 1) and their options (RFC 2132), parsed
 // into owned values and serialized deterministically.
-#ifndef PXEPROXY_PROXYDHCP_DHCP_MESSAGE_H_
-#define PXEPROXY_PROXYDHCP_DHCP_MESSAGE_H_
+#ifndef PXEPROXY_WIRE_DHCP_MESSAGE_H_
+#define PXEPROXY_WIRE_DHCP_MESSAGE_H_
 
 #include <array>
 #include <cstdint>
@@ -15,7 +15,7 @@
 #include "absl/types/span.h"
 #include "wire/addr.h"
 
-namespace proxydhcp {
+namespace wire {
 
 enum : uint8_t { kBootRequest = 1, kBootReply = 2 };
 
@@ -71,7 +71,7 @@ class DhcpOptions {
   std::optional<uint8_t> GetU8(uint8_t code) const;
   std::optional<uint16_t> GetU16(uint8_t code) const;
   std::optional<uint32_t> GetU32(uint8_t code) const;
-  std::optional<wire::Ipv4> GetIpv4(uint8_t code) const { return GetU32(code); }
+  std::optional<Ipv4> GetIpv4(uint8_t code) const { return GetU32(code); }
   std::optional<std::string> GetString(uint8_t code) const;
 
   void Set(uint8_t code, std::vector<uint8_t> value);
@@ -79,7 +79,7 @@ class DhcpOptions {
   void SetU8(uint8_t code, uint8_t v) { Set(code, {v}); }
   void SetU16(uint8_t code, uint16_t v);
   void SetU32(uint8_t code, uint32_t v);
-  void SetIpv4(uint8_t code, wire::Ipv4 v) { SetU32(code, v); }
+  void SetIpv4(uint8_t code, Ipv4 v) { SetU32(code, v); }
   void Append(uint8_t code, absl::Span<const uint8_t> more);
   void Erase(uint8_t code) { values_.erase(code); }
 
@@ -97,10 +97,10 @@ struct DhcpMessage {
   uint32_t xid = 0;
   uint16_t secs = 0;
   uint16_t flags = 0;
-  wire::Ipv4 ciaddr = 0;
-  wire::Ipv4 yiaddr = 0;
-  wire::Ipv4 siaddr = 0;
-  wire::Ipv4 giaddr = 0;
+  Ipv4 ciaddr = 0;
+  Ipv4 yiaddr = 0;
+  Ipv4 siaddr = 0;
+  Ipv4 giaddr = 0;
   std::array<uint8_t, 16> chaddr{};
   std::string sname;  // up to the first NUL (an unterminated one taken whole)
   std::string file;   // likewise; empty when overloaded with options
@@ -110,7 +110,7 @@ struct DhcpMessage {
     return options.GetU8(kOptMessageType);
   }
   // The first six bytes of chaddr (Ethernet clients).
-  wire::MacAddr mac() const;
+  MacAddr mac() const;
 };
 
 // Strict on framing (a length that overruns is an error naming the option),
@@ -124,6 +124,6 @@ absl::StatusOr<DhcpMessage> ParseDhcp(absl::Span<const uint8_t> data);
 // NUL-terminated (63 and 127 bytes at most).
 std::vector<uint8_t> SerializeDhcp(const DhcpMessage& msg);
 
-}  // namespace proxydhcp
+}  // namespace wire
 
-#endif  // PXEPROXY_PROXYDHCP_DHCP_MESSAGE_H_
+#endif  // PXEPROXY_WIRE_DHCP_MESSAGE_H_

@@ -1,4 +1,4 @@
-#include "proxydhcp/dhcp_message.h"
+#include "wire/dhcp_message.h"
 
 #include <algorithm>
 
@@ -6,7 +6,7 @@
 #include "absl/strings/str_format.h"
 #include "wire/byte_reader.h"
 
-namespace proxydhcp {
+namespace wire {
 namespace {
 
 constexpr uint8_t kMagicCookie[4] = {99, 130, 83, 99};
@@ -17,7 +17,7 @@ constexpr size_t kFileSize = 128;
 // repeated codes concatenate (RFC 3396).
 absl::Status ParseOptionArea(absl::Span<const uint8_t> area,
                              absl::string_view where, DhcpOptions* out) {
-  wire::ByteReader r(area);
+  ByteReader r(area);
   while (r.remaining() > 0) {
     uint8_t code;
     r.ReadU8(&code);
@@ -145,74 +145,98 @@ void DhcpOptions::Append(uint8_t code, absl::Span<const uint8_t> more) {
   v.insert(v.end(), more.begin(), more.end());
 }
 
-wire::MacAddr DhcpMessage::mac() const {
-  wire::MacAddr mac;
+MacAddr DhcpMessage::mac() const {
+  MacAddr mac;
   std::copy(chaddr.begin(), chaddr.begin() + 6, mac.begin());
   return mac;
 }
 
-absl::StatusOr<DhcpMessage> ParseDhcp(absl::Span<const uint8_t> data) {
-  wire::ByteReader r(data);
-  DhcpMessage m;
-  absl::Span<const uint8_t> chaddr, sname, file, cookie;
-  r.ReadU8(&m.op);
-  r.ReadU8(&m.htype);
-  r.ReadU8(&m.hlen);
-  r.ReadU8(&m.hops);
-  r.ReadU32(&m.xid);
-  r.ReadU16(&m.secs);
-  r.ReadU16(&m.flags);
-  r.ReadU32(&m.ciaddr);
-  r.ReadU32(&m.yiaddr);
-  r.ReadU32(&m.siaddr);
-  r.ReadU32(&m.giaddr);
+namespace {
+
+// The BOOTP fields before the options (RFC 2131 figure 1), the magic cookie
+// included; sname and file are left raw, as they may carry options.
+absl::Status ParseFixedHeader(ByteReader& r, DhcpMessage* m,
+                              absl::Span<const uint8_t>* sname,
+                              absl::Span<const uint8_t>* file) {
+  absl::Span<const uint8_t> chaddr, cookie;
+  r.ReadU8(&m->op);
+  r.ReadU8(&m->htype);
+  r.ReadU8(&m->hlen);
+  r.ReadU8(&m->hops);
+  r.ReadU32(&m->xid);
+  r.ReadU16(&m->secs);
+  r.ReadU16(&m->flags);
+  r.ReadU32(&m->ciaddr);
+  r.ReadU32(&m->yiaddr);
+  r.ReadU32(&m->siaddr);
+  r.ReadU32(&m->giaddr);
   r.ReadBytes(16, &chaddr);
-  r.ReadBytes(kSnameSize, &sname);
-  r.ReadBytes(kFileSize, &file);
+  r.ReadBytes(kSnameSize, sname);
+  r.ReadBytes(kFileSize, file);
   if (!r.ok()) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "dhcp: want %d header bytes, got %d", kFixedHeaderSize, data.size()));
-  }
-  if (m.op != kBootRequest && m.op != kBootReply) {
-    return absl::InvalidArgumentError(absl::StrFormat("dhcp: op %d", m.op));
-  }
-  if (m.hlen > 16) {
     return absl::InvalidArgumentError(
-        absl::StrFormat("dhcp: hlen %d exceeds 16", m.hlen));
+        absl::StrFormat("dhcp: want %d header bytes, got %d", kFixedHeaderSize,
+                        r.pos() + r.remaining()));
+  }
+  if (m->op != kBootRequest && m->op != kBootReply) {
+    return absl::InvalidArgumentError(absl::StrFormat("dhcp: op %d", m->op));
+  }
+  if (m->hlen > 16) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("dhcp: hlen %d exceeds 16", m->hlen));
   }
   if (!r.ReadBytes(4, &cookie) ||
       !std::equal(cookie.begin(), cookie.end(), kMagicCookie)) {
     return absl::InvalidArgumentError("dhcp: no magic cookie (plain BOOTP)");
   }
-  std::copy(chaddr.begin(), chaddr.end(), m.chaddr.begin());
-  absl::Status s = ParseOptionArea(r.Rest(), "options", &m.options);
-  if (!s.ok()) return s;
-  // Option 52: the file field, then sname, carry more options (RFC 2131 4.1).
+  std::copy(chaddr.begin(), chaddr.end(), m->chaddr.begin());
+  return absl::OkStatus();
+}
+
+// Option 52: the file field, then sname, carry more options (RFC 2131 4.1);
+// a field not overloaded is a string.
+absl::Status ParseOverload(absl::Span<const uint8_t> sname,
+                           absl::Span<const uint8_t> file, DhcpMessage* m) {
   uint8_t overload = 0;
-  if (m.options.Has(kOptOverload)) {
-    auto v = m.options.GetU8(kOptOverload);
+  if (m->options.Has(kOptOverload)) {
+    auto v = m->options.GetU8(kOptOverload);
     if (!v || *v < 1 || *v > 3) {
       return absl::InvalidArgumentError("dhcp: option 52: want 1 byte of 1..3");
     }
     overload = *v;
   }
   if (overload & 1) {
-    s = ParseOptionArea(file, "file (overloaded)", &m.options);
+    absl::Status s = ParseOptionArea(file, "file (overloaded)", &m->options);
     if (!s.ok()) return s;
   } else {
-    m.file = CString(file);
+    m->file = CString(file);
   }
   if (overload & 2) {
-    s = ParseOptionArea(sname, "sname (overloaded)", &m.options);
+    absl::Status s = ParseOptionArea(sname, "sname (overloaded)", &m->options);
     if (!s.ok()) return s;
   } else {
-    m.sname = CString(sname);
+    m->sname = CString(sname);
   }
   // Option 52 belongs in the options field only (RFC 2131 4.1): one found
   // in file or sname was appended to it above; the overload in effect is
   // the one read first (else the message would not serialize and parse
   // back, found by tests/fuzz/fuzz_dhcp).
-  if (overload != 0) m.options.SetU8(kOptOverload, overload);
+  if (overload != 0) m->options.SetU8(kOptOverload, overload);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<DhcpMessage> ParseDhcp(absl::Span<const uint8_t> data) {
+  ByteReader r(data);
+  DhcpMessage m;
+  absl::Span<const uint8_t> sname, file;
+  absl::Status s = ParseFixedHeader(r, &m, &sname, &file);
+  if (!s.ok()) return s;
+  s = ParseOptionArea(r.Rest(), "options", &m.options);
+  if (!s.ok()) return s;
+  s = ParseOverload(sname, file, &m);
+  if (!s.ok()) return s;
   return m;
 }
 
@@ -246,4 +270,4 @@ std::vector<uint8_t> SerializeDhcp(const DhcpMessage& m) {
   return out;
 }
 
-}  // namespace proxydhcp
+}  // namespace wire
