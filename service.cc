@@ -50,7 +50,8 @@ bool LoopsAlive(const std::vector<int64_t>& ages_ms, int64_t limit_ms) {
 }
 
 int64_t TickLimitMs(int64_t watchdog_ms) {
-  return std::max<int64_t>(watchdog_ms / 2, 3 * wire::Heartbeat::kTickMs);
+  return std::max<int64_t>(watchdog_ms / 2,
+                           int64_t{3} * wire::Heartbeat::kTickMs);
 }
 
 namespace {

@@ -78,7 +78,7 @@ absl::StatusOr<std::optional<Packet>> DecodeIpv4Loosely(
   r.Skip(2);
   r.ReadU32(&p.src_ip);
   r.ReadU32(&p.dst_ip);
-  size_t ihl = (ver_ihl & 0x0f) * 4u;
+  size_t ihl = static_cast<size_t>(ver_ihl & 0x0f) * 4;
   if (!r.ok() || ver_ihl >> 4 != 4 || ihl < 20 || total_len < ihl) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "ipv4: header damaged (version/ihl 0x%02x, total length %d, %d bytes "
@@ -99,7 +99,7 @@ absl::StatusOr<std::optional<Packet>> DecodeIpv4Loosely(
     uint8_t offset = 0;
     h.Skip(8);
     h.ReadU8(&offset);
-    header = (offset >> 4) * 4u;
+    header = static_cast<size_t>(offset >> 4) * 4;
   }
   if (!h.ok() || header < 8) return p;  // ports unknown: treated as noise
   size_t l4_len = total_len - ihl;

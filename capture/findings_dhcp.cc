@@ -129,6 +129,7 @@ void CheckTwoProxies(const std::vector<DhcpRef>& all,
     for (size_t i : offers) servers.insert(all[i].dhcp->server_id());
     if (servers.size() < 2) continue;
     std::vector<std::string> names;
+    names.reserve(servers.size());
     for (wire::Ipv4 s : servers) names.push_back(Ip(s));
     Finding& f = Upsert(
         out, "two_proxies", Severity::kWarning,

@@ -44,7 +44,8 @@ class PcapSource {
   void Flush();
 
  private:
-  PcapSource(pcap* handle, std::string name) : handle_(handle), name_(name) {}
+  PcapSource(pcap* handle, std::string name)
+      : handle_(handle), name_(std::move(name)) {}
   absl::Status SetLink();
 
   pcap* handle_;

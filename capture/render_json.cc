@@ -117,6 +117,7 @@ std::string RenderJson(const Report& report, const RenderOptions& options) {
     if (!c.ok) ++stopped[StageName(c.stage)];
   }
   std::vector<std::string> st;
+  st.reserve(stopped.size());
   for (const auto& [stage, n] : stopped) {
     st.push_back(absl::StrCat(Str(stage), ":", n));
   }

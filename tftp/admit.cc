@@ -178,7 +178,7 @@ Admission Admit(absl::Span<const uint8_t> packet, const Peer& peer,
   if (std::optional<Refusal> r =
           CheckRequest(packet, limits, occupancy, &req, &plan.mode,
                        &plan.replaces, &plan.evict_unheard)) {
-    return *std::move(r);
+    return std::move(*r);
   }
   FileLookup::Result file = lookup.Open(req.filename);
   if (Refusal* r = std::get_if<Refusal>(&file)) {

@@ -43,7 +43,7 @@ class OwnedData : public FileData {
 class Fd {
  public:
   explicit Fd(int fd) : fd_(fd) {}
-  Fd(Fd&& o) : fd_(std::exchange(o.fd_, -1)) {}
+  Fd(Fd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
   Fd& operator=(Fd&&) = delete;
   ~Fd() {
     if (fd_ >= 0) close(fd_);

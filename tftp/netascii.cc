@@ -17,7 +17,8 @@ NetasciiCursor EncodeNetascii(NetasciiCursor at, absl::Span<const uint8_t> src,
     if (c == '\n' || c == '\r') {
       out->push_back('\r');
       ++used;
-      int second = c == '\n' ? '\n' : '\0';
+      // CR LF for a newline, CR NUL for a bare CR (RFC 764 via RFC 1350).
+      const uint8_t second = c == '\n' ? uint8_t{'\n'} : uint8_t{0};
       if (used < room) {
         out->push_back(static_cast<char>(second));
         ++used;

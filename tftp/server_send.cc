@@ -63,7 +63,7 @@ void Server::Apply(Transfer& t, const Action& a) {
 
 bool Server::SendData(Transfer& t, uint64_t first, uint64_t last) {
   std::array<std::array<uint8_t, 4>, kMaxBatch> headers;
-  std::array<iovec, 2 * kMaxBatch> iov;
+  std::array<iovec, size_t{2} * kMaxBatch> iov;
   std::array<absl::Span<const uint8_t>, kMaxBatch> payload;
   if (t.mode == wire::TftpMode::kNetascii) t.netascii.Acked(t.session.acked());
   for (uint64_t block = first; block <= last;) {
@@ -88,9 +88,9 @@ bool Server::SendData(Transfer& t, uint64_t first, uint64_t last) {
     int count = *ready;
     for (int i = 0; i < count; ++i) {
       headers[i] = wire::TftpDataHeader(Session::WireBlock(block + i));
-      iov[2 * i] = {headers[i].data(), headers[i].size()};
-      iov[2 * i + 1] = {const_cast<uint8_t*>(payload[i].data()),
-                        payload[i].size()};
+      iov[size_t{2} * i] = {headers[i].data(), headers[i].size()};
+      iov[size_t{2} * i + 1] = {const_cast<uint8_t*>(payload[i].data()),
+                                payload[i].size()};
       counters_.data_bytes += payload[i].size();
     }
     int sent = SendChunk(t, iov.data(), count);

@@ -58,18 +58,24 @@ union PktinfoCmsg {
   cmsghdr align;
 };
 
-void SetSource(msghdr* msg, PktinfoCmsg* cbuf, wire::Ipv4 local) {
-  if (local == 0) return;
-  memset(cbuf, 0, sizeof(*cbuf));
-  msg->msg_control = cbuf->buf;
-  msg->msg_controllen = sizeof(cbuf->buf);
-  cmsghdr* c = CMSG_FIRSTHDR(msg);
+// IP_PKTINFO naming the source address a reply leaves from: the address
+// the request came to, so a host with several addresses answers from the
+// one the client knows.
+void WritePktinfo(cmsghdr* c, wire::Ipv4 local) {
   c->cmsg_level = IPPROTO_IP;
   c->cmsg_type = IP_PKTINFO;
   c->cmsg_len = CMSG_LEN(sizeof(in_pktinfo));
   in_pktinfo pi{};
   pi.ipi_spec_dst.s_addr = htonl(local);
   memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+}
+
+void SetSource(msghdr* msg, PktinfoCmsg* cbuf, wire::Ipv4 local) {
+  if (local == 0) return;
+  memset(cbuf, 0, sizeof(*cbuf));
+  msg->msg_control = cbuf->buf;
+  msg->msg_controllen = sizeof(cbuf->buf);
+  WritePktinfo(CMSG_FIRSTHDR(msg), local);
 }
 
 }  // namespace
@@ -191,7 +197,7 @@ int SendBatch(int fd, const Endpoint& to, wire::Ipv4 local, const iovec* iov,
     msghdr& m = msgs[i].msg_hdr;
     m.msg_name = &sa;
     m.msg_namelen = sizeof(sa);
-    m.msg_iov = const_cast<iovec*>(iov + 2 * i);
+    m.msg_iov = const_cast<iovec*>(iov + ptrdiff_t{2} * i);
     m.msg_iovlen = 2;
     SetSource(&m, &cbuf, local);  // the same control bytes serve every message
   }
@@ -233,15 +239,7 @@ absl::Status SendSegmented(int fd, const Endpoint& to, wire::Ipv4 local,
   c->cmsg_type = UDP_SEGMENT;
   c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
   memcpy(CMSG_DATA(c), &segment, sizeof(segment));
-  if (local) {
-    c = CMSG_NXTHDR(&msg, c);
-    c->cmsg_level = IPPROTO_IP;
-    c->cmsg_type = IP_PKTINFO;
-    c->cmsg_len = CMSG_LEN(sizeof(in_pktinfo));
-    in_pktinfo pi{};
-    pi.ipi_spec_dst.s_addr = htonl(local);
-    memcpy(CMSG_DATA(c), &pi, sizeof(pi));
-  }
+  if (local) WritePktinfo(CMSG_NXTHDR(&msg, c), local);
   ssize_t n;
   do {
     n = sendmsg(fd, &msg, 0);

@@ -14,6 +14,9 @@
     if (!pxe_status_.ok()) return pxe_status_; \
   } while (0)
 
+// `lhs` is a declaration ("int x") and `statusor` a name: neither can be
+// parenthesized, so clang-tidy's macro-parentheses check is off here.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define ASSIGN_OR_RETURN(lhs, expr) \
   ASSIGN_OR_RETURN_IMPL_(PXE_CONCAT_(pxe_statusor_, __LINE__), lhs, expr)
 
@@ -21,5 +24,6 @@
   auto statusor = (expr);                           \
   if (!statusor.ok()) return statusor.status();     \
   lhs = std::move(statusor).value()
+// NOLINTEND(bugprone-macro-parentheses)
 
 #endif  // PXEPROXY_WIRE_STATUS_MACROS_H_
