@@ -9,6 +9,7 @@
 # Usage: capture_live_netns_test.sh PXEPROXY CAPTURE_REPLAY SOURCE_DIR
 set -u
 PXEPROXY=$1 REPLAY=$2 SRC=$3
+# shellcheck source-path=SCRIPTDIR source=netns/lib.sh
 . "$(dirname "$0")/netns/lib.sh"
 
 ns_require_root "needs root to create a network namespace"

@@ -13,6 +13,7 @@ user=${2:-nobody}
 user_flag=(--user="$user")
 if [ "$user" = default ]; then user=_pxeproxy; user_flag=(); fi
 
+# shellcheck source-path=SCRIPTDIR source=netns/lib.sh
 . "$(dirname "$0")/netns/lib.sh"
 ns_require_root "needs root (network namespaces, raw sockets)"
 command -v ip >/dev/null || ns_skip "needs ip (iproute2)"

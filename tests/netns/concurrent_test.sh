@@ -5,6 +5,7 @@
 # a dhclient gone to the background shows its ID in its pid file argument).
 # Usage: concurrent_test.sh TEST_SCRIPT [ARGS...]
 set -u
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 ns_require_root
 WORK=$(mktemp -d /tmp/pxcc.XXXXXX)

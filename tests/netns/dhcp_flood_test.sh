@@ -13,6 +13,7 @@ EDK2=$CAPS/ovmf-edk2-pxe-to-ipxe-efi.pcap
 SERVER=10.77.3.1
 N=${PXEPROXY_FLOOD_FRAMES:-50000}  # per port
 
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 ns_require_root
 ns_require ip

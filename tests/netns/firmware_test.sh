@@ -10,6 +10,7 @@
 set -u
 PXEPROXY=$1 CLIENT=$2
 SERVER=10.78.1.1 CLIP=10.78.1.100
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
 ns_require_root

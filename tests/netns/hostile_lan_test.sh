@@ -21,6 +21,7 @@ PXEPROXY=$1 INJECT=$2 PROBE=$3 CAPS=$4
 EDK2=$CAPS/ovmf-edk2-pxe-to-ipxe-efi.pcap
 SERVER=10.77.2.1
 
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 ns_require_root
 ns_require ip tcpdump

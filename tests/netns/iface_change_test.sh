@@ -10,6 +10,7 @@
 set -u
 PXEPROXY=$1 INJECT=$2 CAPS=$3
 EDK2=$CAPS/ovmf-edk2-pxe-to-ipxe-efi.pcap
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 ns_require_root
 ns_require ip curl sha256sum timeout

@@ -49,6 +49,9 @@
 #                       by the hundred)
 #   same NAME FILE GOT  ok when GOT is FILE byte for byte, else
 #                       FAIL "NAME: <GOT's size> bytes, want <FILE's size>"
+#   probe NAME ARGS...  the DHCP tests' dhcp_probe ($PROBE) on cli0 in $NS_CLI
+#                       with ARGS: PASS NAME when it exits 0, else FAIL NAME
+#                       and its output ($WORK/probe.out)
 
 NS_LIST=()
 
@@ -182,5 +185,16 @@ same() {
     ok
   else
     fail "$1: $(stat -c %s "$3" 2>/dev/null || echo missing) bytes, want $(stat -c %s "$2")"
+  fi
+}
+
+probe() {
+  local name=$1
+  shift
+  if ip netns exec "$NS_CLI" "$PROBE" cli0 "$@" >"$WORK/probe.out" 2>&1; then
+    pass "$name"
+  else
+    fail "$name"
+    cat "$WORK/probe.out"
   fi
 }

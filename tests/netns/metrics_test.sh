@@ -13,6 +13,7 @@
 set -u
 PXEPROXY=$1 PROBE=$2 CAPS=$3
 SERVER=10.77.3.1 CLIENT=10.77.3.200 PORT=9467
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
 ns_require_root
@@ -64,14 +65,6 @@ else
   fail "/metrics does not answer"; cat $WORK/before.txt
 fi
 
-probe() {  # name, probe args...
-  local name=$1; shift
-  if ip netns exec $NS_CLI "$PROBE" cli0 "$@" >$WORK/probe.out 2>&1; then
-    pass "$name"
-  else
-    fail "$name"; cat $WORK/probe.out
-  fi
-}
 EDK2=$CAPS/ovmf-edk2-pxe-to-ipxe-efi.pcap
 HTTPB=$CAPS/ovmf-uefi-http-boot.pcap
 # One machine (52:54:00:e2:e0:01) to the menu: offer, 4011, TFTP, iPXE.

@@ -12,6 +12,7 @@
 set -u
 PXEPROXY=$1 PROBE=$2 CAPS=$3
 SERVER=10.77.1.1
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
 ns_require_root
@@ -57,14 +58,6 @@ else
   fail "dnsmasq is not bound to port 67"; ip netns exec $NS_SRV ss -ulpn
 fi
 
-probe() {  # name, probe args...
-  local name=$1; shift
-  if ip netns exec $NS_CLI "$PROBE" cli0 "$@" >$WORK/probe.out 2>&1; then
-    pass "$name"
-  else
-    fail "$name"; cat $WORK/probe.out
-  fi
-}
 EDK2=$CAPS/ovmf-edk2-pxe-to-ipxe-efi.pcap
 SEABIOS=$CAPS/seabios-ipxe-rom.pcap
 HTTPB=$CAPS/ovmf-uefi-http-boot.pcap

@@ -14,6 +14,7 @@ set -u
 PXEPROXY=$1 PROBE=$2 CAPS=$3
 SERVER=10.77.5.1
 HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$HERE/lib.sh"
 
 ns_require_root
@@ -60,14 +61,6 @@ ns_start $NS_SRV "$WORK/pxeproxy.log" "ready" \
   "$PXEPROXY" --flagfile="$WORK/pxeproxy.flags" --user=nobody srv0
 PXE_PID=$NS_PID
 
-probe() {  # name, probe args...
-  local name=$1; shift
-  if ip netns exec $NS_CLI "$PROBE" cli0 "$@" >"$WORK/probe.out" 2>&1; then
-    pass "$name"
-  else
-    fail "$name"; cat "$WORK/probe.out"
-  fi
-}
 EDK2=$CAPS/ovmf-edk2-pxe-to-ipxe-efi.pcap
 # reload_expect PATTERN WHAT FAILURE: SIGHUP, then PATTERN in the log within
 # 20 s: PASS "WHAT: <the line from PATTERN on>", else FAIL and the log.
