@@ -9,32 +9,21 @@
 # Usage: capture_live_netns_test.sh PXEPROXY CAPTURE_REPLAY SOURCE_DIR
 set -u
 PXEPROXY=$1 REPLAY=$2 SRC=$3
+# shellcheck source-path=SCRIPTDIR source=netns/lib.sh
 . "$(dirname "$0")/netns/lib.sh"
 
-if [ "$(id -u)" -ne 0 ]; then
-  echo "SKIPPED: needs root to create a network namespace"; exit 77
-fi
-command -v ip >/dev/null || { echo "SKIPPED: ip is not installed"; exit 77; }
+ns_require_root "needs root to create a network namespace"
+ns_require ip
 
 ns_init pxd
 NS=$NS_RUN-diag
-WORK=$(mktemp -d "/tmp/$NS_RUN.XXXXXX")
+ns_workdir
 WATCH_PID=
-cleanup() {
-  # shellcheck disable=SC2046
-  ns_stop $(jobs -p)  # our background jobs still running, by PID
-  ns_cleanup
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+ns_trap_cleanup
 
 set -e
 ns_add $NS
-ip -n $NS link add pxd-watch type veth peer name pxd-wire
-ip -n $NS addr add 10.77.6.1/24 dev pxd-watch
-ip -n $NS addr add 10.77.6.2/24 dev pxd-wire
-ip -n $NS link set pxd-watch up
-ip -n $NS link set pxd-wire up
+ns_pair $NS $NS pxd-watch pxd-wire 10.77.6.1/24 10.77.6.2/24
 set +e
 
 ip netns exec $NS "$PXEPROXY" --diagnose pxd-watch --diagnose_seconds=6 \
@@ -42,10 +31,7 @@ ip netns exec $NS "$PXEPROXY" --diagnose pxd-watch --diagnose_seconds=6 \
   --menu_url=http://10.231.0.1:8080/menu.ipxe \
   >$WORK/report.txt 2>$WORK/stderr.txt &
 WATCH_PID=$!
-for _ in $(seq 50); do
-  grep -q watching $WORK/stderr.txt 2>/dev/null && break
-  sleep 0.1
-done
+wait_for_log $WORK/stderr.txt watching
 ip netns exec $NS "$REPLAY" pxd-wire \
   "$SRC/tests/fixtures/captures/seabios-ipxe-rom.pcap" 5
 ip netns exec $NS "$REPLAY" pxd-wire \
@@ -54,13 +40,10 @@ wait $WATCH_PID
 RC=$?
 WATCH_PID=
 
-FAILS=0
 check() {  # check DESCRIPTION PATTERN FILE
-  if grep -q -- "$2" "$3"; then echo "PASS: $1"; else
-    echo "FAIL: $1 (no '$2' in $3)"; FAILS=$((FAILS + 1)); fi
+  if grep -q -- "$2" "$3"; then pass "$1"; else fail "$1 (no '$2' in $3)"; fi
 }
-[ $RC -eq 0 ] && echo "PASS: exit code 0" ||
-  { echo "FAIL: exit code $RC"; FAILS=$((FAILS + 1)); }
+[ $RC -eq 0 ] && pass "exit code 0" || fail "exit code $RC"
 check "watch line names the interface and its address" \
   "watching pxd-watch (10.77.6.1)" $WORK/stderr.txt
 check "the live feed shows events as they come" \

@@ -13,51 +13,34 @@ user=${2:-nobody}
 user_flag=(--user="$user")
 if [ "$user" = default ]; then user=_pxeproxy; user_flag=(); fi
 
-skip() { echo "SKIPPED: $*"; exit 77; }
-[ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces, raw sockets)"
-command -v ip >/dev/null || skip "needs ip (iproute2)"
-command -v busybox >/dev/null || skip "needs busybox (udhcpc as the PXE client)"
-getent passwd "$user" >/dev/null || skip "needs the user $user"
+# shellcheck source-path=SCRIPTDIR source=netns/lib.sh
+. "$(dirname "$0")/netns/lib.sh"
+ns_require_root "needs root (network namespaces, raw sockets)"
+command -v ip >/dev/null || ns_skip "needs ip (iproute2)"
+command -v busybox >/dev/null || ns_skip "needs busybox (udhcpc as the PXE client)"
+getent passwd "$user" >/dev/null || ns_skip "needs the user $user"
 [ -x "$bin" ] || { echo "FAIL: no binary at $bin"; exit 1; }
 
-. "$(dirname "$0")/netns/lib.sh"
 ns_init pxk
 srv=$NS_RUN-pds
 cli=$NS_RUN-pdc
-tmp=$(mktemp -d)
+ns_workdir
 pid=
-cleanup() {
-  [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
-  ns_cleanup  # anything else still running in them, then the namespaces
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
+ns_trap_cleanup
 trap 'exit 1' INT TERM
 
-ns_add "$srv" || skip "cannot create network namespaces here"
+ns_add "$srv" || ns_skip "cannot create network namespaces here"
 ns_add "$cli"
-ip link add pxkpd0 netns "$srv" type veth peer name pxkpd1 netns "$cli"
-ip -n "$srv" addr add 10.77.5.1/24 dev pxkpd0
-ip -n "$cli" addr add 10.77.5.2/24 dev pxkpd1
-ip -n "$srv" link set pxkpd0 up
-ip -n "$cli" link set pxkpd1 up
+ns_pair "$srv" "$cli" pxkpd0 pxkpd1 10.77.5.1/24 10.77.5.2/24
 
 # A TFTP root that the user can read, whatever the host has installed.
-mkdir -p "$tmp/tftp"
-echo boot >"$tmp/tftp/undionly.kpxe"
-chmod 755 "$tmp" "$tmp/tftp"
+mkdir -p "$WORK/tftp"
+echo boot >"$WORK/tftp/undionly.kpxe"
+chmod 755 "$WORK" "$WORK/tftp"
 
-ip netns exec "$srv" "$bin" "${user_flag[@]}" --tftp_root="$tmp/tftp" \
-  --tftp_symlink_allow="$tmp/tftp" --v=1 pxkpd0 >"$tmp/log" 2>&1 &
-pid=$!
-for _ in $(seq 100); do
-  grep -qs ' ready' "$tmp/log" && break
-  kill -0 "$pid" 2>/dev/null || break
-  sleep 0.1
-done
-if ! grep -q ' ready' "$tmp/log"; then
-  echo "FAIL: pxeproxy did not become ready:"; cat "$tmp/log"; exit 1
-fi
+ns_start "$srv" "$WORK/log" ' ready' "$bin" "${user_flag[@]}" \
+  --tftp_root="$WORK/tftp" --tftp_symlink_allow="$WORK/tftp" --v=1 pxkpd0
+pid=$NS_PID
 
 fail=0
 check() {  # check DESCRIPTION COMMAND...
@@ -71,30 +54,30 @@ within() { [ $(( 0x$1 & ~allowed )) -eq 0 ]; }
 user_uid=$(id -u "$user")
 
 status=/proc/$pid/status
-cp "$status" "$tmp/status"
+cp "$status" "$WORK/status"
 echo "--- /proc/$pid/status (excerpt)"
-grep -E '^(Uid|Gid|Groups|Cap|NoNewPrivs)' "$tmp/status"
-read -r -a uids <<<"$(field Uid "$tmp/status")"
-read -r -a gids <<<"$(field Gid "$tmp/status")"
+grep -E '^(Uid|Gid|Groups|Cap|NoNewPrivs)' "$WORK/status"
+read -r -a uids <<<"$(field Uid "$WORK/status")"
+read -r -a gids <<<"$(field Gid "$WORK/status")"
 check "real, effective, saved and fs uid are $user's ($user_uid)" \
   test "${uids[*]}" = "$user_uid $user_uid $user_uid $user_uid"
 check "no gid is 0 (${gids[*]})" \
   bash -c '[[ " $1 " != *" 0 "* ]]' _ "${gids[*]}"
 check "no supplementary group 0" \
-  bash -c '[[ " $1 " != *" 0 "* ]]' _ "$(field Groups "$tmp/status")"
-check "CapEff is CAP_NET_RAW only ($(field CapEff "$tmp/status"))" \
-  within "$(field CapEff "$tmp/status")"
+  bash -c '[[ " $1 " != *" 0 "* ]]' _ "$(field Groups "$WORK/status")"
+check "CapEff is CAP_NET_RAW only ($(field CapEff "$WORK/status"))" \
+  within "$(field CapEff "$WORK/status")"
 check "CapEff has CAP_NET_RAW" \
-  test $(( 0x$(field CapEff "$tmp/status") & (1 << 13) )) -ne 0
-check "CapPrm is CAP_NET_RAW only ($(field CapPrm "$tmp/status"))" \
-  within "$(field CapPrm "$tmp/status")"
-check "CapInh is empty" test $(( 0x$(field CapInh "$tmp/status") )) -eq 0
-check "CapAmb is empty" test $(( 0x$(field CapAmb "$tmp/status") )) -eq 0
-check "NoNewPrivs is set" test "$(field NoNewPrivs "$tmp/status")" = 1
+  test $(( 0x$(field CapEff "$WORK/status") & (1 << 13) )) -ne 0
+check "CapPrm is CAP_NET_RAW only ($(field CapPrm "$WORK/status"))" \
+  within "$(field CapPrm "$WORK/status")"
+check "CapInh is empty" test $(( 0x$(field CapInh "$WORK/status") )) -eq 0
+check "CapAmb is empty" test $(( 0x$(field CapAmb "$WORK/status") )) -eq 0
+check "NoNewPrivs is set" test "$(field NoNewPrivs "$WORK/status")" = 1
 # The bounding set shrinks only where we hold CAP_SETPCAP (8) ourselves.
 if [ $(( 0x$(field CapBnd /proc/self/status) & (1 << 8) )) -ne 0 ]; then
-  check "CapBnd is CAP_NET_RAW only ($(field CapBnd "$tmp/status"))" \
-    within "$(field CapBnd "$tmp/status")"
+  check "CapBnd is CAP_NET_RAW only ($(field CapBnd "$WORK/status"))" \
+    within "$(field CapBnd "$WORK/status")"
 fi
 for task in /proc/"$pid"/task/*; do
   t=${task##*/}
@@ -119,16 +102,16 @@ wait "$pid" || rc=$?
 pid=
 check "pxeproxy stopped cleanly after the drop (exit status $rc)" test "$rc" -eq 0
 check "pxeproxy answered the PXE DISCOVER as $user" \
-  grep -qE 'stopping: .*replied=[1-9]' "$tmp/log"
-check "it logged the switch" grep -q "running as uid=$user_uid " "$tmp/log"
+  grep -qE 'stopping: .*replied=[1-9]' "$WORK/log"
+check "it logged the switch" grep -q "running as uid=$user_uid " "$WORK/log"
 
 # A --user that does not exist is a configuration error naming the flag,
 # before anything is bound.
 rc=0
-ip netns exec "$srv" "$bin" --user=pxk-no-such-user --tftp_root="$tmp/tftp" \
-  pxkpd0 >"$tmp/log2" 2>&1 || rc=$?
+ip netns exec "$srv" "$bin" --user=pxk-no-such-user --tftp_root="$WORK/tftp" \
+  pxkpd0 >"$WORK/log2" 2>&1 || rc=$?
 check "an unknown --user exits 2" test "$rc" -eq 2
-check "and the error names --user" grep -q -- "--user='pxk-no-such-user'" "$tmp/log2"
+check "and the error names --user" grep -q -- "--user='pxk-no-such-user'" "$WORK/log2"
 
 # As pxeproxy.service starts it: not root, User= with AmbientCapabilities=
 # CAP_NET_RAW CAP_NET_BIND_SERVICE (setpriv stands in for systemd). It binds
@@ -137,20 +120,16 @@ if command -v setpriv >/dev/null; then
   ip netns exec "$srv" setpriv --reuid="$user_uid" --regid="$(id -g "$user")" \
     --init-groups --inh-caps=+net_raw,+net_bind_service \
     --ambient-caps=+net_raw,+net_bind_service \
-    "$bin" "${user_flag[@]}" --tftp_root="$tmp/tftp" \
-    --tftp_symlink_allow="$tmp/tftp" pxkpd0 >"$tmp/log3" 2>&1 &
+    "$bin" "${user_flag[@]}" --tftp_root="$WORK/tftp" \
+    --tftp_symlink_allow="$WORK/tftp" pxkpd0 >"$WORK/log3" 2>&1 &
   pid=$!
-  for _ in $(seq 100); do
-    grep -qs ' ready' "$tmp/log3" && break
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
+  wait_for_log "$WORK/log3" ' ready' 10 || true
   check "started unprivileged with ambient capabilities, it becomes ready" \
-    grep -q ' ready' "$tmp/log3"
+    grep -q ' ready' "$WORK/log3"
   if kill -0 "$pid" 2>/dev/null; then
-    cp "/proc/$pid/status" "$tmp/status3"
-    check "and keeps only CAP_NET_RAW ($(field CapEff "$tmp/status3"))" \
-      test "$(field CapPrm "$tmp/status3") $(field CapEff "$tmp/status3") $(field CapAmb "$tmp/status3")" \
+    cp "/proc/$pid/status" "$WORK/status3"
+    check "and keeps only CAP_NET_RAW ($(field CapEff "$WORK/status3"))" \
+      test "$(field CapPrm "$WORK/status3") $(field CapEff "$WORK/status3") $(field CapAmb "$WORK/status3")" \
       = "0000000000002000 0000000000002000 0000000000000000"
     kill -TERM "$pid"; wait "$pid" || true
   fi
@@ -160,8 +139,8 @@ else
 fi
 
 if [ $fail -ne 0 ]; then
-  echo "--- pxeproxy log"; cat "$tmp/log"
-  [ -s "$tmp/log3" ] && { echo "--- pxeproxy log (unprivileged start)"; cat "$tmp/log3"; }
+  echo "--- pxeproxy log"; cat "$WORK/log"
+  [ -s "$WORK/log3" ] && { echo "--- pxeproxy log (unprivileged start)"; cat "$WORK/log3"; }
   exit 1
 fi
 echo "PASS"

@@ -11,43 +11,26 @@
 set -uo pipefail
 
 PXEPROXY=${1:?usage: $0 PXEPROXY_BINARY}
-skip() {
-  echo "SKIPPED: $*"
-  exit 77
-}
-[ "$(id -u)" = 0 ] || skip "needs root for network namespaces"
-for tool in ip curl tftp atftp busybox sha256sum; do
-  command -v "$tool" >/dev/null || skip "$tool is not installed"
-done
+# shellcheck source-path=SCRIPTDIR source=netns/lib.sh
+. "$(dirname "$0")/netns/lib.sh"
+ns_require_root "needs root for network namespaces"
+ns_require ip curl tftp atftp busybox sha256sum
 
 # Namespaces named per run (tests/netns/lib.sh), processes stopped by PID
 # and by namespace at the end.
-. "$(dirname "$0")/netns/lib.sh"
 ns_init pxt
 S=$NS_RUN-s C=$NS_RUN-c VS=pxv$$s VC=pxv$$c
 SIP=10.77.2.1 SIP2=10.77.2.10 CIP=10.77.2.2
-WORK=$(mktemp -d "/tmp/$NS_RUN.XXXXXX")
+ns_workdir
 ROOT=$WORK/root OUT=$WORK/out
-PIDS=()
-cleanup() {
-  # shellcheck disable=SC2046
-  ns_stop $(jobs -p)  # our background jobs still running, by PID
-  wait 2>/dev/null
-  ns_cleanup
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+PIDS=()  # the servers
+ns_trap_cleanup
 
-ns_add "$S" 2>/dev/null || skip "cannot create network namespaces"
+ns_add "$S" 2>/dev/null || ns_skip "cannot create network namespaces"
 ns_add "$C"
-ip link add "$VS" netns "$S" type veth peer name "$VC" netns "$C" ||
-  skip "cannot create a veth pair"
-ip -n "$S" addr add "$SIP/24" dev "$VS"
+ns_pair "$S" "$C" "$VS" "$VC" "$SIP/24" "$CIP/24" ||
+  ns_skip "cannot create a veth pair"
 ip -n "$S" addr add "$SIP2/24" dev "$VS"
-ip -n "$C" addr add "$CIP/24" dev "$VC"
-for ns in "$S" "$C"; do ip -n "$ns" link set lo up; done
-ip -n "$S" link set "$VS" up
-ip -n "$C" link set "$VC" up
 inc() { ip netns exec "$C" "$@"; }
 
 # --- files
@@ -63,32 +46,12 @@ ln -s /dev/null "$ROOT/link_devnull"
 mkfifo "$ROOT/fifo"
 cp "$ROOT/f513" "$ROOT/sub/inner.bin"
 
-FAILS=0 PASSES=0
-ok() { PASSES=$((PASSES + 1)); }
-bad() {
-  FAILS=$((FAILS + 1))
-  echo "FAIL: $*"
-}
-same() {  # same NAME FILE GOT
-  if [ -f "$3" ] && [ "$(sha256sum <"$2")" = "$(sha256sum <"$3")" ]; then
-    ok
-  else
-    bad "$1: $(stat -c %s "$3" 2>/dev/null || echo missing) bytes, want $(stat -c %s "$2")"
-  fi
-}
 
 start_server() {  # start_server LOG ARGS...
   local log=$1
   shift
-  ip netns exec "$S" "$PXEPROXY" --user= --v=1 "$@" "$VS" >"$log" 2>&1 &
-  PIDS+=($!)
-  for _ in $(seq 50); do
-    grep -q "tftp: serving" "$log" && return 0
-    sleep 0.1
-  done
-  cat "$log"
-  echo "FAIL: pxeproxy did not start"
-  exit 1
+  ns_start "$S" "$log" "tftp: serving" "$PXEPROXY" --user= --v=1 "$@" "$VS"
+  PIDS+=("$NS_PID")
 }
 
 # fetch CLIENT REMOTE LOCAL [HOST [PORT]]: one download with one client.
@@ -124,9 +87,9 @@ fetch curl8k f1048576 "$OUT/clamp" >/dev/null 2>&1
 same "blksize 8192 clamped to the MTU" "$ROOT/f1048576" "$OUT/clamp"
 fetch curl '\sub\inner.bin' "$OUT/bs" >/dev/null 2>&1
 same "backslash path" "$ROOT/sub/inner.bin" "$OUT/bs"
-grep -q "blksize=1468 windowsize=8" "$LOG" && ok || bad "no windowsize 8 transfer logged"
-grep -q "sent 'f41943040'.*blksize=512" "$LOG" && ok || bad "no 40 MiB transfer at blksize 512"
-grep -q "sent 'f1048576'.*blksize=8192" "$LOG" && bad "blksize 8192 not clamped" || ok
+grep -q "blksize=1468 windowsize=8" "$LOG" && ok || fail "no windowsize 8 transfer logged"
+grep -q "sent 'f41943040'.*blksize=512" "$LOG" && ok || fail "no 40 MiB transfer at blksize 512"
+grep -q "sent 'f1048576'.*blksize=8192" "$LOG" && fail "blksize 8192 not clamped" || ok
 
 echo "== a file over the 64 MiB cache cap, read per window by pread()"
 head -c $((65 << 20 | 1)) /dev/urandom >"$ROOT/big"
@@ -138,22 +101,22 @@ done
 
 echo "== embedded menu"
 fetch curl pxeproxy-menu.ipxe "$OUT/menu" >/dev/null 2>&1
-[ "$(head -c 7 "$OUT/menu")" = '#!ipxe' ] && ok || bad "menu does not start with #!ipxe"
-grep -q -- "--menu_url" "$OUT/menu" && ok || bad "menu does not explain --menu_url"
+[ "$(head -c 7 "$OUT/menu")" = '#!ipxe' ] && ok || fail "menu does not start with #!ipxe"
+grep -q -- "--menu_url" "$OUT/menu" && ok || fail "menu does not explain --menu_url"
 
 echo "== refusals"
 echo data >"$WORK/upload"
 msg=$(inc tftp "$SIP" -c put "$WORK/upload" newfile 2>&1)
-grep -q "Error code 2" <<<"$msg" && ok || bad "WRQ: $msg"
-[ -e "$ROOT/newfile" ] && bad "WRQ wrote a file" || ok
+grep -q "Error code 2" <<<"$msg" && ok || fail "WRQ: $msg"
+[ -e "$ROOT/newfile" ] && fail "WRQ wrote a file" || ok
 for name in '../outside/secret' '..\outside\secret' 'sub/../../outside/secret' \
   '/../outside/secret' 'link_out' 'link_devnull' 'fifo' 'sub' \
   "$(printf 'caf\xe9')" "$(head -c 300 /dev/zero | tr '\0' a)"; do
   msg=$(inc tftp -m binary "$SIP" -c get "$name" "$OUT/hostile" 2>&1)
-  grep -q "Error code 2" <<<"$msg" && ok || bad "hostile '$name': $msg"
+  grep -q "Error code 2" <<<"$msg" && ok || fail "hostile '$name': $msg"
 done
 msg=$(inc tftp -m binary "$SIP" -c get /etc/passwd "$OUT/hostile" 2>&1)
-grep -q "Error code 1" <<<"$msg" && ok || bad "/etc/passwd: $msg"
+grep -q "Error code 1" <<<"$msg" && ok || fail "/etc/passwd: $msg"
 # rrq_reply BYTES: the first 4 bytes of the answer to a hand-made request
 # (refusals come from port 69 itself, so a connected /dev/udp socket sees
 # them).
@@ -162,13 +125,13 @@ rrq_reply() {
     head -c 4 <&3 | od -An -tx1" | tr -d ' \n'
 }
 r=$(rrq_reply '\x00\x01f1\x00octet\x00blksize\x004\x00')
-[ "$r" = 00050008 ] && ok || bad "blksize 4: want ERROR 8, got '$r'"
+[ "$r" = 00050008 ] && ok || fail "blksize 4: want ERROR 8, got '$r'"
 r=$(rrq_reply '\x00\x01f1\x00octet\x00windowsize\x000\x00')
-[ "$r" = 00050008 ] && ok || bad "windowsize 0: want ERROR 8, got '$r'"
+[ "$r" = 00050008 ] && ok || fail "windowsize 0: want ERROR 8, got '$r'"
 r=$(rrq_reply '\x00\x04\x00\x01')
-[ "$r" = 00050005 ] && ok || bad "stray ACK: want ERROR 5, got '$r'"
+[ "$r" = 00050005 ] && ok || fail "stray ACK: want ERROR 5, got '$r'"
 r=$(rrq_reply '\x00\x01f1\x00mail\x00')
-[ "$r" = 00050004 ] && ok || bad "mode mail: want ERROR 4, got '$r'"
+[ "$r" = 00050004 ] && ok || fail "mode mail: want ERROR 4, got '$r'"
 # Garbage at the server port: answered or dropped, never a crash.
 for pkt in '\x00' '\x00\x07abc' '\x00\x01noterm' '\x00\x04\x00\x01' \
   '\x00\x05\x00\x01' '\x00\x01a\x00octet\x00blksize\x00'; do
@@ -190,8 +153,8 @@ if command -v tcpdump >/dev/null; then
   same "via second address" "$ROOT/f64k" "$OUT/alias"
   wait "$dump"
   grep -q "$SIP2\.[0-9]* > $CIP" "$WORK/dump" && ok ||
-    bad "no reply came from $SIP2"
-  grep -q "flags \[DF\]" "$WORK/dump" && bad "DATA has the DF bit" || ok
+    fail "no reply came from $SIP2"
+  grep -q "flags \[DF\]" "$WORK/dump" && fail "DATA has the DF bit" || ok
 fi
 
 echo "== 100 concurrent 1 MiB downloads"
@@ -225,7 +188,7 @@ same "single-port busybox" "$ROOT/f513" "$OUT/sp2"
 same "single-port tftp-hpa" "$ROOT/f1468" "$OUT/sp3"
 if command -v tcpdump >/dev/null; then
   [ "$(grep -c "$SIP\.6969 > $CIP" "$WORK/dump6969")" -ge 5 ] && ok ||
-    bad "single-port: DATA did not come from port 6969"
+    fail "single-port: DATA did not come from port 6969"
 fi
 
 echo "== loss: 10% each way, duplication, reordering if netem exists"
@@ -241,7 +204,7 @@ else
   # which no wire does and which makes curl and busybox abort at once.
   for ns in "$S" "$C"; do
     ip netns exec "$ns" iptables -A INPUT -p udp -m statistic \
-      --mode random --probability 0.10 -j DROP || skip "no netem, no iptables"
+      --mode random --probability 0.10 -j DROP || ns_skip "no netem, no iptables"
   done
   ip netns exec "$S" iptables -t mangle -A POSTROUTING -p udp -d "$CIP" \
     -m statistic --mode random --probability 0.05 -j TEE --gateway "$CIP"
@@ -285,8 +248,8 @@ same "loss atftp 256 KiB windowsize 8" "$ROOT/f256k" "$OUT/loss.atftp.256k"
 
 kill -TERM "${PIDS[@]}" 2>/dev/null
 # Transfers in flight get up to 5 s to finish after SIGTERM.
-for _ in $(seq 100); do grep -q "tftp: stopping" "$LOG" && break; sleep 0.1; done
-grep -q "tftp: stopping" "$LOG" && ok || bad "no clean TFTP stop on SIGTERM"
+wait_for_log "$LOG" "tftp: stopping" 10
+grep -q "tftp: stopping" "$LOG" && ok || fail "no clean TFTP stop on SIGTERM"
 grep -E "retransmits=|refused" "$LOG" | tail -3
 [ "$FAILS" = 0 ] || grep -E "ended after|gave up" "$LOG" | tail -20
 echo "passed $PASSES checks, failed $FAILS"

@@ -5,9 +5,9 @@
 # a dhclient gone to the background shows its ID in its pid file argument).
 # Usage: concurrent_test.sh TEST_SCRIPT [ARGS...]
 set -u
-if [ "$(id -u)" -ne 0 ]; then
-  echo "SKIPPED: needs root to create network namespaces"; exit 77
-fi
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"
+ns_require_root
 WORK=$(mktemp -d /tmp/pxcc.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 
@@ -19,9 +19,6 @@ wait $A; RA=$?
 wait $B; RB=$?
 if [ $RA -eq 77 ] || [ $RB -eq 77 ]; then grep -h SKIPPED "$WORK"/*.log; exit 77; fi
 
-FAILS=0
-pass() { echo "PASS: $*"; }
-fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
 for r in a b; do
   rc=$RA; [ $r = b ] && rc=$RB
   if [ "$rc" -eq 0 ]; then

@@ -13,37 +13,24 @@ EDK2=$CAPS/ovmf-edk2-pxe-to-ipxe-efi.pcap
 SERVER=10.77.3.1
 N=${PXEPROXY_FLOOD_FRAMES:-50000}  # per port
 
-if [ "$(id -u)" -ne 0 ]; then
-  echo "SKIPPED: needs root to create network namespaces"; exit 77
-fi
-command -v ip >/dev/null || { echo "SKIPPED: ip is not installed"; exit 77; }
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
+ns_require_root
+ns_require ip
 ns_init pxf
 NS_SRV=$NS_RUN-srv NS_CLI=$NS_RUN-cli
-WORK=$(mktemp -d /tmp/$NS_RUN.XXXXXX)
-PIDS=()
-cleanup() { ns_stop "${PIDS[@]}"; ns_cleanup; rm -rf "$WORK"; }
-trap cleanup EXIT
-
-FAILS=0
-pass() { echo "PASS: $*"; }
-fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
+ns_workdir
+ns_trap_cleanup
 
 set -e
 ns_add $NS_SRV; ns_add $NS_CLI
-ip -n $NS_SRV link add srv0 type veth peer name cli0 netns $NS_CLI
-ip -n $NS_SRV addr add $SERVER/24 dev srv0
-ip -n $NS_CLI addr add 10.77.3.50/24 dev cli0
-ip -n $NS_SRV link set srv0 up; ip -n $NS_CLI link set cli0 up
+ns_pair $NS_SRV $NS_CLI srv0 cli0 $SERVER/24 10.77.3.50/24
 set +e
 SRV_MAC=$(ip -n $NS_SRV -o link show srv0 | grep -o 'link/ether [0-9a-f:]*' | cut -d' ' -f2)
 
-ip netns exec $NS_SRV "$PXEPROXY" --user=nobody --notftp \
-  --menu_url=http://$SERVER/menu.ipxe srv0 >$WORK/pxeproxy.log 2>&1 &
-PXE_PID=$!
-PIDS+=($PXE_PID)
-for _ in $(seq 50); do grep -q "ready" $WORK/pxeproxy.log && break; sleep 0.1; done
-grep -q "ready" $WORK/pxeproxy.log || { cat $WORK/pxeproxy.log; echo "FAIL: pxeproxy did not start"; exit 1; }
+ns_start $NS_SRV $WORK/pxeproxy.log "ready" "$PXEPROXY" --user=nobody \
+  --notftp --menu_url=http://$SERVER/menu.ipxe srv0
+PXE_PID=$NS_PID
 rss() { awk '/^VmRSS/ {print $2}' /proc/$PXE_PID/status; }
 hwm() { awk '/^VmHWM/ {print $2}' /proc/$PXE_PID/status; }
 

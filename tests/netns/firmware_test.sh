@@ -10,36 +10,23 @@
 set -u
 PXEPROXY=$1 CLIENT=$2
 SERVER=10.78.1.1 CLIP=10.78.1.100
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
-if [ "$(id -u)" -ne 0 ]; then
-  echo "SKIPPED: needs root to create network namespaces"; exit 77
-fi
-command -v ip >/dev/null || { echo "SKIPPED: ip is not installed"; exit 77; }
-PY=$(command -v python3) || { echo "SKIPPED: python3 is not installed"; exit 77; }
+ns_require_root
+ns_require ip python3
+PY=$(command -v python3)
 
 ns_init pxfw
 NS_SRV=$NS_RUN-srv NS_CLI=$NS_RUN-cli
-WORK=$(mktemp -d "/tmp/$NS_RUN.XXXXXX")
+ns_workdir
 PXE_PID=
-cleanup() {
-  [ -z "$PXE_PID" ] || ns_stop $PXE_PID
-  ns_cleanup
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-FAILS=0
-pass() { echo "PASS: $*"; }
-fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
+ns_trap_cleanup
 
 set -e
 ns_add $NS_SRV
 ns_add $NS_CLI
-ip -n $NS_SRV link add srv0 type veth peer name cli0 netns $NS_CLI
-ip -n $NS_SRV addr add $SERVER/24 dev srv0
-ip -n $NS_CLI addr add $CLIP/24 dev cli0
-ip -n $NS_SRV link set srv0 up
-ip -n $NS_CLI link set cli0 up
+ns_pair $NS_SRV $NS_CLI srv0 cli0 $SERVER/24 $CLIP/24
 set +e
 mkdir -p $WORK/root/a1b2c3d4
 head -c 3000 /dev/urandom >$WORK/root/bootcode.bin
@@ -49,11 +36,9 @@ head -c 7000 /dev/urandom >$WORK/root/snp-arm64.efi
 start() {  # start LOGNAME FLAGS...
   local log=$WORK/$1.log
   shift
-  ip netns exec $NS_SRV "$PXEPROXY" --v=1 --user= --tftp_root=$WORK/root \
-    --tftp_symlink_allow= "$@" srv0 >"$log" 2>&1 &
-  PXE_PID=$!
-  for _ in $(seq 50); do grep -q "ready" "$log" && break; sleep 0.1; done
-  grep -q "ready" "$log" || { fail "pxeproxy did not start"; cat "$log"; exit 1; }
+  ns_start $NS_SRV "$log" "ready" "$PXEPROXY" --v=1 --user= \
+    --tftp_root=$WORK/root --tftp_symlink_allow= "$@" srv0
+  PXE_PID=$NS_PID
 }
 stop() { ns_stop $PXE_PID; PXE_PID=; }
 client() { ip netns exec $NS_CLI "$PY" "$CLIENT" cli0 --ip=$CLIP "$@"; }

@@ -21,41 +21,20 @@ PXEPROXY=$1 INJECT=$2 PROBE=$3 CAPS=$4
 EDK2=$CAPS/ovmf-edk2-pxe-to-ipxe-efi.pcap
 SERVER=10.77.2.1
 
-if [ "$(id -u)" -ne 0 ]; then
-  echo "SKIPPED: needs root to create network namespaces"; exit 77
-fi
-for t in ip tcpdump; do
-  command -v $t >/dev/null || { echo "SKIPPED: $t is not installed"; exit 77; }
-done
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"
+ns_require_root
+ns_require ip tcpdump
 
 # Names unique per run: two runs at once must not collide.
-RUN=$$.$RANDOM
-NS_SRV=pxh-srv-$RUN NS_CLI=pxh-cli-$RUN
-WORK=$(mktemp -d /tmp/pxh.XXXXXX)
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill -CONT "$p" 2>/dev/null; kill "$p" 2>/dev/null; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-  for n in $NS_CLI $NS_SRV; do
-    for p in $(ip netns pids $n 2>/dev/null); do kill -9 $p 2>/dev/null; done
-    ip netns del $n 2>/dev/null
-  done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-FAILS=0
-pass() { echo "PASS: $*"; }
-fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
+ns_init pxh
+NS_SRV=$NS_RUN-srv NS_CLI=$NS_RUN-cli
+ns_workdir
+ns_trap_cleanup  # a daemon left stopped (kill -STOP) is continued
 
 set -e
-ip netns add $NS_SRV; ip netns add $NS_CLI
-for n in $NS_SRV $NS_CLI; do ip -n $n link set lo up; done
-ip -n $NS_SRV link add srv0 type veth peer name cli0 netns $NS_CLI
-ip -n $NS_SRV addr add $SERVER/24 dev srv0
-ip -n $NS_SRV link set srv0 up
-ip -n $NS_CLI addr add 10.77.2.50/24 dev cli0
-ip -n $NS_CLI link set cli0 up
+ns_add $NS_SRV; ns_add $NS_CLI
+ns_pair $NS_SRV $NS_CLI srv0 cli0 $SERVER/24 10.77.2.50/24
 # A second interface on the server, for the reverse-path check.
 ip -n $NS_SRV link add dum0 type veth peer name dum1  # no dummy module here
 ip -n $NS_SRV addr add 10.88.0.1/24 dev dum0
@@ -64,19 +43,15 @@ set +e
 SRV_MAC=$(ip -n $NS_SRV -o link show srv0 | grep -o 'link/ether [0-9a-f:]*' | cut -d' ' -f2)
 
 mkdir -p $WORK/tftp
-ip netns exec $NS_SRV "$PXEPROXY" --user=nobody --tftp=false \
-  --menu_url=http://$SERVER/menu.ipxe srv0 >$WORK/pxeproxy.log 2>&1 &
-PXE_PID=$!
-PIDS+=($PXE_PID)
-for _ in $(seq 50); do grep -q "ready" $WORK/pxeproxy.log && break; sleep 0.1; done
-grep -q "ready" $WORK/pxeproxy.log || { cat $WORK/pxeproxy.log; echo "FAIL: pxeproxy did not start"; exit 1; }
+ns_start $NS_SRV $WORK/pxeproxy.log "ready" "$PXEPROXY" --user=nobody \
+  --tftp=false --menu_url=http://$SERVER/menu.ipxe srv0
+PXE_PID=$NS_PID
 
 # Everything that reaches the server's loopback: a reply reflected into this
 # host's own services would show here.
 ip netns exec $NS_SRV tcpdump -i lo -n -U -w $WORK/lo.pcap udp >/dev/null 2>$WORK/lo.err &
 LO_PID=$!
-PIDS+=($LO_PID)
-for _ in $(seq 50); do grep -q listening $WORK/lo.err 2>/dev/null && break; sleep 0.1; done
+wait_for_log $WORK/lo.err listening
 
 inject() {  # frame, options... ; prints the tool's summary line
   ip netns exec $NS_CLI "$INJECT" cli0 $EDK2 "$@" 2>&1 | tail -1
@@ -93,7 +68,7 @@ expect_refused() {  # description, frame, options...
 }
 # Frame 18 is EDK2's 4011 REQUEST (10.231.0.141 -> proxy:4011), frame 8 its
 # DISCOVER: re-addressed to this segment.
-BINL=(18 --dst=$SERVER --dst_mac=$SRV_MAC --ciaddr=10.77.2.50)
+BINL=(18 --dst="$SERVER" --dst_mac="$SRV_MAC" --ciaddr=10.77.2.50)
 
 # --- 1. reflection into the server host, and martian sources ---
 expect_refused "4011 REQUEST from 127.0.0.1:5514" "${BINL[@]}" --src=127.0.0.1 --sport=5514
@@ -222,12 +197,8 @@ serving=$(($(grep -c "serving srv0" $WORK/pxeproxy.log) - serving_before))
 # check is that the socket is the same one: its inode.)
 ino_before=$(ip netns exec $NS_SRV ss -0 -e -p | grep pxeproxy | grep -o 'ino:[0-9]*' | head -1)
 ip -n $NS_SRV link del srv0
-ip -n $NS_SRV link add srv0 type veth peer name cli0 netns $NS_CLI
-ip -n $NS_SRV addr add 10.77.2.9/24 dev srv0
-ip -n $NS_SRV link set srv0 up
-ip -n $NS_CLI addr add 10.77.2.50/24 dev cli0
-ip -n $NS_CLI link set cli0 up
-for _ in $(seq 30); do grep -q "listening again" $WORK/pxeproxy.log && break; sleep 0.1; done
+ns_pair $NS_SRV $NS_CLI srv0 cli0 10.77.2.9/24 10.77.2.50/24
+wait_for_log $WORK/pxeproxy.log "listening again" 3
 sleep 0.5
 rb=$(ip netns exec $NS_SRV ss -0 -m -p | grep pxeproxy | grep -o 'rb[0-9]*' | head -1 | tr -d rb)
 ino_after=$(ip netns exec $NS_SRV ss -0 -e -p | grep pxeproxy | grep -o 'ino:[0-9]*' | head -1)

@@ -10,43 +10,27 @@
 set -u
 PXEPROXY=$1 INJECT=$2 CAPS=$3
 EDK2=$CAPS/ovmf-edk2-pxe-to-ipxe-efi.pcap
-if [ "$(id -u)" -ne 0 ]; then
-  echo "SKIPPED: needs root to create network namespaces"; exit 77
-fi
-for t in ip curl sha256sum timeout; do
-  command -v $t >/dev/null || { echo "SKIPPED: $t is not installed"; exit 77; }
-done
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
+ns_require_root
+ns_require ip curl sha256sum timeout
 ns_init pxc
 S=$NS_RUN-s C=$NS_RUN-c
-WORK=$(mktemp -d /tmp/$NS_RUN.XXXXXX)
-PIDS=()
-cleanup() { ns_stop "${PIDS[@]}"; ns_cleanup; rm -rf "$WORK"; }
-trap cleanup EXIT
-FAILS=0
-pass() { echo "PASS: $*"; }
-fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
+ns_workdir
+ns_trap_cleanup
 
-make_link() {  # the server's srv0 <-> the client's cli0
-  ip -n $S link add srv0 type veth peer name cli0 netns $C
-  ip -n $S link set srv0 up; ip -n $C link set cli0 up
-}
 set -e
 ns_add $S; ns_add $C
-make_link
-ip -n $S addr add 10.77.6.1/24 dev srv0
-ip -n $C addr add 10.77.6.50/24 dev cli0
+# the server's srv0 <-> the client's cli0
+ns_pair $S $C srv0 cli0 10.77.6.1/24 10.77.6.50/24
 set +e
 mkdir -p $WORK/root
 chmod 755 $WORK $WORK/root  # pxeproxy reads it as nobody
 head -c $((12 << 20)) /dev/urandom >$WORK/root/big
 WANT=$(sha256sum <$WORK/root/big | cut -d' ' -f1)
-ip netns exec $S "$PXEPROXY" --user=nobody --tftp_root=$WORK/root \
-  --menu_url=http://10.77.6.1/menu.ipxe srv0 >$WORK/pxeproxy.log 2>&1 &
-PXE=$!
-PIDS+=($PXE)
-for _ in $(seq 50); do grep -q "ready" $WORK/pxeproxy.log && break; sleep 0.1; done
-grep -q "ready" $WORK/pxeproxy.log || { cat $WORK/pxeproxy.log; echo "FAIL: no start"; exit 1; }
+ns_start $S $WORK/pxeproxy.log "ready" "$PXEPROXY" --user=nobody \
+  --tftp_root=$WORK/root --menu_url=http://10.77.6.1/menu.ipxe srv0
+PXE=$NS_PID
 
 # A download in lock-step with 512-byte blocks (about 24,600 round trips,
 # long enough to change things under it), with curl's own budget.
@@ -54,7 +38,6 @@ start_download() {  # server address, output
   ip netns exec $C timeout 60 curl -s --tftp-blksize 512 --max-time 30 \
     -o "$2" "tftp://$1/big" 2>"$2.err" &
   DL=$!
-  PIDS+=($DL)
   for _ in $(seq 100); do [ -s "$2" ] && break; sleep 0.05; done
 }
 verdict() {  # what, output; after the download ended
@@ -111,9 +94,7 @@ tftp_ok "address replaced" 10.77.6.2
 echo "== the interface deleted and created again during a transfer"
 start_download 10.77.6.2 $WORK/dl3
 ip -n $S link del srv0
-make_link
-ip -n $S addr add 10.77.6.3/24 dev srv0
-ip -n $C addr add 10.77.6.50/24 dev cli0
+ns_pair $S $C srv0 cli0 10.77.6.3/24 10.77.6.50/24
 verdict "interface re-created" $WORK/dl3
 sleep 1
 dhcp_ok "interface re-created" 10.77.6.3

@@ -13,52 +13,31 @@
 set -u
 PXEPROXY=$1 PROBE=$2 CAPS=$3
 SERVER=10.77.3.1 CLIENT=10.77.3.200 PORT=9467
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
-if [ "$(id -u)" -ne 0 ]; then
-  echo "SKIPPED: needs root to create network namespaces"; exit 77
-fi
-for t in ip curl; do
-  command -v $t >/dev/null || { echo "SKIPPED: $t is not installed"; exit 77; }
-done
+ns_require_root
+ns_require ip curl
 
 ns_init pxmt
 NS_SRV=$NS_RUN-srv NS_CLI=$NS_RUN-cli
-WORK=$(mktemp -d "/tmp/$NS_RUN.XXXXXX")
-cleanup() {
-  # shellcheck disable=SC2046
-  ns_stop $(jobs -p)
-  ns_cleanup
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-FAILS=0
-pass() { echo "PASS: $*"; }
-fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
+ns_workdir
+ns_trap_cleanup
 
 set -e
 ns_add $NS_SRV
 ns_add $NS_CLI
-ip -n $NS_SRV link add srv0 type veth peer name cli0 netns $NS_CLI
-ip -n $NS_SRV addr add $SERVER/24 dev srv0
-ip -n $NS_CLI addr add $CLIENT/24 dev cli0
-ip -n $NS_SRV link set srv0 up
-ip -n $NS_CLI link set cli0 up
+ns_pair $NS_SRV $NS_CLI srv0 cli0 $SERVER/24 $CLIENT/24
 set +e
 
 mkdir -p $WORK/tftp
 head -c 150000 /dev/urandom >$WORK/tftp/snponly.efi
 chmod -R a+rX $WORK
-ip netns exec $NS_SRV "$PXEPROXY" --user=nobody --tftp_root=$WORK/tftp \
-  --menu_url=http://$SERVER/menu.ipxe --http_boot_url=http://$SERVER/ipxe.efi \
-  --metrics_address=$SERVER:$PORT --boot_stall_seconds=5 \
-  srv0 >$WORK/pxeproxy.log 2>&1 &
-PXE_PID=$!
-for _ in $(seq 50); do grep -q "ready" $WORK/pxeproxy.log && break; sleep 0.1; done
-if ! grep -q "ready" $WORK/pxeproxy.log; then
-  cat $WORK/pxeproxy.log; echo "FAIL: pxeproxy did not start"; exit 1
-fi
+ns_start $NS_SRV $WORK/pxeproxy.log "ready" "$PXEPROXY" --user=nobody \
+  --tftp_root=$WORK/tftp --menu_url=http://$SERVER/menu.ipxe \
+  --http_boot_url=http://$SERVER/ipxe.efi \
+  --metrics_address=$SERVER:$PORT --boot_stall_seconds=5 srv0
+PXE_PID=$NS_PID
 
 scrape() {  # FILE: /metrics from the client namespace, over the veth
   ip netns exec $NS_CLI curl -sf --max-time 5 http://$SERVER:$PORT/metrics \
@@ -86,14 +65,6 @@ else
   fail "/metrics does not answer"; cat $WORK/before.txt
 fi
 
-probe() {  # name, probe args...
-  local name=$1; shift
-  if ip netns exec $NS_CLI "$PROBE" cli0 "$@" >$WORK/probe.out 2>&1; then
-    pass "$name"
-  else
-    fail "$name"; cat $WORK/probe.out
-  fi
-}
 EDK2=$CAPS/ovmf-edk2-pxe-to-ipxe-efi.pcap
 HTTPB=$CAPS/ovmf-uefi-http-boot.pcap
 # One machine (52:54:00:e2:e0:01) to the menu: offer, 4011, TFTP, iPXE.
@@ -123,8 +94,7 @@ else
   fail "no boot line matching $BOOT_RE"
 fi
 STALL='boot stalled mac=52:54:00:e2:e0:04 arch=http-x64 stage=offered'
-for _ in $(seq 150); do grep -q "$STALL" $WORK/pxeproxy.log && break; sleep 0.1; done
-if grep -q "$STALL" $WORK/pxeproxy.log; then
+if wait_for_log $WORK/pxeproxy.log "$STALL" 15; then
   pass "stall line: $(grep -o 'boot stalled mac=52:54:00:e2:e0:04.*' $WORK/pxeproxy.log)"
 else
   fail "no stall line for the HTTP Boot client"

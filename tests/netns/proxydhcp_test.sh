@@ -12,32 +12,19 @@
 set -u
 PXEPROXY=$1 PROBE=$2 CAPS=$3
 SERVER=10.77.1.1
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
-if [ "$(id -u)" -ne 0 ]; then
-  echo "SKIPPED: needs root to create network namespaces"; exit 77
-fi
-for t in ip dnsmasq busybox dhclient tcpdump; do
-  command -v $t >/dev/null || { echo "SKIPPED: $t is not installed"; exit 77; }
-done
+ns_require_root
+ns_require ip dnsmasq busybox dhclient tcpdump
 
 ns_init pxpi
 NS_BR=$NS_RUN-br NS_SRV=$NS_RUN-srv NS_CLI=$NS_RUN-cli
 # Where Debian's AppArmor profile for dhclient allows its pid and leases.
 DHCLIENT_PID=/run/dhclient.$NS_RUN.pid
 DHCLIENT_LEASES=/var/lib/dhcp/dhclient.$NS_RUN.leases
-WORK=$(mktemp -d "/tmp/$NS_RUN.XXXXXX")
-cleanup() {
-  # shellcheck disable=SC2046
-  ns_stop $(jobs -p)  # our background jobs still running, by PID
-  ns_cleanup
-  rm -rf "$WORK" "$DHCLIENT_PID" "$DHCLIENT_LEASES"
-}
-trap cleanup EXIT
-
-FAILS=0
-pass() { echo "PASS: $*"; }
-fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
+ns_workdir
+ns_trap_cleanup rm -f "$DHCLIENT_PID" "$DHCLIENT_LEASES"
 
 # --- topology: a bridge namespace, a server and a client namespace ---
 set -e
@@ -60,14 +47,10 @@ ip netns exec $NS_SRV dnsmasq --no-daemon --conf-file=/dev/null --port=0 \
   --log-facility=$WORK/dnsmasq.log &
 DNSMASQ_PID=$!
 mkdir -p $WORK/tftp
-ip netns exec $NS_SRV "$PXEPROXY" --v=1 --user=nobody --tftp_root=$WORK/tftp \
-  --menu_url=http://$SERVER/menu.ipxe --http_boot_url=http://$SERVER/ipxe.efi \
-  srv0 >$WORK/pxeproxy.log 2>&1 &
-PXE_PID=$!
-for _ in $(seq 50); do grep -q "ready" $WORK/pxeproxy.log && break; sleep 0.1; done
-if ! grep -q "ready" $WORK/pxeproxy.log; then
-  cat $WORK/pxeproxy.log; echo "FAIL: pxeproxy did not start"; exit 1
-fi
+ns_start $NS_SRV $WORK/pxeproxy.log "ready" "$PXEPROXY" --v=1 --user=nobody \
+  --tftp_root=$WORK/tftp --menu_url=http://$SERVER/menu.ipxe \
+  --http_boot_url=http://$SERVER/ipxe.efi srv0
+PXE_PID=$NS_PID
 if ip netns exec $NS_SRV ss -ulpn | grep -q 'dnsmasq' &&
    ip netns exec $NS_SRV ss -ulpn | grep ':67 ' | grep -q dnsmasq; then
   pass "dnsmasq holds UDP port 67 in pxeproxy's namespace"
@@ -75,14 +58,6 @@ else
   fail "dnsmasq is not bound to port 67"; ip netns exec $NS_SRV ss -ulpn
 fi
 
-probe() {  # name, probe args...
-  local name=$1; shift
-  if ip netns exec $NS_CLI "$PROBE" cli0 "$@" >$WORK/probe.out 2>&1; then
-    pass "$name"
-  else
-    fail "$name"; cat $WORK/probe.out
-  fi
-}
 EDK2=$CAPS/ovmf-edk2-pxe-to-ipxe-efi.pcap
 SEABIOS=$CAPS/seabios-ipxe-rom.pcap
 HTTPB=$CAPS/ovmf-uefi-http-boot.pcap
@@ -119,9 +94,7 @@ real_client() {  # name, command...
   ip netns exec $NS_CLI tcpdump -Z root -i cli0 -n -U -w $WORK/$name.pcap \
     'udp port 67 or udp port 68' >/dev/null 2>$WORK/$name.tcpdump &
   local td=$!
-  for _ in $(seq 100); do
-    grep -q listening $WORK/$name.tcpdump 2>/dev/null && break; sleep 0.1
-  done
+  wait_for_log $WORK/$name.tcpdump listening 10
   if timeout 30 ip netns exec $NS_CLI "$@" >$WORK/$name.out 2>&1; then
     pass "$name got a lease from the corporate server"
   else
@@ -172,14 +145,13 @@ fi
 # --- address changes are followed through netlink, without a restart ---
 kill $DNSMASQ_PID; wait $DNSMASQ_PID 2>/dev/null
 ip -n $NS_SRV addr flush dev srv0
-for _ in $(seq 30); do grep -q "srv0 has no IPv4 address" $WORK/pxeproxy.log && break; sleep 0.1; done
-grep -q "srv0 has no IPv4 address" $WORK/pxeproxy.log &&
+wait_for_log $WORK/pxeproxy.log "srv0 has no IPv4 address" 3 &&
   pass "an interface without IPv4 gets a clear message" ||
   fail "no message when the interface lost its address"
 probe "no address: the DISCOVER is ignored (no_server_address)" \
   $EDK2 8 $SERVER none --wait_ms=1000
 ip -n $NS_SRV addr add 10.77.1.2/24 dev srv0
-for _ in $(seq 30); do grep -q "serving srv0 10.77.1.2/24" $WORK/pxeproxy.log && break; sleep 0.1; done
+wait_for_log $WORK/pxeproxy.log "serving srv0 10.77.1.2/24" 3
 probe "a new address is used at once (option 54, siaddr = 10.77.1.2)" \
   $EDK2 8 10.77.1.2 snponly.efi
 grep -q "reason=no_server_address" $WORK/pxeproxy.log &&
@@ -211,7 +183,7 @@ ip -n $NS_SRV link add srv0 type veth peer name p-srv netns $NS_BR
 ip -n $NS_BR link set p-srv master br0 up
 ip -n $NS_SRV addr add 10.77.1.3/24 dev srv0
 ip -n $NS_SRV link set srv0 up
-for _ in $(seq 30); do grep -q "listening again" $WORK/pxeproxy.log && break; sleep 0.1; done
+wait_for_log $WORK/pxeproxy.log "listening again" 3
 sleep 0.5
 probe "a re-created interface is listened on again" \
   $EDK2 8 10.77.1.3 snponly.efi

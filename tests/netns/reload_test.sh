@@ -14,46 +14,23 @@ set -u
 PXEPROXY=$1 PROBE=$2 CAPS=$3
 SERVER=10.77.5.1
 HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$HERE/lib.sh"
 
-if [ "$(id -u)" -ne 0 ]; then
-  echo "SKIPPED: needs root to create network namespaces"; exit 77
-fi
-command -v python3 >/dev/null || { echo "SKIPPED: python3 is not installed"; exit 77; }
+ns_require_root
+ns_require python3
 
 ns_init pxrl
 NS_SRV=$NS_RUN-srv NS_CLI=$NS_RUN-cli
-WORK=$(mktemp -d "/tmp/$NS_RUN.XXXXXX")
+ns_workdir
 chmod 755 "$WORK"
-cleanup() {
-  # shellcheck disable=SC2046
-  ns_stop $(jobs -p)
-  ns_cleanup
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-FAILS=0
-pass() { echo "PASS: $*"; }
-fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
+ns_trap_cleanup
 # wait_for FILE PATTERN [COUNT]: until PATTERN occurs COUNT times (20 s).
-wait_for() {
-  local n=${3:-1} c
-  for _ in $(seq 200); do
-    c=$(grep -c -- "$2" "$1" 2>/dev/null)
-    [ "${c:-0}" -ge "$n" ] && return 0
-    sleep 0.1
-  done
-  return 1
-}
+wait_for() { wait_for_log "$1" "$2" 20 "${3:-1}"; }
 
 set -e
 for n in $NS_SRV $NS_CLI; do ns_add $n; done
-ip -n $NS_SRV link add srv0 type veth peer name cli0 netns $NS_CLI
-ip -n $NS_SRV addr add $SERVER/24 dev srv0
-ip -n $NS_CLI addr add 10.77.5.2/24 dev cli0
-ip -n $NS_SRV link set srv0 up
-ip -n $NS_CLI link set cli0 up
+ns_pair $NS_SRV $NS_CLI srv0 cli0 $SERVER/24 10.77.5.2/24
 set +e
 
 mkdir -p "$WORK/tftp"
@@ -78,24 +55,23 @@ EOF
 for _ in $(seq 50); do [ -S "$WORK/notify.sock" ] && break; sleep 0.1; done
 
 # WATCHDOG_PID must be the daemon's own: the shell that execs it.
-ip netns exec $NS_SRV env NOTIFY_SOCKET="$WORK/notify.sock" \
-  WATCHDOG_USEC=4000000 sh -c 'WATCHDOG_PID=$$ exec "$@"' sh \
-  "$PXEPROXY" --flagfile="$WORK/pxeproxy.flags" --user=nobody srv0 \
-  >"$WORK/pxeproxy.log" 2>&1 &
-PXE_PID=$!
-if ! wait_for "$WORK/pxeproxy.log" "ready"; then
-  cat "$WORK/pxeproxy.log"; echo "FAIL: pxeproxy did not start"; exit 1
-fi
+ns_start $NS_SRV "$WORK/pxeproxy.log" "ready" \
+  env NOTIFY_SOCKET="$WORK/notify.sock" WATCHDOG_USEC=4000000 \
+  sh -c 'WATCHDOG_PID=$$ exec "$@"' sh \
+  "$PXEPROXY" --flagfile="$WORK/pxeproxy.flags" --user=nobody srv0
+PXE_PID=$NS_PID
 
-probe() {  # name, probe args...
-  local name=$1; shift
-  if ip netns exec $NS_CLI "$PROBE" cli0 "$@" >"$WORK/probe.out" 2>&1; then
-    pass "$name"
+EDK2=$CAPS/ovmf-edk2-pxe-to-ipxe-efi.pcap
+# reload_expect PATTERN WHAT FAILURE: SIGHUP, then PATTERN in the log within
+# 20 s: PASS "WHAT: <the line from PATTERN on>", else FAIL and the log.
+reload_expect() {
+  kill -HUP $PXE_PID
+  if wait_for "$WORK/pxeproxy.log" "$1"; then
+    pass "$2: $(grep -m1 -o -- "$1.*" "$WORK/pxeproxy.log")"
   else
-    fail "$name"; cat "$WORK/probe.out"
+    fail "$3"; cat "$WORK/pxeproxy.log"
   fi
 }
-EDK2=$CAPS/ovmf-edk2-pxe-to-ipxe-efi.pcap
 
 if wait_for "$WORK/notify.log" "READY=1 | STATUS=serving srv0"; then
   pass "READY=1 with STATUS= sent ($(grep -m1 READY "$WORK/notify.log"))"
@@ -124,12 +100,7 @@ cat >"$WORK/pxeproxy.flags" <<EOF
 --boot_file_efi_x64=ipxe.efi
 --tftp_port=6969
 EOF
-kill -HUP $PXE_PID
-if wait_for "$WORK/pxeproxy.log" "reload: now in effect"; then
-  pass "reloaded: $(grep -m1 'reload: now in effect' "$WORK/pxeproxy.log" | sed 's/.*reload/reload/')"
-else
-  fail "no reload line"; cat "$WORK/pxeproxy.log"
-fi
+reload_expect "reload: now in effect" "reloaded" "no reload line"
 in_flight_at_reload=0
 kill -0 $SLOW_PID 2>/dev/null && [ ! -e "$WORK/go" ] && in_flight_at_reload=1
 touch "$WORK/go"
@@ -163,12 +134,8 @@ cat >"$WORK/pxeproxy.flags" <<EOF
 --menu_url=http://$SERVER/c.ipxe
 --tftp_max_blksize=1
 EOF
-kill -HUP $PXE_PID
-if wait_for "$WORK/pxeproxy.log" "reload refused: --tftp_max_blksize='1'"; then
-  pass "broken flag file refused: $(grep -m1 'reload refused' "$WORK/pxeproxy.log" | sed 's/.*reload refused/reload refused/')"
-else
-  fail "no refusal line"; cat "$WORK/pxeproxy.log"
-fi
+reload_expect "reload refused: --tftp_max_blksize='1'" \
+  "broken flag file refused" "no refusal line"
 probe "after the refused reload: still b.ipxe" $EDK2 264 $SERVER http://$SERVER/b.ipxe
 if wait_for "$WORK/notify.log" "STATUS=reload refused"; then
   pass "STATUS= says the reload was refused"
@@ -183,12 +150,8 @@ cat >"$WORK/pxeproxy.flags" <<EOF
 --menu_url=http://$SERVER/c.ipxe
 --mac_rules_file=$WORK/rules
 EOF
-kill -HUP $PXE_PID
-if wait_for "$WORK/pxeproxy.log" "reload refused: $WORK/rules:1"; then
-  pass "broken MAC rules file refused"
-else
-  fail "broken MAC rules file not refused"; tail -5 "$WORK/pxeproxy.log"
-fi
+reload_expect "reload refused: $WORK/rules:1" \
+  "broken MAC rules file refused" "broken MAC rules file not refused"
 probe "still b.ipxe" $EDK2 264 $SERVER http://$SERVER/b.ipxe
 
 # Without --menu_url: iPXE is sent to the embedded menu, which the TFTP

@@ -35,85 +35,46 @@ set -uo pipefail
 PXEPROXY=${1:?usage: $0 PXEPROXY_BINARY UDP_REORDER_BINARY}
 REORDER=${2:?usage: $0 PXEPROXY_BINARY UDP_REORDER_BINARY}
 HERE=$(cd "$(dirname "$0")" && pwd)
-skip() {
-  echo "SKIPPED: $*"
-  exit 77
-}
-[ "$(id -u)" = 0 ] || skip "needs root for network namespaces"
-for tool in ip iptables curl tftp atftp busybox sha256sum timeout; do
-  command -v "$tool" >/dev/null || skip "$tool is not installed"
-done
-[ -x "$REORDER" ] || skip "no udp_reorder binary at $REORDER"
-
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$HERE/lib.sh"
+ns_require_root "needs root for network namespaces"
+ns_require ip iptables curl tftp atftp busybox sha256sum timeout
+[ -x "$REORDER" ] || ns_skip "no udp_reorder binary at $REORDER"
+
 ns_init pxf
 S=$NS_RUN-s R=$NS_RUN-r C=$NS_RUN-c
 SIP=10.81.1.1 CIP=10.81.1.2
-WORK=$(mktemp -d "/tmp/$NS_RUN.XXXXXX")
+ns_workdir
 ROOT=$WORK/root OUT=$WORK/out
 SERVER="" BRIDGE=""
 T0=$(date +%s)
-cleanup() {
-  # shellcheck disable=SC2046
-  ns_stop $(jobs -p)
-  wait 2>/dev/null
-  ns_cleanup
-  [ -n "${KEEP:-}" ] && echo "kept $WORK" || rm -rf "$WORK"
-}
-trap cleanup EXIT
+ns_trap_cleanup
 
-ns_add "$S" 2>/dev/null || skip "cannot create network namespaces"
+ns_add "$S" 2>/dev/null || ns_skip "cannot create network namespaces"
 ns_add "$R"
 ns_add "$C"
-ip link add fs0 netns "$S" type veth peer name ra netns "$R" ||
-  skip "cannot create a veth pair"
-ip link add rb netns "$R" type veth peer name fc0 netns "$C"
 ip netns exec "$R" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
-ip -n "$S" addr add "$SIP/24" dev fs0
-ip -n "$C" addr add "$CIP/24" dev fc0
+ns_pair "$S" "$R" fs0 ra "$SIP/24" "" || ns_skip "cannot create a veth pair"
+ns_pair "$R" "$C" rb fc0 "" "$CIP/24"
 # Windows sent with UDP_SEGMENT leave fs0 as single frames (software
 # GSO), so the bridge, and the drops behind it, see every DATA packet.
 ip -n "$S" link set fs0 gso_max_segs 1 ||
-  skip "ip link cannot set gso_max_segs"
-ip -n "$S" link set fs0 up
-ip -n "$R" link set ra up
-ip -n "$R" link set rb up
-ip -n "$C" link set fc0 up
+  ns_skip "ip link cannot set gso_max_segs"
 ins() { ip netns exec "$S" "$@"; }
 inc() { ip netns exec "$C" "$@"; }
-inc iptables -L INPUT >/dev/null 2>&1 || skip "no iptables in a namespace"
-
-FAILS=0 PASSES=0
-ok() { PASSES=$((PASSES + 1)); }
-bad() {
-  FAILS=$((FAILS + 1))
-  echo "FAIL: $*"
-}
+inc iptables -L INPUT >/dev/null 2>&1 || ns_skip "no iptables in a namespace"
 
 mkdir -p "$ROOT" "$OUT"
 LOG=$WORK/server.log
-# ip netns exec execs the binary: $! is pxeproxy itself.
-ip netns exec "$S" "$PXEPROXY" --user= --v=1 --menu_url=http://x/ \
-  --tftp_root="$ROOT" fs0 >"$LOG" 2>&1 &
-SERVER=$!
-for _ in $(seq 50); do
-  grep -q "tftp: serving" "$LOG" && break
-  sleep 0.1
-done
-grep -q "tftp: serving" "$LOG" || {
-  cat "$LOG"
-  echo "FAIL: pxeproxy did not start"
-  exit 1
-}
+ns_start "$S" "$LOG" "tftp: serving" "$PXEPROXY" --user= --v=1 \
+  --menu_url=http://x/ --tftp_root="$ROOT" fs0
+SERVER=$NS_PID
 
 # The bridge, restarted per profile: udp_reorder ARGS...
 start_bridge() {
   ip netns exec "$R" "$REORDER" ra rb "$@" >"$WORK/bridge.$PROFILE" 2>&1 &
   BRIDGE=$!
-  for _ in $(seq 30); do
-    grep -q bridging "$WORK/bridge.$PROFILE" && return 0
-    sleep 0.1
-  done
+  wait_for_log "$WORK/bridge.$PROFILE" bridging 3 && return 0
   cat "$WORK/bridge.$PROFILE"
   echo "FAIL: udp_reorder did not start"
   exit 1
@@ -126,7 +87,7 @@ stop_bridge() {
   local o
   o=$(grep -o "oversize=[0-9]*" "$WORK/bridge.$PROFILE" |
     awk -F= '{s += $2} END {print s + 0}')
-  [ "$o" = 0 ] && ok || bad "$PROFILE: $o GSO super-frames crossed the bridge unsegmented"
+  [ "$o" = 0 ] && ok || fail "$PROFILE: $o GSO super-frames crossed the bridge unsegmented"
 }
 loss() {  # loss P: drop P of the UDP packets arriving at each end
   local ns
@@ -216,7 +177,7 @@ run_profile() {
     if [ "$rc" = 124 ] || [ "$rc" = 137 ] || { [ "$c" = curl ] && [ "$rc" = 28 ]; }; then
       verdict=HANG
       HANGS=$((HANGS + 1))
-      bad "$prof $c windowsize $ws: still running after its ${BUDGET}s budget"
+      fail "$prof $c windowsize $ws: still running after its ${BUDGET}s budget"
     elif [ "$rc" = 0 ] && [ -f "$OUT/$name" ] &&
       cmp -s "$ROOT/$name" "$OUT/$name"; then
       verdict=exact
@@ -225,7 +186,7 @@ run_profile() {
     elif [ "$rc" = 0 ]; then
       verdict=CORRUPT
       CORRUPT=$((CORRUPT + 1))
-      bad "$prof $c windowsize $ws: exit 0 but $got bytes differ from the $size sent"
+      fail "$prof $c windowsize $ws: exit 0 but $got bytes differ from the $size sent"
     else
       verdict="error(rc=$rc)"
       ERRORS=$((ERRORS + 1))
@@ -249,9 +210,9 @@ run_profile() {
     [ "$c" = hpa ] && blk=512
     blocks=$((size / blk + 1))
     if [ "$ws" = 1 ] && [ "${rt:-0}" -gt $((blocks / 4 + 10)) ]; then
-      bad "$prof $c: $rt retransmissions for $blocks lock-step blocks"
+      fail "$prof $c: $rt retransmissions for $blocks lock-step blocks"
     elif [ "$ws" -gt 1 ] && [ "${rt:-0}" -gt $((blocks * ws + 100)) ]; then
-      bad "$prof $c windowsize $ws: $rt retransmissions for $blocks blocks"
+      fail "$prof $c windowsize $ws: $rt retransmissions for $blocks blocks"
     else
       ok
     fi
@@ -264,7 +225,7 @@ run_profile() {
     # twice). Fixed (duplicate ACKs are never answered): a failure now.
     if [ "$prof" = dup ] && [ "$ws" -gt 1 ] && [ "${rt:-0}" -gt $((blocks / 2)) ]; then
       if [ -z "${ALLOW_WINDOW_DUP:-}" ]; then
-        bad "dup $c windowsize $ws: $rt retransmissions for $blocks blocks"
+        fail "dup $c windowsize $ws: $rt retransmissions for $blocks blocks"
       else
         echo "  FINDING: dup atftp windowsize $ws: $rt retransmissions for $blocks blocks (every window after a duplicate sent twice)"
       fi
@@ -279,7 +240,7 @@ run_profile() {
         # profiles check the line.
         echo "  note: $prof: no 'sent' line for $name (its final ACK was dropped)"
       else
-        bad "$prof: atftp asked windowsize $ws, the server did not log it"
+        fail "$prof: atftp asked windowsize $ws, the server did not log it"
       fi
     fi
   done
@@ -313,7 +274,7 @@ for PROFILE in $PROFILES; do
       dup 0.03
       run_profile all 262144 1048576
       ;;
-    *) bad "unknown profile $PROFILE" ;;
+    *) fail "unknown profile $PROFILE" ;;
   esac
   clear_faults
   stop_bridge
@@ -323,7 +284,7 @@ kill -TERM "$SERVER" 2>/dev/null
 wait "$SERVER" 2>/dev/null
 SERVER=""
 grep "tftp: stopping" "$LOG" | sed 's/^.*tftp: /server: /'
-grep -q "tftp: stopping" "$LOG" && ok || bad "no clean TFTP stop on SIGTERM"
+grep -q "tftp: stopping" "$LOG" && ok || fail "no clean TFTP stop on SIGTERM"
 # Known client limitation: atftp 0.8 aborts with "unexpected OACK" when a
 # second OACK arrives (duplicated, or resent because the ACK of block 0
 # was lost). Any other error is the server's doing, or a client's that
@@ -331,7 +292,7 @@ grep -q "tftp: stopping" "$LOG" && ok || bad "no clean TFTP stop on SIGTERM"
 for e in "${ERROR_LIST[@]}"; do
   case $e in
     *atftp*"unexpected OACK"*) echo "known: $e" ;;
-    *) bad "unexpected error: $e" ;;
+    *) fail "unexpected error: $e" ;;
   esac
 done
 echo "matrix: $EXACT exact, $ERRORS with an error, $CORRUPT corrupt, $HANGS over budget; run time $(($(date +%s) - T0)) s"

@@ -33,65 +33,33 @@ set -uo pipefail
 PXEPROXY=${1:?usage: $0 PXEPROXY_BINARY RRQ_FLOOD_BINARY}
 FLOOD=${2:?usage: $0 PXEPROXY_BINARY RRQ_FLOOD_BINARY}
 HERE=$(cd "$(dirname "$0")" && pwd)
-skip() {
-  echo "SKIPPED: $*"
-  exit 77
-}
-[ "$(id -u)" = 0 ] || skip "needs root for network namespaces"
-for tool in ip curl atftp sha256sum timeout; do
-  command -v "$tool" >/dev/null || skip "$tool is not installed"
-done
-[ -x "$FLOOD" ] || skip "no rrq_flood binary at $FLOOD"
-
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$HERE/lib.sh"
+ns_require_root "needs root for network namespaces"
+ns_require ip curl atftp sha256sum timeout
+[ -x "$FLOOD" ] || ns_skip "no rrq_flood binary at $FLOOD"
+
 ns_init pxq
 S=$NS_RUN-s F=$NS_RUN-f L=$NS_RUN-l
 SFIP=10.82.1.1 FIP=10.82.1.2 SLIP=10.82.2.1 LIP=10.82.2.2
 SPOOF_BASE=10.82.128.1
-WORK=$(mktemp -d "/tmp/$NS_RUN.XXXXXX")
+ns_workdir
 ROOT=$WORK/root OUT=$WORK/out
 SERVER="" SAMPLER=""
 T0=$(date +%s)
-cleanup() {
-  # shellcheck disable=SC2046
-  ns_stop $(jobs -p)
-  wait 2>/dev/null
-  ns_cleanup
-  [ -n "${KEEP:-}" ] && echo "kept $WORK" || rm -rf "$WORK"
-}
-trap cleanup EXIT
+ns_trap_cleanup
 
-ns_add "$S" 2>/dev/null || skip "cannot create network namespaces"
+ns_add "$S" 2>/dev/null || ns_skip "cannot create network namespaces"
 ns_add "$F"
 ns_add "$L"
-ip link add sf0 netns "$S" type veth peer name ff0 netns "$F" ||
-  skip "cannot create a veth pair"
-ip link add sl0 netns "$S" type veth peer name lf0 netns "$L"
-ip -n "$S" addr add "$SFIP/24" dev sf0
-ip -n "$S" addr add "$SLIP/24" dev sl0
-ip -n "$F" addr add "$FIP/24" dev ff0
-ip -n "$L" addr add "$LIP/24" dev lf0
-for l in sf0 sl0; do ip -n "$S" link set "$l" up; done
-ip -n "$F" link set ff0 up
-ip -n "$L" link set lf0 up
+ns_pair "$S" "$F" sf0 ff0 "$SFIP/24" "$FIP/24" ||
+  ns_skip "cannot create a veth pair"
+ns_pair "$S" "$L" sl0 lf0 "$SLIP/24" "$LIP/24"
 # Replies to the forged sources go to F, which does not forward: dropped
 # there without a word, as for hosts that never asked.
 ip -n "$S" route add 10.82.128.0/17 via "$FIP"
 inl() { ip netns exec "$L" "$@"; }
 
-FAILS=0 PASSES=0
-ok() { PASSES=$((PASSES + 1)); }
-bad() {
-  FAILS=$((FAILS + 1))
-  echo "FAIL: $*"
-}
-same() {  # same NAME FILE GOT
-  if [ -f "$3" ] && cmp -s "$2" "$3"; then
-    ok
-  else
-    bad "$1: $(stat -c %s "$3" 2>/dev/null || echo missing) bytes, want $(stat -c %s "$2")"
-  fi
-}
 
 mkdir -p "$ROOT" "$OUT"
 head -c $((8 << 20)) /dev/urandom >"$ROOT/big"    # what the flood asks for
@@ -99,19 +67,9 @@ LEGIT_MIB=32
 head -c $((LEGIT_MIB << 20)) /dev/urandom >"$ROOT/legit"  # what L downloads
 
 start_server() {  # start_server LOG
-  # ip netns exec execs the binary: $! is pxeproxy itself.
-  ip netns exec "$S" "$PXEPROXY" --user= --v=1 --menu_url=http://x/ \
-    --tftp_root="$ROOT" --tftp_max_sessions=1000 sf0 sl0 >"$1" 2>&1 &
-  SERVER=$!
-  for _ in $(seq 50); do
-    grep -q "tftp: serving" "$1" && break
-    sleep 0.1
-  done
-  grep -q "tftp: serving" "$1" || {
-    cat "$1"
-    echo "FAIL: pxeproxy did not start"
-    exit 1
-  }
+  ns_start "$S" "$1" "tftp: serving" "$PXEPROXY" --user= --v=1 \
+    --menu_url=http://x/ --tftp_root="$ROOT" --tftp_max_sessions=1000 sf0 sl0
+  SERVER=$NS_PID
   sleep 0.3
   BASE_SOCKETS=$(sockets)
   RSS_BEFORE=$(rss)
@@ -120,7 +78,7 @@ stop_server() {  # stop_server LOG
   kill -TERM "$SERVER" 2>/dev/null
   wait "$SERVER" 2>/dev/null
   SERVER=""
-  grep -q "tftp: stopping" "$1" && ok || bad "no clean TFTP stop on SIGTERM"
+  grep -q "tftp: stopping" "$1" && ok || fail "no clean TFTP stop on SIGTERM"
 }
 rss() { awk '/^VmRSS/ {print $2}' "/proc/$SERVER/status" 2>/dev/null; }
 sockets() { find "/proc/$SERVER/fd" -lname 'socket:*' 2>/dev/null | wc -l; }
@@ -166,6 +124,30 @@ legit() {
     echo failed
   fi
 }
+# phase_start PHASE: a fresh server (LOG=$WORK/phase.log), its sessions and
+# RSS sampled to phase.samples, the kernel's UDP drops counted from now.
+phase_start() {
+  LOG=$WORK/${1,,}.log
+  start_server "$LOG"
+  DROPS0=$(udp_drops)
+  start_sampler "$WORK/${1,,}.samples"
+}
+# phase_end PHASE: sampler and server stopped; RSS_AFTER, DROPS, PEAK
+# (sessions at once) and RSS_PEAK set; memory and drops printed, the
+# memory bound checked.
+phase_end() {
+  stop_sampler
+  RSS_AFTER=$(rss)
+  stop_server "$LOG"
+  DROPS=$(($(udp_drops) - DROPS0))
+  PEAK=$(peak "$WORK/${1,,}.samples" 1)
+  RSS_PEAK=$(peak "$WORK/${1,,}.samples" 2)
+  echo "  VmRSS: before $RSS_BEFORE KiB, peak $RSS_PEAK KiB, after $RSS_AFTER KiB"
+  grep "tftp: stopping" "$LOG" | sed 's/^.*tftp: /  server: /'
+  echo "  kernel UDP receive-buffer drops in the server namespace: $DROPS"
+  [ $((RSS_PEAK - RSS_BEFORE)) -lt $((200 << 10)) ] && ok ||
+    fail "phase $1: VmRSS grew by $(((RSS_PEAK - RSS_BEFORE) >> 10)) MiB"
+}
 mibs() {  # mibs SECONDS: MiB/s for L's file
   case $1 in
     failed) echo "-" ;;
@@ -186,10 +168,7 @@ stop_server "$WORK/base.log"
 
 if [[ " $PHASES " == *" A "* ]]; then
   echo "== A: 16 addresses x 4000 ports, mixed RRQs, ~8000/s; L downloads meanwhile"
-  LOG=$WORK/a.log
-  start_server "$LOG"
-  DROPS0=$(udp_drops)
-  start_sampler "$WORK/a.samples"
+  phase_start A
   ip netns exec "$F" "$FLOOD" --dst="$SFIP" --src="$SPOOF_BASE" --hosts=16 \
     --ports=4000 --pps=8000 --mix --file=big >"$WORK/a.flood" 2>&1 &
   FPID=$!
@@ -203,45 +182,32 @@ if [[ " $PHASES " == *" A "* ]]; then
   kill -0 "$FPID" 2>/dev/null && FLOOD_RUNNING=yes
   wait "$FPID"
   sleep 1
-  stop_sampler
-  RSS_AFTER=$(rss)
-  kill -0 "$SERVER" 2>/dev/null && ok || bad "phase A: the daemon died"
-  stop_server "$LOG"
-  DROPS=$(($(udp_drops) - DROPS0))
+  kill -0 "$SERVER" 2>/dev/null && ok || fail "phase A: the daemon died"
+  phase_end A
   echo "  flood: $(cat "$WORK/a.flood")"
   echo "  flood still running when L's downloads ended: $FLOOD_RUNNING"
   for c in curl atftp; do
     echo "  L $c $LEGIT_MIB MiB: ${UNDER[$c]} s under flood vs ${BASE[$c]} s without ($(mibs "${UNDER[$c]}") vs $(mibs "${BASE[$c]}") MiB/s; throughput under flood / without: $(
       awk -v u="${UNDER[$c]}" -v b="${BASE[$c]}" 'BEGIN {if (u + 0 > 0) printf "%.2f", b / u; else print "-"}'))"
   done
-  PEAK=$(peak "$WORK/a.samples" 1)
-  RSS_PEAK=$(peak "$WORK/a.samples" 2)
   echo "  sessions (transfer sockets): peak $PEAK; cap: 16 hosts x 32 = 512 (+2 for L), global 1000"
-  echo "  VmRSS: before $RSS_BEFORE KiB, peak $RSS_PEAK KiB, after $RSS_AFTER KiB"
-  grep "tftp: stopping" "$LOG" | sed 's/^.*tftp: /  server: /'
-  echo "  kernel UDP receive-buffer drops in the server namespace: $DROPS"
   SENT=$(grep -o "sent=[0-9]*" "$WORK/a.flood" | cut -d= -f2)
   REQ=$(counter "$LOG" requests)
   PH=$(counter "$LOG" max_sessions_per_host)
   MS=$(counter "$LOG" max_sessions)
   echo "  accounted: flood sent ${SENT:-?} + L's requests; daemon counted requests=${REQ:-?}, kernel dropped $DROPS"
-  [ "$PEAK" -le 514 ] && ok || bad "phase A: $PEAK sessions at once, the per-host cap allows 514"
-  [ "${PH:-0}" -gt 0 ] && ok || bad "phase A: no max_sessions_per_host drop counted"
-  [ "${MS:-0}" = 0 ] && ok || bad "phase A: the global cap was reached ($MS max_sessions drops)"
+  [ "$PEAK" -le 514 ] && ok || fail "phase A: $PEAK sessions at once, the per-host cap allows 514"
+  [ "${PH:-0}" -gt 0 ] && ok || fail "phase A: no max_sessions_per_host drop counted"
+  [ "${MS:-0}" = 0 ] && ok || fail "phase A: the global cap was reached ($MS max_sessions drops)"
   # Every request the flood sent reached the daemon and was counted (or
   # the kernel dropped it, counted above); L's own requests come on top.
   [ $(( ${REQ:-0} + DROPS )) -ge "${SENT:-1}" ] && ok ||
-    bad "phase A: requests=${REQ:-?} + kernel drops $DROPS < ${SENT:-?} sent"
-  [ $(( RSS_PEAK - RSS_BEFORE )) -lt $((200 << 10)) ] && ok ||
-    bad "phase A: VmRSS grew by $(( (RSS_PEAK - RSS_BEFORE) >> 10 )) MiB"
+    fail "phase A: requests=${REQ:-?} + kernel drops $DROPS < ${SENT:-?} sent"
 fi
 
 if [[ " $PHASES " == *" B "* ]]; then
   echo "== B: 3000 addresses x 1 RRQ (timeout=255): the global cap fills"
-  LOG=$WORK/b.log
-  start_server "$LOG"
-  DROPS0=$(udp_drops)
-  start_sampler "$WORK/b.samples"
+  phase_start B
   ip netns exec "$F" "$FLOOD" --dst="$SFIP" --src="$SPOOF_BASE" --hosts=3000 \
     --ports=1 --pps=3000 --file=big >"$WORK/b.flood" 2>&1
   sleep 1
@@ -249,27 +215,17 @@ if [[ " $PHASES " == *" B "* ]]; then
   # old, never answered) is evicted for it.
   WAITED=$(legit b.curl curl 100)
   same "phase B: curl from another host once the cap frees" "$ROOT/legit" "$OUT/b.curl"
-  stop_sampler
-  RSS_AFTER=$(rss)
-  stop_server "$LOG"
-  DROPS=$(($(udp_drops) - DROPS0))
-  PEAK=$(peak "$WORK/b.samples" 1)
-  RSS_PEAK=$(peak "$WORK/b.samples" 2)
+  phase_end B
   MS=$(counter "$LOG" max_sessions)
   EV=$(counter "$LOG" evicted_unheard)
   echo "  flood: $(cat "$WORK/b.flood")"
   echo "  L curl $LEGIT_MIB MiB: done $WAITED s after the flood (a full server evicts the oldest unanswered transfer for it)"
   echo "  sessions (transfer sockets): peak $PEAK; global cap 1000"
-  echo "  VmRSS: before $RSS_BEFORE KiB, peak $RSS_PEAK KiB, after $RSS_AFTER KiB"
-  grep "tftp: stopping" "$LOG" | sed 's/^.*tftp: /  server: /'
-  echo "  kernel UDP receive-buffer drops in the server namespace: $DROPS"
-  [ "$PEAK" -le 1000 ] && ok || bad "phase B: $PEAK sessions at once, over the cap of 1000"
+  [ "$PEAK" -le 1000 ] && ok || fail "phase B: $PEAK sessions at once, over the cap of 1000"
   [ "${MS:-0}" -ge $((2000 - DROPS)) ] && ok ||
-    bad "phase B: ${MS:-0} max_sessions drops, want >= $((2000 - DROPS))"
-  [ $(( RSS_PEAK - RSS_BEFORE )) -lt $((200 << 10)) ] && ok ||
-    bad "phase B: VmRSS grew by $(( (RSS_PEAK - RSS_BEFORE) >> 10 )) MiB"
+    fail "phase B: ${MS:-0} max_sessions drops, want >= $((2000 - DROPS))"
   [ "${EV:-0}" -ge 1 ] && ok ||
-    bad "phase B: no forged transfer was evicted for the real client"
+    fail "phase B: no forged transfer was evicted for the real client"
 fi
 
 echo "run time $(($(date +%s) - T0)) s"

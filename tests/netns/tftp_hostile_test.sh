@@ -18,42 +18,25 @@ set -uo pipefail
 PXEPROXY=${1:?usage: $0 PXEPROXY_BINARY}
 HERE=$(cd "$(dirname "$0")" && pwd)
 SPOOF=$HERE/tftp_spoof.py
-skip() {
-  echo "SKIPPED: $*"
-  exit 77
-}
-[ "$(id -u)" = 0 ] || skip "needs root for network namespaces"
-for tool in ip curl atftp python3 iptables sha256sum; do
-  command -v "$tool" >/dev/null || skip "$tool is not installed"
-done
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$HERE/lib.sh"
+ns_require_root "needs root for network namespaces"
+ns_require ip curl atftp python3 iptables sha256sum
 
-S=pxh$$s C=pxh$$c VS=pxh$$a VC=pxh$$b VS2=pxh$$x VC2=pxh$$y
+ns_init pxth
+S=$NS_RUN-s C=$NS_RUN-c VS=pxh$$a VC=pxh$$b VS2=pxh$$x VC2=pxh$$y
 SIP=10.79.1.1 CIP=10.79.1.2 CIP2=10.79.1.3 OSIP=10.79.2.1 OCIP=10.79.2.2
-WORK=$(mktemp -d /tmp/pxt-hostile-XXXXXX)
+ns_workdir
 ROOT=$WORK/root OUT=$WORK/out
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-  ip netns del "$S" 2>/dev/null
-  ip netns del "$C" 2>/dev/null
-  [ -n "${KEEP:-}" ] && echo "kept $WORK" || rm -rf "$WORK"
-}
-trap cleanup EXIT
+PIDS=()  # the servers (stop_server: the newest) and the flood
+ns_trap_cleanup
 
-ip netns add "$S" 2>/dev/null || skip "cannot create network namespaces"
-ip netns add "$C"
-ip link add "$VS" netns "$S" type veth peer name "$VC" netns "$C" ||
-  skip "cannot create a veth pair"
-ip link add "$VS2" netns "$S" type veth peer name "$VC2" netns "$C"
-ip -n "$S" addr add "$SIP/24" dev "$VS"
-ip -n "$S" addr add "$OSIP/24" dev "$VS2"
-ip -n "$C" addr add "$CIP/24" dev "$VC"
+ns_add "$S" 2>/dev/null || ns_skip "cannot create network namespaces"
+ns_add "$C"
+ns_pair "$S" "$C" "$VS" "$VC" "$SIP/24" "$CIP/24" ||
+  ns_skip "cannot create a veth pair"
 ip -n "$C" addr add "$CIP2/24" dev "$VC"
-ip -n "$C" addr add "$OCIP/24" dev "$VC2"
-for ns in "$S" "$C"; do ip -n "$ns" link set lo up; done
-for l in "$VS" "$VS2"; do ip -n "$S" link set "$l" up; done
-for l in "$VC" "$VC2"; do ip -n "$C" link set "$l" up; done
+ns_pair "$S" "$C" "$VS2" "$VC2" "$OSIP/24" "$OCIP/24"
 inc() { ip netns exec "$C" "$@"; }
 ins() { ip netns exec "$S" "$@"; }
 
@@ -62,34 +45,14 @@ head -c 41943040 /dev/urandom >"$ROOT/f40M"
 head -c 1048576 /dev/urandom >"$ROOT/f1M"
 head -c 513 /dev/urandom >"$ROOT/f513"
 
-FAILS=0 PASSES=0
-ok() { PASSES=$((PASSES + 1)); }
-bad() {
-  FAILS=$((FAILS + 1))
-  echo "FAIL: $*"
-}
-same() {  # same NAME FILE GOT
-  if [ -f "$3" ] && [ "$(sha256sum <"$2")" = "$(sha256sum <"$3")" ]; then
-    ok
-  else
-    bad "$1: $(stat -c %s "$3" 2>/dev/null || echo missing) bytes, want $(stat -c %s "$2")"
-  fi
-}
 start_server() {  # start_server LOG ARGS...
   local log=$1
   shift
   # ip netns exec execs the binary: $! is pxeproxy itself (a shell
   # function here would leave it running when the subshell is killed).
-  ip netns exec "$S" "$PXEPROXY" --user= --v=1 --menu_url=http://x/ "$@" \
-    "$VS" >"$log" 2>&1 &
-  PIDS+=($!)
-  for _ in $(seq 50); do
-    grep -q "tftp: serving" "$log" && return 0
-    sleep 0.1
-  done
-  cat "$log"
-  echo "FAIL: pxeproxy did not start"
-  exit 1
+  ns_start "$S" "$log" "tftp: serving" "$PXEPROXY" --user= --v=1 \
+    --menu_url=http://x/ "$@" "$VS"
+  PIDS+=("$NS_PID")
 }
 stop_server() {  # stop_server LOG: SIGTERM the newest server, wait for its line
   local pid=${PIDS[-1]}
@@ -125,7 +88,7 @@ PY
 ip netns exec "$C" python3 "$WORK/flood.py" >"$WORK/flood.out" 2>&1 &
 PIDS+=($!)
 FLOOD=${PIDS[-1]}
-for _ in $(seq 100); do grep -q flooded "$WORK/flood.out" && break; sleep 0.1; done
+wait_for_log "$WORK/flood.out" flooded 10
 sleep 1  # the server reads the whole burst
 inc curl -sS --max-time 20 --interface "$CIP2" "tftp://$SIP/f1M" \
   >"$OUT/other" 2>"$WORK/curl.err"
@@ -135,7 +98,7 @@ wait "$FLOOD" 2>/dev/null
 unset 'PIDS[-1]' 
 stop_server "$LOG" >/dev/null
 n=$(counter "$LOG" dropped max_sessions_per_host)
-[ "${n:-0}" = 268 ] && ok || bad "max_sessions_per_host drops: '${n:-}', want 268"
+[ "${n:-0}" = 268 ] && ok || fail "max_sessions_per_host drops: '${n:-}', want 268"
 
 fi
 
@@ -144,12 +107,12 @@ echo "== port 69 answers on the served interface only"
 LOG=$WORK/iface.log
 start_server "$LOG" --tftp_root="$ROOT"
 inc curl -sS --max-time 8 "tftp://$OSIP/f513" >"$OUT/unserved" 2>/dev/null &&
-  bad "answered on an interface not served" || ok
+  fail "answered on an interface not served" || ok
 inc curl -sS --max-time 20 "tftp://$SIP/f513" >"$OUT/served" 2>/dev/null
 same "served interface" "$ROOT/f513" "$OUT/served"
 stop_server "$LOG" >/dev/null
 n=$(counter "$LOG" dropped not_served_interface)
-[ "${n:-0}" -ge 1 ] && ok || bad "no not_served_interface drop counted"
+[ "${n:-0}" -ge 1 ] && ok || fail "no not_served_interface drop counted"
 LOG=$WORK/all.log
 start_server "$LOG" --tftp_root="$ROOT" --tftp_listen_all
 inc curl -sS --max-time 20 "tftp://$OSIP/f513" >"$OUT/all" 2>/dev/null
@@ -230,10 +193,10 @@ echo "amplification single-port, RRQ windowsize 64 + 200 blind ACKs per 64 block
 echo "amplification single-port, RRQ windowsize 64 + 200 blind ACKs per 4 blocks: ${F5}x"
 echo "amplification single-port, RRQ windowsize 64 + one blind ACK 0, then retransmissions: ${F6}x"
 under() { awk -v f="$1" -v m="$2" 'BEGIN {exit !(f <= m)}'; }
-under "$F1" 30 && ok || bad "default mode RRQ factor ${F1}x > 30x"
-under "$F2" 30 && ok || bad "default mode blind ACK factor ${F2}x > 30x"
+under "$F1" 30 && ok || fail "default mode RRQ factor ${F1}x > 30x"
+under "$F2" 30 && ok || fail "default mode blind ACK factor ${F2}x > 30x"
 for f in "$F3" "$F4" "$F5" "$F6"; do
-  under "$f" 250 && ok || bad "single-port factor ${f}x > 250x"
+  under "$f" 250 && ok || fail "single-port factor ${f}x > 250x"
 done
 stop_server "$WORK/amp1.log" >/dev/null
 stop_server "$WORK/amp.log" >/dev/null
@@ -252,7 +215,7 @@ same "atftp windowsize 4, single port" "$ROOT/f1M" "$OUT/sp.atftp"
 inc curl -sS --max-time 60 "tftp://$SIP:6969/f1M" >"$OUT/sp.curl" 2>/dev/null
 same "curl, single port" "$ROOT/f1M" "$OUT/sp.curl"
 grep -q "sent 'f1M'.*windowsize=4" "$WORK/sp.log" && ok ||
-  bad "no windowsize 4 transfer logged"
+  fail "no windowsize 4 transfer logged"
 stop_server "$WORK/sp.log" >/dev/null
 fi
 

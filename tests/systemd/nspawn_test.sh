@@ -26,25 +26,27 @@ set -u
 PROBE=${1:?usage: nspawn_test.sh DHCP_PROBE CAPTURES_DIR}
 CAPS=${2:?usage: nspawn_test.sh DHCP_PROBE CAPTURES_DIR}
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source-path=SCRIPTDIR source=../netns/lib.sh
 . "$SRC/tests/netns/lib.sh"
 START=$SECONDS
 
-[ "$(id -u)" -eq 0 ] || { echo "SKIPPED: needs root (nspawn, namespaces)"; exit 77; }
+ns_require_root "needs root (nspawn, namespaces)"
 for t in mmdebstrap systemd-nspawn nsenter ip dpkg-deb sha256sum; do
-  command -v $t >/dev/null || { echo "SKIPPED: $t is not installed (apt-get install mmdebstrap systemd-container)"; exit 77; }
+  command -v $t >/dev/null ||
+    ns_skip "$t is not installed (apt-get install mmdebstrap systemd-container)"
 done
 SOURCES=/etc/apt/sources.list.d/debian.sources
 [ -f $SOURCES ] || SOURCES=/etc/apt/sources.list
-[ -f $SOURCES ] || { echo "SKIPPED: no Debian apt sources on this host"; exit 77; }
+[ -f $SOURCES ] || ns_skip "no Debian apt sources on this host"
 
 ns_init pxsd
 NS_OUT=$NS_RUN-out
 IF_IN=${NS_RUN:0:10}i   # the container's end (interface names: 15 bytes)
 IF_OUT=${NS_RUN:0:10}o
-WORK=$(mktemp -d "/var/tmp/$NS_RUN.XXXXXX")
+ns_workdir /var/tmp
 TREE=$WORK/tree
 NSPAWN_PID=
-cleanup() {
+stop_container() {
   if [ -n "$NSPAWN_PID" ] && kill -0 "$NSPAWN_PID" 2>/dev/null; then
     # poweroff from inside; nspawn ends when PID 1 does.
     [ -n "${LEADER:-}" ] && kill -RTMIN+4 "$LEADER" 2>/dev/null
@@ -53,13 +55,8 @@ cleanup() {
     wait "$NSPAWN_PID" 2>/dev/null
     echo "-- systemd: container stopped (+$((SECONDS - START)) s)"
   fi
-  ns_cleanup
-  rm -rf "$WORK"
 }
-trap cleanup EXIT
-FAILS=0
-pass() { echo "PASS: $*"; }
-fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
+ns_trap_cleanup stop_container
 step() { echo "-- systemd: $* (+$((SECONDS - START)) s)"; }
 die() { echo "FAIL: $*"; exit 1; }
 
@@ -156,7 +153,7 @@ done
 if [ -z "$LEADER" ]; then
   cat "$WORK/console.log"
   if grep -qi "cgroup\|not supported\|permission denied" "$WORK/console.log"; then
-    echo "SKIPPED: systemd-nspawn cannot boot a container on this host"; exit 77
+    ns_skip "systemd-nspawn cannot boot a container on this host"
   fi
   die "the container did not start"
 fi
