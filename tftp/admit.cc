@@ -184,7 +184,7 @@ Admission Admit(absl::Span<const uint8_t> packet, const Peer& peer,
   if (Refusal* r = std::get_if<Refusal>(&file)) {
     r->request = true;
     if (r->detail.empty()) r->detail = req.filename;
-    return *std::move(r);
+    return std::move(*r);
   }
   plan.data = std::get<std::shared_ptr<const FileData>>(std::move(file));
   NegotiationLimits nl{limits.max_blksize, limits.max_windowsize,
