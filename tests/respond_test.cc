@@ -5,132 +5,12 @@
 
 #include "gtest/gtest.h"
 #include "proxydhcp/describe.h"
+#include "tests/respond_table.h"
 
 namespace proxydhcp {
-namespace {
+namespace respond_table {
 
-constexpr wire::Ipv4 kServer = 0x0a4d0101;  // 10.77.1.1
-constexpr wire::Ipv4 kClient = 0x0a4d0164;  // 10.77.1.100
-constexpr wire::Ipv4 kRelay = 0x0a4e0001;   // 10.78.0.1
-constexpr wire::Ipv4 kNextServer = 0x0a4d0105;
-
-wire::DhcpMessage Discover(uint16_t arch, const std::string& vc) {
-  wire::DhcpMessage m;
-  m.op = wire::kBootRequest;
-  m.xid = 0xdeadbeef;
-  m.flags = wire::kBroadcastFlag;
-  m.chaddr = {0x52, 0x54, 0x00, 0xaa, 0xbb, 0xcc};
-  m.options.SetU8(wire::kOptMessageType, wire::kDiscover);
-  m.options.SetString(wire::kOptVendorClass, vc);
-  m.options.SetU16(wire::kOptClientArch, arch);
-  std::vector<uint8_t> guid(17, 0x11);
-  guid[0] = 0;
-  m.options.Set(wire::kOptClientGuid, guid);
-  return m;
-}
-
-wire::DhcpMessage Pxe(uint16_t arch) {
-  char vc[64];
-  snprintf(vc, sizeof(vc), "PXEClient:Arch:%05d:UNDI:003000", arch);
-  return Discover(arch, vc);
-}
-
-wire::DhcpMessage Ipxe(uint16_t arch, bool http = true) {
-  wire::DhcpMessage m = Pxe(arch);
-  m.options.SetString(wire::kOptUserClass, "iPXE");
-  std::vector<uint8_t> e = {0x11, 1, 1, 0x15, 1, 1, 0x24, 1, 1};
-  if (http) e.insert(e.end(), {0x13, 1, 1});
-  m.options.Set(wire::kOptIpxeEncap, e);
-  return m;
-}
-
-wire::DhcpMessage Binl(wire::DhcpMessage m, uint8_t type = wire::kRequest) {
-  m.options.SetU8(wire::kOptMessageType, type);
-  m.ciaddr = kClient;
-  m.flags = 0;
-  return m;
-}
-
-ResponderConfig BaseConfig() {
-  ResponderConfig c;
-  c.boot_files[BootArch::kBios] = "undionly.kpxe";
-  c.boot_files[BootArch::kEfiX64] = "snponly.efi";
-  c.menu_url = "http://10.77.1.5/menu.ipxe?mac=${net0/mac}";
-  return c;
-}
-
-RequestContext Port67() {
-  return {kDhcpServerPort, 0, kDhcpClientPort, kServer};
-}
-RequestContext Port4011(uint16_t src_port = kPxeBinlPort) {
-  return {kPxeBinlPort, kClient, src_port, kServer};
-}
-
-struct Want {
-  std::optional<IgnoreReason> ignore;
-  uint8_t type = wire::kOffer;
-  std::string file;
-  std::optional<std::vector<uint8_t>> opt43;  // nullopt: must be absent
-  std::string vendor_class = "PXEClient";
-  wire::Ipv4 dst_ip = wire::kIpv4Broadcast;
-  uint16_t dst_port = kDhcpClientPort;
-  uint16_t src_port = kDhcpServerPort;
-  bool broadcast = true;
-  wire::Ipv4 yiaddr = 0;
-  wire::Ipv4 siaddr = kServer;
-  bool priority_175 = false;
-  bool guid_echoed = true;
-  wire::Ipv4 giaddr = 0;
-  bool relay_agent_echoed = false;
-};
-
-struct Row {
-  std::string name;
-  wire::DhcpMessage request;
-  RequestContext ctx;
-  std::function<void(ResponderConfig&)> configure;
-  Want want;
-};
-
-Want Ignored(IgnoreReason r) {
-  Want w;
-  w.ignore = r;
-  return w;
-}
-Want Offer(const std::string& file, std::optional<std::vector<uint8_t>> o43) {
-  Want w;
-  w.file = file;
-  w.opt43 = o43;
-  return w;
-}
-Want IpxeOffer(const std::string& file) {
-  Want w = Offer(file, std::nullopt);
-  w.priority_175 = true;
-  return w;
-}
-Want Ack(const std::string& file, uint16_t dst_port = kPxeBinlPort) {
-  Want w;
-  w.type = wire::kAck;
-  w.file = file;
-  w.dst_ip = kClient;
-  w.dst_port = dst_port;
-  w.src_port = kPxeBinlPort;
-  w.broadcast = false;
-  w.yiaddr = kClient;
-  return w;
-}
-
-const std::vector<uint8_t> k43Bypass = {6, 1, 8, 255};
-const std::string kMenu = "http://10.77.1.5/menu.ipxe?mac=${net0/mac}";
-auto NoChange = [](ResponderConfig&) {};
-
-std::vector<Row> Rows() {
-  std::vector<Row> rows;
-  auto add = [&](std::string name, wire::DhcpMessage req, RequestContext ctx,
-                 std::function<void(ResponderConfig&)> cfg, Want want) {
-    rows.push_back({std::move(name), std::move(req), ctx, std::move(cfg),
-                    std::move(want)});
-  };
+void AddOfferRows(const AddRow& add) {
   add("bios_pxe", Pxe(0), Port67(), NoChange,
       Offer("undionly.kpxe", k43Bypass));
   add("uefi_x64_arch7_no_43", Pxe(7), Port67(), NoChange,
@@ -222,176 +102,19 @@ std::vector<Row> Rows() {
       "ipxe_priority_disabled", Ipxe(7), Port67(),
       [](ResponderConfig& c) { c.ipxe_priority = 0; },
       Offer(kMenu, std::nullopt));
-  add("binl_request_uefi", Binl(Pxe(7)), Port4011(), NoChange,
-      Ack("snponly.efi"));
-  add("binl_request_bios_every_arch", Binl(Pxe(0)), Port4011(), NoChange,
-      Ack("undionly.kpxe"));
-  add("binl_inform", Binl(Pxe(7), wire::kInform), Port4011(68), NoChange,
-      Ack("snponly.efi", 68));
-  {
-    wire::DhcpMessage m = Binl(Pxe(7));
-    m.options.Set(wire::kOptVendorSpecific,
-                  {71, 4, 0x80, 0x00, 0x00, 0x00, 255});
-    Want w = Ack("snponly.efi");
-    w.opt43 = std::vector<uint8_t>{71, 4, 0x80, 0x00, 0x00, 0x00, 255};
-    add("binl_echoes_boot_item_43_71", m, Port4011(), NoChange, w);
-  }
-  add("binl_discover_ignored", Binl(Pxe(7), wire::kDiscover), Port4011(),
-      NoChange, Ignored(IgnoreReason::kUnhandledMessageType));
-  {
-    wire::DhcpMessage m = Binl(Pxe(7));
-    m.ciaddr = 0;
-    Want w = Ack("snponly.efi");
-    w.dst_ip = wire::kIpv4Broadcast;
-    w.broadcast = true;
-    w.yiaddr = 0;
-    RequestContext ctx = Port4011();
-    ctx.src_ip = 0;
-    add("binl_from_unconfigured_client", m, ctx, NoChange, w);
-  }
-  {
-    Want w = Ack(kMenu);
-    w.priority_175 = true;
-    add("binl_ipxe_gets_menu", Binl(Ipxe(7)), Port4011(), NoChange, w);
-  }
-  add("request_on_67", Binl(Pxe(7)), Port67(), NoChange,
-      Ignored(IgnoreReason::kRequestOnPort67));
-  add("release_on_67", Binl(Pxe(7), wire::kRelease), Port67(), NoChange,
-      Ignored(IgnoreReason::kUnhandledMessageType));
-  add("decline_on_67", Binl(Pxe(7), wire::kDecline), Port67(), NoChange,
-      Ignored(IgnoreReason::kUnhandledMessageType));
-  add("inform_on_67", Binl(Pxe(7), wire::kInform), Port67(), NoChange,
-      Ignored(IgnoreReason::kUnhandledMessageType));
-  {
-    wire::DhcpMessage m = Pxe(7);
-    m.op = wire::kBootReply;
-    add("bootreply_ignored", m, Port67(), NoChange,
-        Ignored(IgnoreReason::kNotBootRequest));
-  }
-  {
-    wire::DhcpMessage m = Pxe(7);
-    m.options.Erase(wire::kOptMessageType);
-    add("plain_bootp", m, Port67(), NoChange,
-        Ignored(IgnoreReason::kNoMessageType));
-    m.options.Set(wire::kOptMessageType, {1, 1});
-    add("message_type_wrong_length", m, Port67(), NoChange,
-        Ignored(IgnoreReason::kNoMessageType));
-  }
-  {
-    wire::DhcpMessage m = Pxe(7);
-    m.options.Erase(wire::kOptVendorClass);
-    add("no_vendor_class", m, Port67(), NoChange,
-        Ignored(IgnoreReason::kNotPxeClient));
-  }
-  add("windows_client", Discover(0, "MSFT 5.0"), Port67(), NoChange,
-      Ignored(IgnoreReason::kNotPxeClient));
-  add("prefix_is_case_sensitive", Discover(0, "pxeclient:Arch:00000"), Port67(),
-      NoChange, Ignored(IgnoreReason::kNotPxeClient));
-  add(
-      "custom_prefix", Discover(0, "HW-Client:Arch:00000"), Port67(),
-      [](ResponderConfig& c) {
-        c.classify.vendor_class_prefixes = {"PXEClient", "HW-Client"};
-      },
-      Offer("undionly.kpxe", k43Bypass));
-  {
-    wire::DhcpMessage m = Pxe(7);
-    m.giaddr = kRelay;
-    m.hops = 1;
-    Want w = Offer("snponly.efi", std::nullopt);
-    w.dst_ip = kRelay;
-    w.dst_port = kDhcpServerPort;
-    w.broadcast = false;
-    w.giaddr = kRelay;
-    add("relayed_unicast_to_giaddr", m, Port67(), NoChange, w);
-  }
-  {
-    wire::DhcpMessage m = Pxe(7);
-    m.options.Erase(wire::kOptClientGuid);
-    Want w = Offer("snponly.efi", std::nullopt);
-    w.guid_echoed = false;
-    add("no_guid_no_97", m, Port67(), NoChange, w);
-  }
-  {
-    RequestContext ctx = Port67();
-    ctx.server_ip = 0;
-    add("interface_without_ipv4", Pxe(7), ctx, NoChange,
-        Ignored(IgnoreReason::kNoServerAddress));
-  }
-  {
-    auto next = [](ResponderConfig& c) { c.tftp_server = kNextServer; };
-    Want bios = Offer("undionly.kpxe", k43Bypass);
-    bios.siaddr = kNextServer;
-    add("tftp_server_flag_sets_siaddr", Pxe(0), Port67(), next, bios);
-    // EDK2 sends its 4011 REQUEST to siaddr: it must be us in a binl offer,
-    // and the ACK then names the TFTP server.
-    add("tftp_server_uefi_binl_offer_keeps_us", Pxe(7), Port67(), next,
-        Offer("snponly.efi", std::nullopt));
-    Want ack = Ack("snponly.efi");
-    ack.siaddr = kNextServer;
-    add("tftp_server_in_the_4011_ack", Binl(Pxe(7)), Port4011(), next, ack);
-    Want bypass = Offer("snponly.efi", k43Bypass);
-    bypass.siaddr = kNextServer;
-    add(
-        "tftp_server_uefi_bypass", Pxe(7), Port67(),
-        [](ResponderConfig& c) {
-          c.tftp_server = kNextServer;
-          c.uefi_strategy = UefiStrategy::kBypass;
-        },
-        bypass);
-    Want menu = IpxeOffer("tftp://10.77.1.1/pxeproxy-menu.ipxe");
-    menu.siaddr = kNextServer;
-    add(
-        "embedded_menu_is_ours_whatever_siaddr", Ipxe(7), Port67(),
-        [](ResponderConfig& c) {
-          c.tftp_server = kNextServer;
-          c.menu_url.clear();
-        },
-        menu);
-  }
-  add(
-      "http_boot_arm64_not_given_x64_url",
-      Discover(19, "HTTPClient:Arch:00019:UNDI:003000"), Port67(),
-      [](ResponderConfig& c) { c.http_boot_url = "http://10.77.1.5/ipxe.efi"; },
-      Ignored(IgnoreReason::kNoHttpBootUrl));
-  {
-    wire::DhcpMessage m = Binl(Pxe(7));
-    m.options.Set(wire::kOptVendorSpecific, {71, 2, 0x80, 0x00, 255});
-    add("binl_short_boot_item_not_echoed", m, Port4011(), NoChange,
-        Ack("snponly.efi"));
-  }
-  {
-    wire::DhcpMessage m = Pxe(7);
-    m.giaddr = kRelay;
-    m.options.Set(wire::kOptRelayAgent, {1, 3, 'p', 'o', '1'});
-    Want w = Offer("snponly.efi", std::nullopt);
-    w.dst_ip = kRelay;
-    w.dst_port = kDhcpServerPort;
-    w.broadcast = false;
-    w.giaddr = kRelay;
-    w.relay_agent_echoed = true;
-    add("relayed_option_82_echoed", m, Port67(), NoChange, w);
-  }
-  {
-    wire::DhcpMessage m = Pxe(0);
-    m.options.Erase(wire::kOptClientArch);
-    m.options.SetString(wire::kOptVendorClass,
-                        "PXEClient:Arch:00007:UNDI:003000");
-    add("arch_from_vendor_class", m, Port67(), NoChange,
-        Offer("snponly.efi", std::nullopt));
-  }
-  {
-    wire::DhcpMessage m = Pxe(0);
-    m.options.Set(wire::kOptClientArch, {0, 7, 0, 0});
-    add("arch_list_first_entry", m, Port67(), NoChange,
-        Offer("snponly.efi", std::nullopt));
-  }
-  {
-    wire::DhcpMessage m = Pxe(0);
-    m.options.Set(wire::kOptClientArch, {0, 7, 0});
-    m.options.SetString(wire::kOptVendorClass, "PXEClient");
-    add("arch_malformed_defaults_bios", m, Port67(), NoChange,
-        Offer("undionly.kpxe", k43Bypass));
-  }
+}
+
+namespace {
+
+std::vector<Row> Rows() {
+  std::vector<Row> rows;
+  AddRow add = [&](std::string name, wire::DhcpMessage req, RequestContext ctx,
+                   std::function<void(ResponderConfig&)> cfg, Want want) {
+    rows.push_back({std::move(name), std::move(req), ctx, std::move(cfg),
+                    std::move(want)});
+  };
+  AddOfferRows(add);
+  AddBinlAndOtherRows(add);
   return rows;
 }
 
@@ -479,4 +202,5 @@ TEST(Respond, EveryIgnoreReasonHasADistinctName) {
 }
 
 }  // namespace
+}  // namespace respond_table
 }  // namespace proxydhcp
