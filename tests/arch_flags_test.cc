@@ -4,17 +4,11 @@
 #include <string>
 #include <vector>
 
-#include "absl/flags/declare.h"
 #include "absl/flags/flag.h"
 #include "absl/flags/reflection.h"
 #include "flags.h"
+#include "flags_internal.h"
 #include "gtest/gtest.h"
-
-ABSL_DECLARE_FLAG(std::string, boot_file);
-ABSL_DECLARE_FLAG(std::string, http_boot_url);
-ABSL_DECLARE_FLAG(std::string, tftp_root);
-ABSL_DECLARE_FLAG(bool, raspberry_pi);
-ABSL_DECLARE_FLAG(int, uefi_adaptive_window);
 
 namespace pxeproxy {
 namespace {

@@ -1,17 +1,11 @@
 // The diagnose flags: --diagnose needs no interface argument and no TFTP
 // root, and its errors name the flag and the value.
-#include "absl/flags/declare.h"
 #include "absl/flags/flag.h"
 #include "absl/flags/reflection.h"
 #include "absl/strings/match.h"
 #include "flags.h"
+#include "flags_internal.h"
 #include "gtest/gtest.h"
-
-ABSL_DECLARE_FLAG(std::string, diagnose);
-ABSL_DECLARE_FLAG(int, diagnose_seconds);
-ABSL_DECLARE_FLAG(std::string, diagnose_write);
-ABSL_DECLARE_FLAG(std::string, diagnose_format);
-ABSL_DECLARE_FLAG(std::string, tftp_root);
 
 namespace pxeproxy {
 namespace {

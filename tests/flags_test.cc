@@ -2,25 +2,10 @@
 // error names the flag and the value.
 #include "flags.h"
 
-#include "absl/flags/declare.h"
 #include "absl/flags/flag.h"
 #include "absl/flags/reflection.h"
+#include "flags_internal.h"
 #include "gtest/gtest.h"
-
-ABSL_DECLARE_FLAG(std::string, menu_url);
-ABSL_DECLARE_FLAG(std::string, http_boot_url);
-ABSL_DECLARE_FLAG(std::string, tftp_server);
-ABSL_DECLARE_FLAG(std::string, uefi_strategy);
-ABSL_DECLARE_FLAG(std::string, boot_file_bios);
-ABSL_DECLARE_FLAG(std::string, tftp_root);
-ABSL_DECLARE_FLAG(std::string, mac_rules_file);
-ABSL_DECLARE_FLAG(int, ipxe_priority);
-ABSL_DECLARE_FLAG(int, tftp_max_blksize);
-ABSL_DECLARE_FLAG(int, tftp_port);
-ABSL_DECLARE_FLAG(std::vector<std::string>, vendor_class_prefixes);
-ABSL_DECLARE_FLAG(std::string, reverse_path);
-ABSL_DECLARE_FLAG(int, tftp_max_sessions_per_host);
-ABSL_DECLARE_FLAG(bool, tftp_listen_all);
 
 namespace pxeproxy {
 namespace {

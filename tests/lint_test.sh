@@ -44,9 +44,9 @@ if command -v clang-format >/dev/null; then
       find . -name '*.cc' -o -name '*.h' | grep -v '^./build'
     fi
   }
-  if ! all_cc | xargs clang-format --dry-run -Werror 2>&1 | grep -m 20 warning; then
-    :
-  else
+  # -Werror turns each finding into "error: code should be clang-formatted".
+  if all_cc | xargs clang-format --dry-run -Werror 2>&1 |
+    grep -m 20 -- '-Wclang-format-violations'; then
     echo "lint: not clang-formatted (clang-format -i the files above)"
     fail=1
   fi

@@ -1,15 +1,9 @@
 // Metrics and check flags: --metrics_address, --boot_stall_seconds, --check.
-#include "absl/flags/declare.h"
 #include "absl/flags/flag.h"
 #include "absl/flags/reflection.h"
 #include "flags.h"
+#include "flags_internal.h"
 #include "gtest/gtest.h"
-
-ABSL_DECLARE_FLAG(std::string, tftp_root);
-ABSL_DECLARE_FLAG(std::string, metrics_address);
-ABSL_DECLARE_FLAG(int, boot_stall_seconds);
-ABSL_DECLARE_FLAG(bool, check);
-ABSL_DECLARE_FLAG(std::string, diagnose);
 
 namespace pxeproxy {
 namespace {

@@ -8,18 +8,12 @@
 #include <cstdlib>
 #include <fstream>
 
-#include "absl/flags/declare.h"
 #include "absl/flags/flag.h"
 #include "absl/flags/reflection.h"
+#include "flags_internal.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "service.h"
-
-ABSL_DECLARE_FLAG(std::string, menu_url);
-ABSL_DECLARE_FLAG(std::string, boot_file_bios);
-ABSL_DECLARE_FLAG(std::string, tftp_root);
-ABSL_DECLARE_FLAG(int, tftp_port);
-ABSL_DECLARE_FLAG(bool, tftp_single_port);
 
 namespace pxeproxy {
 namespace {

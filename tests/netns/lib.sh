@@ -137,7 +137,7 @@ ns_exit_cleanup() {
   # shellcheck disable=SC2086
   [ -z "$jobs_left" ] || wait $jobs_left 2>/dev/null || true
   ns_cleanup
-  if [ -n "$WORK" ]; then
+  if [ -n "${WORK:-}" ]; then
     if [ -n "${KEEP:-}" ]; then echo "kept $WORK"; else rm -rf "$WORK"; fi
   fi
   return 0
